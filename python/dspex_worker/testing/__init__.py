@@ -1,0 +1,1 @@
+"""Test helpers: stand-in peers and a client for driving real worker processes."""
