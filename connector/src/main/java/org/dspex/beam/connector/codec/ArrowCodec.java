@@ -1,0 +1,187 @@
+package org.dspex.beam.connector.codec;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.dspex.beam.connector.protocol.CorruptedPayloadException;
+import org.dspex.beam.connector.protocol.EncodingException;
+import org.dspex.beam.connector.protocol.Protocol;
+
+/**
+ * Arrow IPC stream bodies ({@code docs/protocol.md} section 3.3): a list of records becomes a table
+ * with one column per key, typed by the rules of the specification; a table decodes to an {@link
+ * ArrowTable} (schema and records). Arrow is not byte-canonical, so only values are compared
+ * between implementations.
+ *
+ * <p>Memory: the codec owns one {@link RootAllocator} with a limit ({@link
+ * #DEFAULT_MEMORY_LIMIT_BYTES} unless given); every encode or decode works in a child allocator
+ * that is closed before the call returns, so no Arrow memory outlives a call and a leak shows at
+ * once. {@link #close()} releases the root. Decoding reads the IPC stream straight from the
+ * payload buffer (heap or memory-mapped) into Arrow's buffers; the values are then materialised
+ * into Java objects, which is where the time goes anyway.
+ *
+ * <p>Thread-safe.
+ */
+public final class ArrowCodec implements Codec, AutoCloseable {
+  /** Default limit on the Arrow memory in use by one codec at a time: 4 GiB. */
+  public static final long DEFAULT_MEMORY_LIMIT_BYTES = 4L * 1024 * 1024 * 1024;
+
+  private final BufferAllocator root;
+
+  /** A codec with its own allocator limited to {@link #DEFAULT_MEMORY_LIMIT_BYTES}. */
+  public ArrowCodec() {
+    this(DEFAULT_MEMORY_LIMIT_BYTES);
+  }
+
+  /** A codec with its own allocator limited to {@code memoryLimitBytes}. */
+  public ArrowCodec(long memoryLimitBytes) {
+    if (memoryLimitBytes <= 0) {
+      throw new IllegalArgumentException(
+          "arrow memory limit must be positive, was " + memoryLimitBytes);
+    }
+    this.root = new RootAllocator(memoryLimitBytes);
+  }
+
+  @Override
+  public Protocol format() {
+    return Protocol.ARROW;
+  }
+
+  /**
+   * Whether {@code records} can go as Arrow: a list of maps whose columns each have an Arrow type.
+   * {@code AUTO} asks this before choosing Arrow.
+   */
+  public static boolean canEncode(List<?> records) {
+    try {
+      ArrowSchemaInference.infer(records);
+      return true;
+    } catch (EncodingFailure f) {
+      return false;
+    }
+  }
+
+  /**
+   * Encodes a list of records (maps), or an {@link ArrowTable} (its records, re-inferred).
+   *
+   * @throws EncodingException for anything else, or a column that mixes types (named)
+   */
+  @Override
+  public ByteBuffer encode(Object value) throws EncodingException {
+    List<?> records;
+    if (value instanceof ArrowTable) {
+      records = ((ArrowTable) value).records();
+    } else if (value instanceof List) {
+      records = (List<?>) value;
+    } else {
+      throw new EncodingException(
+          "cannot encode " + CodecErrors.kind(value) + " as Arrow: a list of records is needed");
+    }
+    LinkedHashMap<String, ArrowSchemaInference.ColumnType> columns;
+    try {
+      columns = ArrowSchemaInference.infer(records);
+    } catch (EncodingFailure f) {
+      throw new EncodingException("cannot encode as Arrow: " + f.getMessage() + " (" + f.path("records") + ")");
+    }
+    return write(ArrowSchemaInference.schema(columns), records, null);
+  }
+
+  /**
+   * Encodes a list of scalar values (strings, say) as a table of one column named {@code column}:
+   * how {@code AUTO} sends a long list of strings ({@code docs/protocol.md} section 5, rule 3).
+   */
+  public ByteBuffer encodeColumn(String column, List<?> values) throws EncodingException {
+    ArrowSchemaInference.ColumnType type;
+    try {
+      type = ArrowSchemaInference.inferColumn(column, values);
+    } catch (EncodingFailure f) {
+      throw new EncodingException("cannot encode as Arrow: " + f.getMessage());
+    }
+    Schema schema = new Schema(List.of(ArrowSchemaInference.field(column, type)));
+    return write(schema, null, values);
+  }
+
+  /** Writes either records (maps) or, when {@code records} is null, one column of {@code values}. */
+  private ByteBuffer write(Schema schema, List<?> records, List<?> values) throws EncodingException {
+    int rows = records != null ? records.size() : values.size();
+    ByteSink sink = new ByteSink(1024);
+    try (BufferAllocator alloc = root.newChildAllocator("arrow-encode", 0, Long.MAX_VALUE);
+        VectorSchemaRoot vsr = VectorSchemaRoot.create(schema, alloc);
+        ArrowStreamWriter writer = new ArrowStreamWriter(vsr, null, Channels.newChannel(sink))) {
+      writer.start();
+      if (rows > 0) {
+        List<FieldVector> vectors = vsr.getFieldVectors();
+        for (FieldVector v : vectors) {
+          v.setInitialCapacity(rows);
+          v.allocateNew();
+        }
+        if (records != null) {
+          for (int c = 0; c < vectors.size(); c++) {
+            FieldVector v = vectors.get(c);
+            String name = v.getName();
+            for (int i = 0; i < rows; i++) {
+              ArrowVectors.set(v, i, ((Map<?, ?>) records.get(i)).get(name));
+            }
+          }
+        } else {
+          FieldVector v = vectors.get(0);
+          for (int i = 0; i < rows; i++) {
+            ArrowVectors.set(v, i, values.get(i));
+          }
+        }
+        vsr.setRowCount(rows);
+        writer.writeBatch();
+      }
+      writer.end();
+    } catch (EncodingFailure f) {
+      throw new EncodingException("cannot encode as Arrow: " + f.getMessage());
+    } catch (IOException | RuntimeException e) {
+      throw new EncodingException("cannot encode as Arrow: " + e, e);
+    }
+    return sink.toByteBuffer();
+  }
+
+  /** Decodes an Arrow IPC stream to an {@link ArrowTable}. */
+  @Override
+  public ArrowTable decode(ByteBuffer payload) throws CorruptedPayloadException {
+    ArrowFraming.check(payload);
+    List<Map<String, Object>> rows = new ArrayList<>();
+    try (BufferAllocator alloc = root.newChildAllocator("arrow-decode", 0, Long.MAX_VALUE);
+        ArrowStreamReader reader = new ArrowStreamReader(new ByteBufferChannel(payload), alloc)) {
+      VectorSchemaRoot vsr = reader.getVectorSchemaRoot();
+      Schema schema = vsr.getSchema();
+      for (Field f : schema.getFields()) {
+        String problem = ArrowVectors.unsupported(f);
+        if (problem != null) {
+          throw CodecErrors.corrupted(
+              payload, "Arrow column '" + f.getName() + "' has unsupported type " + problem, null);
+        }
+      }
+      while (reader.loadNextBatch()) {
+        ArrowVectors.appendRows(vsr.getFieldVectors(), vsr.getRowCount(), rows);
+      }
+      return new ArrowTable(schema, rows);
+    } catch (CorruptedPayloadException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw CodecErrors.corrupted(payload, "invalid Arrow IPC stream: " + e, e);
+    }
+  }
+
+  /** Releases the allocator; fails if Arrow memory is still in use (a leak). */
+  @Override
+  public void close() {
+    root.close();
+  }
+}

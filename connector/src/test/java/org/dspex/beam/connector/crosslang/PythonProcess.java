@@ -1,0 +1,35 @@
+package org.dspex.beam.connector.crosslang;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+/** Starts a module of the project's Python package with the test venv, stderr passed through. */
+final class PythonProcess {
+  private PythonProcess() {}
+
+  static Process start(String module) throws IOException {
+    String python = System.getProperty("dspex.python", "../.venv/bin/python");
+    Path testdata = Path.of(System.getProperty("dspex.testdata", "../testdata"));
+    Path pythonPath = testdata.resolve("../python").toAbsolutePath().normalize();
+    ProcessBuilder pb = new ProcessBuilder(python, "-m", module);
+    pb.environment().put("PYTHONPATH", pythonPath.toString());
+    pb.environment().put("PYTHONUNBUFFERED", "1");
+    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
+    return pb.start();
+  }
+
+  static void stop(Process p) throws IOException, InterruptedException {
+    if (p == null) {
+      return;
+    }
+    p.getOutputStream().close();
+    if (!p.waitFor(10, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+    }
+  }
+
+  static String name(Process p) {
+    return "echo worker (pid " + p.pid() + ")";
+  }
+}

@@ -1,0 +1,59 @@
+package org.dspex.beam.connector.protocol;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class ErrorsTest {
+  @Test
+  void givenEachError_thenSpecificationName() {
+    List<ProtocolException> all =
+        List.of(
+            new FrameTooLongException("x"),
+            new TruncatedFrameException("x"),
+            new UnknownFrameTypeException("x"),
+            new CorruptedPayloadException("x"),
+            new UnexpectedFrameException("x"),
+            new RefNotFoundException("x"),
+            new RefOutOfRangeException("x"),
+            new RefOutsideSpillDirException("x"),
+            new EncodingException("x"));
+    assertEquals(
+        List.of(
+            "FrameTooLong", "TruncatedFrame", "UnknownFrameType", "CorruptedPayload", "UnexpectedFrame",
+            "RefNotFound", "RefOutOfRange", "RefOutsideSpillDir", "EncodingError"),
+        all.stream().map(ProtocolException::errorName).toList());
+  }
+
+  @Test
+  void givenPeerAttachedTwice_thenFirstPeerNamedOnce() {
+    ProtocolException e = new CorruptedPayloadException("bad");
+    assertEquals("bad", e.getMessage());
+    e.attachPeer("worker 1 (pid 7)");
+    e.attachPeer("someone else");
+    assertEquals("worker 1 (pid 7): bad", e.getMessage());
+    assertEquals("bad", e.detail());
+  }
+
+  @Test
+  void givenRequestIdAttached_thenErrorConfinedToIt() {
+    ProtocolException e = new RefNotFoundException("gone");
+    assertFalse(e.requestId().isPresent());
+    e.attachRequestId(17);
+    assertEquals(17, e.requestId().getAsLong());
+  }
+
+  @Test
+  void givenBytes_thenHexAndAsciiAsTheSpecShows() {
+    byte[] b = "HTTP/1.1 200".getBytes(StandardCharsets.US_ASCII);
+    assertEquals("48 54 54 50 2f 31 2e 31 20 32 30 30 |HTTP/1.1 200|", FirstBytes.render(b, 0, b.length));
+    assertEquals("00 7f 80 ff 20 |.... |", FirstBytes.render(new byte[] {0, 0x7f, (byte) 0x80, (byte) 0xff, 0x20}, 0, 5));
+    byte[] many = new byte[100];
+    assertTrue(FirstBytes.render(many, 0, 100).endsWith("|" + ".".repeat(32) + "|"));
+    assertEquals("(none)", FirstBytes.render(new byte[0], 0, 0));
+  }
+}
