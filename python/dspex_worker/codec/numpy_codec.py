@@ -58,7 +58,7 @@ def _wire_array(value: Any) -> np.ndarray:
     return value if value.flags.c_contiguous else value.copy(order="C")
 
 
-def encode(value: Any) -> bytes:
+def encode(value: Any) -> bytearray:
     """Encode an ndarray of float32/float64/int32/int64 as an NPY 1.0 image.
 
     Big-endian and Fortran-ordered arrays are converted (same values).
@@ -67,7 +67,13 @@ def encode(value: Any) -> bytes:
         EncodingError: not an ndarray, or another dtype.
     """
     array = _wire_array(value)
-    return header_bytes(array.dtype.str, array.shape) + array.tobytes()
+    header = header_bytes(array.dtype.str, array.shape)
+    # One copy of the data, straight into the image (header + tobytes() would make two).
+    image = bytearray(len(header) + array.nbytes)
+    image[: len(header)] = header
+    if array.nbytes:
+        np.frombuffer(image, dtype=array.dtype, offset=len(header)).reshape(array.shape)[...] = array
+    return image
 
 
 def _corrupted(reason: str, buffer: Buffer) -> CorruptedPayloadError:

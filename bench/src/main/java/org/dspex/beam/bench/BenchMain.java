@@ -1,0 +1,25 @@
+package org.dspex.beam.bench;
+
+/** Entry point of {@code bench/run NAME}. */
+public final class BenchMain {
+  private BenchMain() {}
+
+  public static void main(String[] args) throws Exception {
+    if (args.length != 1) {
+      System.err.println("usage: BenchMain codecs|transport");
+      System.exit(2);
+    }
+    BenchEnvironment env = BenchEnvironment.fromSystemProperties();
+    switch (args[0]) {
+      case "codecs":
+        new CodecBench(env).run();
+        break;
+      case "transport":
+        new TransportBench(env).run();
+        break;
+      default:
+        System.err.println("unknown benchmark " + args[0]);
+        System.exit(2);
+    }
+  }
+}
