@@ -36,10 +36,26 @@ V1 = "v1"
 FORMATS = ["json", "msgpack", "arrow", "numpy"]
 
 
-def versions() -> dict[str, str | None]:
-    """Versions of Python and the codec libraries, read without importing them."""
+#: Packages whose versions every hello reports.
+CODEC_PACKAGES = ("numpy", "pyarrow", "msgpack")
+
+#: A hook that applies a hello's extra args and returns the hello result to send.
+HelloHook = Callable[[Mapping[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+class HelloRefusedError(Exception):
+    """The worker answered hello with an error from its hello hook and cannot serve."""
+
+
+def versions(extra: Sequence[str] = ()) -> dict[str, str | None]:
+    """Versions of Python, the codec libraries and ``extra`` distributions.
+
+    Read from package metadata, never by importing the packages (importing
+    numpy or torch would take time and fix their thread counts too early).
+    A package that is not installed has version ``None``.
+    """
     found: dict[str, str | None] = {"python": platform.python_version()}
-    for package in ("numpy", "pyarrow", "msgpack"):
+    for package in (*CODEC_PACKAGES, *extra):
         try:
             found[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
@@ -126,15 +142,23 @@ def serve_hello(
     handlers: Sequence[str] = (),
     streaming: bool = True,
     clock: Callable[[], str] = headers.utc_timestamp,
+    configure: HelloHook | None = None,
 ) -> Session | None:
     """Worker side: read the first frame (V1-framed) and negotiate.
 
     Returns ``None`` on EOF before any frame. For a legacy client the
     returned session is V1 with ``pending`` set to its first request.
 
+    ``configure``, when given, is called with a hello's args and the result
+    about to be sent, before the answer is written, and returns the result to
+    send instead (the worker applies its own hello args there). If it raises,
+    hello is answered with that error.
+
     Raises:
         ProtocolError: the first frame is not a V1 frame holding a JSON map
             with an integer id (the caller answers with id 0 and exits).
+        HelloRefusedError: ``configure`` raised (the error answer is written;
+            its ``__cause__`` is the original exception).
     """
     frames_in.v2 = frames_out.v2 = False
     frames_in.max_frame_bytes = frames_out.max_frame_bytes = settings.max_frame_bytes
@@ -157,6 +181,12 @@ def serve_hello(
     spill = _open_spill(args, settings) if protocol == V2 else None
     writer = MessageWriter(frames_out, settings=settings, spill=spill, clock=clock)
     result = hello_result(protocol, spill=spill, handlers=handlers, streaming=streaming)
+    if configure is not None:
+        try:
+            result = configure(args, result)
+        except Exception as exc:
+            writer.write_error(header["id"], exc)
+            raise HelloRefusedError(f"hello refused: {type(exc).__name__}: {exc}") from exc
     writer.write_response(header["id"], result)
     if protocol == V2:
         frames_in.switch_to_v2()
@@ -197,6 +227,7 @@ def client_hello(
     settings: ProtocolSettings | None = None,
     client_version: str = __version__,
     clock: Callable[[], str] = headers.utc_timestamp,
+    extra_args: Mapping[str, Any] | None = None,
 ) -> Session:
     """Client side: send ``hello`` V1-framed, read the answer, switch if it says v2.
 
@@ -209,6 +240,8 @@ def client_hello(
         settings: settings to announce and use (default: the defaults, not sent).
         client_version: announced as ``client_version``.
         clock: timestamps.
+        extra_args: more hello args, for the worker itself (``worker_id``,
+            ``handler_modules``, ...; see "Worker commands" in the spec).
 
     Raises:
         UnexpectedFrameError: the worker closed the channel before answering.
@@ -220,6 +253,7 @@ def client_hello(
         args["spill_dir"] = spill_dir
     if settings is not None:
         args.update(settings.to_hello_args())
+    args.update(extra_args or {})
     settings = settings or DEFAULT_SETTINGS
     frames_in.max_frame_bytes = frames_out.max_frame_bytes = settings.max_frame_bytes
     MessageWriter(frames_out, settings=settings, clock=clock).write_request(0, "hello", args)

@@ -32,9 +32,16 @@ class WorkerProcess:
     Args:
         module: the module to run with ``python -m``.
         env: extra environment variables.
+        argv: command-line arguments after the module name.
     """
 
-    def __init__(self, module: str = "dspex_worker.echo", *, env: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        module: str = "dspex_worker.echo",
+        *,
+        env: Mapping[str, str] | None = None,
+        argv: Sequence[str] = (),
+    ):
         environment = dict(os.environ)
         environment["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(PYTHON_ROOT), environment.get("PYTHONPATH")) if p
@@ -43,7 +50,7 @@ class WorkerProcess:
         # A file, not a pipe: a chatty worker must not block on a full stderr pipe.
         self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", module],
+            [sys.executable, "-m", module, *argv],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -71,14 +78,19 @@ class WorkerProcess:
         spill_dir: str | os.PathLike[str] | None = None,
         protocols: Sequence[str] = ("v2", "v1"),
         settings: ProtocolSettings | None = None,
+        args: Mapping[str, Any] | None = None,
     ) -> Session:
-        """Negotiate; afterwards requests use the negotiated framing."""
+        """Negotiate; afterwards requests use the negotiated framing.
+
+        ``args`` are extra hello args for the worker itself (``handler_modules``, ...).
+        """
         self.session = client_hello(
             self.frames_in,
             self.frames_out,
             protocols=protocols,
             spill_dir=os.fspath(spill_dir) if spill_dir is not None else None,
             settings=settings,
+            extra_args=args,
         )
         self.reader, self.writer = self.session.reader, self.session.writer
         return self.session
