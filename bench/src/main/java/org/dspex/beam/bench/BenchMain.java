@@ -6,7 +6,7 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 1) {
-      System.err.println("usage: BenchMain codecs|transport");
+      System.err.println("usage: BenchMain codecs|transport|workers");
       System.exit(2);
     }
     BenchEnvironment env = BenchEnvironment.fromSystemProperties();
@@ -16,6 +16,9 @@ public final class BenchMain {
         break;
       case "transport":
         new TransportBench(env).run();
+        break;
+      case "workers":
+        new WorkerBench(env).run();
         break;
       default:
         System.err.println("unknown benchmark " + args[0]);

@@ -69,6 +69,7 @@ public final class Connection implements AutoCloseable {
   private final ConcurrentLinkedDeque<Long> v1Pending = new ConcurrentLinkedDeque<>();
   private volatile ProtocolVersion version = ProtocolVersion.V1;
   private volatile Map<String, Object> helloResult;
+  private volatile RemoteError helloError;
   private volatile boolean helloDone;
 
   /**
@@ -129,6 +130,16 @@ public final class Connection implements AutoCloseable {
    * @throws IOException when the channel fails or the answer is not a message
    */
   public Map<String, Object> hello() throws IOException {
+    return hello(Map.of());
+  }
+
+  /**
+   * As {@link #hello()}, with worker arguments added to the hello {@code args} (a worker's id,
+   * thread counts, handler modules: see "Worker commands" in {@code docs/protocol.md}); they cannot
+   * replace the negotiation keys.
+   */
+  public Map<String, Object> hello(Map<String, ?> workerArgs) throws IOException {
+    Checks.checkNotNull(workerArgs, "workerArgs");
     synchronized (this) {
       if (helloDone) {
         throw new IllegalStateException("hello() was already called on the connection to " + peer);
@@ -142,6 +153,7 @@ public final class Connection implements AutoCloseable {
       args.put("spill_dir", spill.path().toString());
     }
     args.putAll(settings.toHelloArgs());
+    workerArgs.forEach(args::putIfAbsent);
     writer.writeRequest(0, Request.of("hello").withArgs(args));
     Incoming answer = reader.read();
     if (answer == null) {
@@ -153,6 +165,7 @@ public final class Connection implements AutoCloseable {
     }
     Message m = (Message) answer;
     Map<String, Object> result = m.success() ? m.resultMap() : Map.of();
+    helloError = m.success() ? null : m.error();
     helloResult = Collections.unmodifiableMap(new LinkedHashMap<>(result));
     if (ProtocolVersion.V2.wireName().equals(result.get("protocol"))) {
       version = ProtocolVersion.V2;
@@ -177,6 +190,14 @@ public final class Connection implements AutoCloseable {
   /** The worker's {@code hello} result ({@code protocol}, {@code pid}, capabilities, ...), or {@code null} before {@link #hello()}. */
   public Map<String, Object> helloResult() {
     return helloResult;
+  }
+
+  /**
+   * The error a peer answered {@code hello} with (a legacy bridge's "Unknown command: hello", or a
+   * worker refusing its arguments), or {@code null}.
+   */
+  public RemoteError helloError() {
+    return helloError;
   }
 
   /** The peer's name in errors. */

@@ -1,0 +1,84 @@
+package org.dspex.beam.connector.worker;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import org.dspex.beam.connector.protocol.Message;
+import org.dspex.beam.connector.protocol.Request;
+import org.dspex.beam.connector.protocol.StreamEvent;
+
+/**
+ * One request on its way through a {@link PythonWorker}: queued, written, answered. Its future is
+ * completed on a callback thread (through {@link #delivery}), never on the reader thread, and
+ * after every stream event has reached the listener.
+ */
+final class PendingRequest {
+  final Request request;
+  final Duration timeout;
+  final StreamListener listener;
+  final CompletableFuture<Message> response;
+  final CompletableFuture<StreamEvent.End> streamEnd;
+  final SerialExecutor delivery = new SerialExecutor(WorkerThreads.CALLBACKS);
+  final long submittedNanos = System.nanoTime();
+  volatile long id = -1;
+  volatile long deadlineNanos = Long.MAX_VALUE;
+
+  private PendingRequest(Request request, Duration timeout, StreamListener listener) {
+    this.request = request;
+    this.timeout = timeout;
+    this.listener = listener;
+    this.response = listener == null ? new CompletableFuture<>() : null;
+    this.streamEnd = listener == null ? null : new CompletableFuture<>();
+  }
+
+  static PendingRequest plain(Request request, Duration timeout) {
+    return new PendingRequest(request, timeout, null);
+  }
+
+  static PendingRequest stream(Request request, Duration timeout, StreamListener listener) {
+    return new PendingRequest(request.withStream(true), timeout, listener);
+  }
+
+  boolean isStream() {
+    return listener != null;
+  }
+
+  CompletableFuture<?> future() {
+    return listener == null ? response : streamEnd;
+  }
+
+  /** Restarts the clock: at write time, and at every stream event. */
+  void touch() {
+    deadlineNanos = System.nanoTime() + timeout.toNanos();
+  }
+
+  /** "request 17 'embed'", or "a queued 'embed' request" before it had an id. */
+  String describe() {
+    return id < 0 ? "queued request '" + request.command() + "'" : "request " + id + " '" + request.command() + "'";
+  }
+
+  void fail(Throwable error) {
+    delivery.execute(() -> future().completeExceptionally(error));
+  }
+
+  void completeResponse(Message m) {
+    delivery.execute(() -> response.complete(m));
+  }
+
+  void deliver(StreamEvent event) {
+    delivery.execute(
+        () -> {
+          if (streamEnd.isDone()) {
+            return;
+          }
+          try {
+            listener.onEvent(event);
+          } catch (Exception | Error e) {
+            streamEnd.completeExceptionally(e);
+          }
+        });
+  }
+
+  void completeStream(StreamEvent.End end) {
+    delivery.execute(() -> streamEnd.complete(end));
+  }
+}

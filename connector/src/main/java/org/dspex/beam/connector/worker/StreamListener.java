@@ -1,0 +1,15 @@
+package org.dspex.beam.connector.worker;
+
+import org.dspex.beam.connector.protocol.StreamEvent;
+
+/**
+ * Receives the events of one streaming request in order ({@code Start}, {@code Chunk}s, then
+ * {@code End} or {@code Error}), on a callback thread, never on the worker's reader thread: a slow
+ * listener delays only its own stream. A caller that keeps every chunk's results loses, when the
+ * worker dies, only the indexes not yet reported.
+ */
+@FunctionalInterface
+public interface StreamListener {
+  /** One event; an exception thrown here fails the request's future with it. */
+  void onEvent(StreamEvent event) throws Exception;
+}

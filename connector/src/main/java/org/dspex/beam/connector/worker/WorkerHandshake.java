@@ -1,0 +1,159 @@
+package org.dspex.beam.connector.worker;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.dspex.beam.connector.protocol.Connection;
+import org.dspex.beam.connector.protocol.ProtocolException;
+import org.dspex.beam.connector.protocol.ProtocolVersion;
+import org.dspex.beam.connector.protocol.RemoteError;
+import org.dspex.beam.connector.protocol.SpillDirectory;
+
+/**
+ * The start of a worker up to an accepted {@code hello}: fork (on the launcher thread), the hello
+ * with the worker arguments under the start timeout, and the checks of its answer (protocol v2, the
+ * connector's worker version, numpy/pyarrow/msgpack present). On failure the process is gone and the
+ * {@link WorkerStartException} says why; see {@link StartDiagnosis}.
+ */
+final class WorkerHandshake {
+  private WorkerHandshake() {}
+
+  /** A worker that accepted hello, ready for its reader and writer threads. */
+  record Handshaken(String name, Process process, WorkerLaunch launch, StderrPump stderr, Connection connection,
+      SpillDirectory spill, Map<String, Object> hello) {}
+
+  static Handshaken open(WorkerConfig config, int id) throws WorkerStartException {
+    WorkerLaunch launch = WorkerLaunch.of(config);
+    Process process;
+    try {
+      process = ProcessLauncher.start(launch.builder);
+    } catch (IOException e) {
+      throw new WorkerStartException(WorkerStartException.Reason.INTERPRETER_NOT_FOUND,
+          "cannot run Python interpreter " + launch.interpreter + ": " + launch.redactor.redact(e.getMessage()), null);
+    }
+    String name = "worker " + id + " (pid " + process.pid() + ")";
+    StderrPump stderr = new StderrPump(process.getErrorStream(), name, launch.redactor, Math.max(config.stderrLines(), 1));
+    SpillDirectory spill = null;
+    Connection connection = null;
+    AtomicBoolean startTimedOut = new AtomicBoolean();
+    // Kills a worker that never answers; the blocked hello then fails with end of stream.
+    ScheduledFuture<?> startTimer = WorkerThreads.SCHEDULER.schedule(() -> {
+      startTimedOut.set(true);
+      process.destroyForcibly();
+    }, config.startTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    Map<String, Object> hello;
+    try {
+      spill = config.spill() ? SpillDirectory.create() : null;
+      connection = new Connection(process.getInputStream(), process.getOutputStream(), name,
+          config.protocolSettings(), spill);
+      Map<String, Object> args = new LinkedHashMap<>();
+      args.put("worker_id", id);
+      args.put("threads", config.threadsPerWorker());
+      args.put("handler_modules", config.handlerModules());
+      args.put("request_threads", config.requestThreads());
+      hello = connection.hello(args);
+      startTimer.cancel(false);
+      if (hello.isEmpty()) {
+        throw refused(name, connection, launch, config, process, stderr);
+      }
+      checkHello(hello, connection, name, launch, config);
+    } catch (IOException | RuntimeException e) {
+      startTimer.cancel(false);
+      WorkerStartException failure = e instanceof WorkerStartException
+          ? (WorkerStartException) e
+          : diagnose(name, launch, config, process, stderr, e instanceof IOException ? (IOException) e : new IOException(e),
+              startTimedOut.get());
+      abandon(process, connection, spill);
+      throw failure;
+    }
+    return new Handshaken(name, process, launch, stderr, connection, spill, hello);
+  }
+
+  private static void checkHello(Map<String, Object> hello, Connection c, String name, WorkerLaunch launch,
+      WorkerConfig config) throws WorkerStartException {
+    if (c.protocolVersion() != ProtocolVersion.V2) {
+      throw new WorkerStartException(WorkerStartException.Reason.VERSION_MISMATCH,
+          name + " (module " + config.module() + ") does not speak DSPex protocol v2 (answered " + hello + ")", null);
+    }
+    Object version = hello.get("worker_version");
+    if (!Connection.CLIENT_VERSION.equals(version)) {
+      throw new WorkerStartException(WorkerStartException.Reason.VERSION_MISMATCH,
+          name + " runs worker code version " + version + " but the connector is version "
+              + Connection.CLIENT_VERSION + ": module " + config.module()
+              + " was found somewhere else than in the connector jar (check withPythonPath and PYTHONPATH)", null);
+    }
+    Object versions = hello.get("versions");
+    List<String> missing = new ArrayList<>();
+    for (String pkg : List.of("numpy", "pyarrow", "msgpack")) {
+      if (!(versions instanceof Map) || ((Map<?, ?>) versions).get(pkg) == null) {
+        missing.add(pkg);
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new WorkerStartException(WorkerStartException.Reason.MISSING_PACKAGE,
+          "Python interpreter " + launch.interpreter + " lacks " + String.join(", ", missing)
+              + ", which DSPex workers need: " + StartDiagnosis.installHint(launch.interpreter), null);
+    }
+  }
+
+  /** The worker answered hello with an error; it exits after that, its stderr says more. */
+  private static WorkerStartException refused(String name, Connection c, WorkerLaunch launch, WorkerConfig config,
+      Process process, StderrPump stderr) {
+    String status = "";
+    try {
+      if (process.waitFor(config.killGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        status = " and exited with " + ExitStatus.describe(process.exitValue());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    stderr.awaitEnd(1000);
+    RemoteError error = c.helloError();
+    String why = error == null ? "" : ": " + error.type() + ": " + error.message();
+    return new WorkerStartException(WorkerStartException.Reason.REFUSED,
+        launch.redactor.redact(name + " (Python interpreter " + launch.interpreter + ", module " + config.module()
+            + ", handler modules " + config.handlerModules() + ") refused hello" + why + status
+            + stderr.lastLinesSuffix()), null);
+  }
+
+  private static WorkerStartException diagnose(String name, WorkerLaunch launch, WorkerConfig config,
+      Process process, StderrPump stderr, IOException error, boolean timedOut) {
+    Integer exit = null;
+    try {
+      if (!(error instanceof ProtocolException) && process.waitFor(config.killGrace().toMillis(), TimeUnit.MILLISECONDS)) {
+        exit = process.exitValue();
+      } else {
+        process.destroyForcibly();
+        process.waitFor(config.killGrace().toMillis(), TimeUnit.MILLISECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    stderr.awaitEnd(1000);
+    return StartDiagnosis.diagnose(name, launch.interpreter, error, timedOut ? null : exit, timedOut,
+        stderr.lastLines(), stderr.lastLinesSuffix(), launch.redactor, config);
+  }
+
+  private static void abandon(Process process, Connection connection, SpillDirectory spill) {
+    process.destroyForcibly();
+    try {
+      if (connection != null) {
+        connection.close();
+      }
+    } catch (IOException ignored) {
+      // The process is gone; nothing to flush.
+    }
+    try {
+      if (spill != null) {
+        spill.close();
+      }
+    } catch (IOException ignored) {
+      // A leftover spill directory is swept by the next start.
+    }
+  }
+}

@@ -1,0 +1,121 @@
+package org.dspex.beam.connector.worker;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The command line and environment of one worker process, from a {@link WorkerConfig}.
+ *
+ * <p>The interpreter runs a short preflight ({@code -c}) before the worker module: it checks the
+ * Python version and that numpy, pyarrow, msgpack and the module can be found, without importing
+ * them, and says what is missing in one line ({@code dspex-preflight: missing-packages numpy}).
+ * Why: an old interpreter would otherwise fail with a syntax error deep in the worker code, and a
+ * missing package with a traceback from wherever it was first imported. The preflight is written
+ * for any Python, so that it can report even a Python 2. Then it runs the module exactly as
+ * {@code python -m} does.
+ */
+final class WorkerLaunch {
+  /** Prefix of the preflight's diagnosis line on stderr. */
+  static final String PREFLIGHT = "dspex-preflight: ";
+  /** Exit status of a failed preflight (EX_CONFIG). */
+  static final int PREFLIGHT_EXIT = 78;
+  static final String REQUIRED_PYTHON = "3.11";
+
+  private static final String BOOTSTRAP =
+      String.join(
+          "\n",
+          "import sys",
+          "m = sys.argv[1]",
+          "if sys.version_info < (3, 11):",
+          "    sys.stderr.write('" + PREFLIGHT + "python-too-old %s\\n' % '.'.join([str(x) for x in sys.version_info[:3]]))",
+          "    sys.exit(" + PREFLIGHT_EXIT + ")",
+          "import importlib.util",
+          "def found(name):",
+          "    try:",
+          "        return importlib.util.find_spec(name) is not None",
+          "    except ImportError:",
+          "        return False",
+          "missing = [p for p in ('numpy', 'pyarrow', 'msgpack') if not found(p)]",
+          "if missing:",
+          "    sys.stderr.write('" + PREFLIGHT + "missing-packages %s\\n' % ' '.join(missing))",
+          "    sys.exit(" + PREFLIGHT_EXIT + ")",
+          "if not found(m):",
+          "    sys.stderr.write('" + PREFLIGHT + "no-module %s\\n' % m)",
+          "    sys.exit(" + PREFLIGHT_EXIT + ")",
+          "import runpy",
+          "sys.argv = [m] + sys.argv[2:]",
+          "runpy.run_module(m, run_name='__main__', alter_sys=True)",
+          "");
+
+  final String interpreter;
+  final ProcessBuilder builder;
+  final Redactor redactor;
+
+  private WorkerLaunch(String interpreter, ProcessBuilder builder, Redactor redactor) {
+    this.interpreter = interpreter;
+    this.builder = builder;
+    this.redactor = redactor;
+  }
+
+  static WorkerLaunch of(WorkerConfig config) throws WorkerStartException {
+    String python = resolveInterpreter(config);
+    Path bundled;
+    try {
+      bundled = BundledPython.directory();
+    } catch (IOException e) {
+      throw new WorkerStartException(
+          WorkerStartException.Reason.VERSION_MISMATCH,
+          "cannot unpack the connector's Python worker code: " + e.getMessage(), e);
+    }
+    ProcessBuilder pb = new ProcessBuilder(python, "-c", BOOTSTRAP, config.module());
+    Map<String, String> env = pb.environment();
+    Redactor redactor = config.redactor(Map.copyOf(env));
+    String threads = Integer.toString(config.threadsPerWorker());
+    env.put("OMP_NUM_THREADS", threads);
+    env.put("MKL_NUM_THREADS", threads);
+    env.put("OPENBLAS_NUM_THREADS", threads);
+    env.put("PYTHONUNBUFFERED", "1");
+    List<String> path = new ArrayList<>();
+    path.add(bundled.toString());
+    path.addAll(config.pythonPath());
+    env.putAll(config.env());
+    // After the user env: the bundled code must come first whatever PYTHONPATH the user set.
+    String userPath = config.env().get("PYTHONPATH");
+    if (userPath != null && !userPath.isEmpty()) {
+      path.add(userPath);
+    }
+    env.put("PYTHONPATH", String.join(File.pathSeparator, path));
+    return new WorkerLaunch(python, pb, redactor);
+  }
+
+  private static String resolveInterpreter(WorkerConfig config) throws WorkerStartException {
+    String python = config.python();
+    String source = "withPython(...)";
+    if (python == null) {
+      python = System.getenv(WorkerConfig.PYTHON_ENV);
+      source = "$" + WorkerConfig.PYTHON_ENV;
+    }
+    if (python == null || python.isBlank()) {
+      throw new WorkerStartException(
+          WorkerStartException.Reason.NO_INTERPRETER_CONFIGURED,
+          "no Python interpreter configured for the DSPex workers: call WorkerConfig.withPython(path)"
+              + " or set the environment variable " + WorkerConfig.PYTHON_ENV
+              + " to a Python " + REQUIRED_PYTHON + "+ with numpy, pyarrow and msgpack",
+          null);
+    }
+    Path p = Path.of(python);
+    if (p.getParent() != null && !Files.isExecutable(p)) {
+      throw new WorkerStartException(
+          WorkerStartException.Reason.INTERPRETER_NOT_FOUND,
+          "Python interpreter " + python + " (from " + source + ") "
+              + (Files.exists(p) ? "is not executable" : "does not exist"),
+          null);
+    }
+    return python;
+  }
+}

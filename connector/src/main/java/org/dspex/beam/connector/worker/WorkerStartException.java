@@ -1,0 +1,60 @@
+package org.dspex.beam.connector.worker;
+
+/**
+ * No worker could be started: no interpreter configured, an interpreter that does not exist or is
+ * too old, a missing package, a version mismatch between the connector and the worker code, a
+ * refused handshake, or a process that died before answering. The message names the interpreter
+ * and says what to do (for a missing package: the {@code pip install} command line). Not retryable.
+ */
+public final class WorkerStartException extends WorkerException {
+  private static final long serialVersionUID = 1L;
+
+  /** Why the start failed; a pool restarts only after {@link #isTransient()} reasons. */
+  public enum Reason {
+    /** Neither {@link WorkerConfig#withPython} nor {@code DSPEX_PYTHON} is set. */
+    NO_INTERPRETER_CONFIGURED,
+    /** The interpreter path does not exist or cannot be executed. */
+    INTERPRETER_NOT_FOUND,
+    /** The interpreter is older than Python 3.11. */
+    INTERPRETER_TOO_OLD,
+    /** numpy, pyarrow or msgpack (or the worker module itself) cannot be imported. */
+    MISSING_PACKAGE,
+    /** The worker code is not of the connector's version, or does not speak protocol v2. */
+    VERSION_MISMATCH,
+    /** The worker refused {@code hello} or a {@code setup} failed. */
+    REFUSED,
+    /** The channel carried something else than frames (a banner printed on stdout). */
+    PROTOCOL_ERROR,
+    /** The process exited before answering {@code hello}, for no reason found in its stderr. */
+    EXITED,
+    /** No answer to {@code hello} (or {@code setup}) within the start (setup) timeout. */
+    TIMED_OUT
+  }
+
+  private final Reason reason;
+
+  /** A start failure for {@code reason}, described by {@code message}. */
+  public WorkerStartException(Reason reason, String message, Throwable cause) {
+    super(message, cause);
+    this.reason = reason;
+  }
+
+  /** Why the start failed. */
+  public Reason reason() {
+    return reason;
+  }
+
+  /**
+   * Whether a later start may succeed without a configuration change ({@link Reason#EXITED},
+   * {@link Reason#TIMED_OUT}): a pool counts these as crashes (towards {@link CrashLoopException})
+   * and tries again; for every other reason it fails at once.
+   */
+  public boolean isTransient() {
+    return reason == Reason.EXITED || reason == Reason.TIMED_OUT;
+  }
+
+  @Override
+  public boolean isRetryable() {
+    return false;
+  }
+}

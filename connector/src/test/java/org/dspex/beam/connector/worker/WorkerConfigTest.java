@@ -1,0 +1,81 @@
+package org.dspex.beam.connector.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Settings, and the small pure pieces of supervision: no processes here. */
+class WorkerConfigTest {
+  @Test
+  void givenBadArguments_thenWithMethodsFailAtOnceNamingTheSetting() {
+    WorkerConfig c = WorkerConfig.create();
+    assertEquals("workers must be positive, was 0",
+        assertThrows(IllegalArgumentException.class, () -> c.withWorkers(0)).getMessage());
+    assertEquals("request timeout must be positive, was PT-1S",
+        assertThrows(IllegalArgumentException.class, () -> c.withRequestTimeout(Duration.ofSeconds(-1))).getMessage());
+    assertEquals("max restart backoff PT1S is below the initial PT2S",
+        assertThrows(IllegalArgumentException.class,
+            () -> c.withRestartBackoff(Duration.ofSeconds(2), Duration.ofSeconds(1))).getMessage());
+    assertEquals("module must not be empty, was ' '",
+        assertThrows(IllegalArgumentException.class, () -> c.withModule(" ")).getMessage());
+    assertThrows(IllegalArgumentException.class, () -> c.withSetup(Map.of("value", 1)));
+    assertThrows(IllegalArgumentException.class, () -> c.withCrashLoop(0, Duration.ofSeconds(1)));
+  }
+
+  @Test
+  void givenDefaults_thenConstantsAndDerivedThreads() {
+    WorkerConfig c = WorkerConfig.create();
+    assertEquals(WorkerConfig.DEFAULT_MODULE, c.module());
+    assertEquals(WorkerConfig.DEFAULT_REQUEST_TIMEOUT, c.requestTimeout());
+    assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), c.withWorkers(2).threadsPerWorker());
+    assertEquals(3, c.withThreadsPerWorker(3).threadsPerWorker());
+  }
+
+  @Test
+  void givenEqualSettings_thenEqualConfigs_andSecretsNeverInToString() {
+    WorkerConfig a = WorkerConfig.create().withWorkers(2).withSecretEnv("API_KEY", "s3cret-value");
+    WorkerConfig b = WorkerConfig.create().withWorkers(2).withSecretEnv("API_KEY", "s3cret-value");
+    assertEquals(a, b);
+    assertEquals(a.hashCode(), b.hashCode());
+    assertNotEquals(a, b.withWorkers(3));
+    assertFalse(a.toString().contains("s3cret"), a.toString());
+    assertTrue(a.toString().contains("API_KEY=***"), a.toString());
+    assertEquals("s3cret-value", a.env().get("API_KEY"));
+  }
+
+  @Test
+  void givenSecrets_thenRedactorMasksLongestFirst() {
+    Redactor r = Redactor.of(List.of("abc", "abcdef"));
+    assertEquals("key *** and ***", r.redact("key abcdef and abc"));
+    assertEquals("nothing", Redactor.of(List.of()).redact("nothing"));
+  }
+
+  @Test
+  void givenExitValues_thenSignalNames() {
+    assertEquals("SIGKILL / exit code 137", ExitStatus.describe(137));
+    assertEquals("SIGSEGV / exit code 139", ExitStatus.describe(139));
+    assertEquals("exit code 3", ExitStatus.describe(3));
+  }
+
+  @Test
+  void givenCrashes_thenBackoffDoublesToItsCapAndBreakerTripsInItsWindow() {
+    Duration i = Duration.ofMillis(100);
+    Duration m = Duration.ofMillis(700);
+    assertEquals(100_000_000L, RestartBackoff.delayNanos(i, m, 1));
+    assertEquals(400_000_000L, RestartBackoff.delayNanos(i, m, 3));
+    assertEquals(700_000_000L, RestartBackoff.delayNanos(i, m, 10));
+    CrashLoopBreaker b = new CrashLoopBreaker(3, Duration.ofSeconds(10));
+    long s = 1_000_000_000L;
+    assertFalse(b.record(0));
+    assertFalse(b.record(5 * s));
+    assertFalse(b.record(11 * s)); // the first fell out of the window
+    assertTrue(b.record(12 * s));
+  }
+}
