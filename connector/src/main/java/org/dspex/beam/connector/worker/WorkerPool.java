@@ -444,21 +444,28 @@ public final class WorkerPool implements AutoCloseable {
     WorkerThreads.SCHEDULER.schedule(() -> startSlot(s, true), delay, TimeUnit.NANOSECONDS);
   }
 
+  /** Takes every live worker out of its slot and wakes the waiters; the caller holds the lock. */
+  private List<Member> detachAll() {
+    List<Member> members = new ArrayList<>();
+    for (Slot s : slots) {
+      if (s.current != null) {
+        members.add(s.current);
+        s.current = null;
+      }
+    }
+    lock.notifyAll();
+    return members;
+  }
+
   /** Stops serving for good: every waiting and later request fails with {@code e}. */
   private void fail(WorkerException e) {
-    List<Member> members = new ArrayList<>();
+    List<Member> members;
     synchronized (lock) {
       if (fatal != null) {
         return;
       }
       fatal = e;
-      for (Slot s : slots) {
-        if (s.current != null) {
-          members.add(s.current);
-          s.current = null;
-        }
-      }
-      lock.notifyAll();
+      members = detachAll();
     }
     LOG.error("worker pool failed: {}", e.getMessage());
     firstReady.completeExceptionally(e);
@@ -526,19 +533,13 @@ public final class WorkerPool implements AutoCloseable {
   /** Stops every worker gracefully (waiting for them) and fails later requests. */
   @Override
   public void close() {
-    List<Member> members = new ArrayList<>();
+    List<Member> members;
     synchronized (lock) {
       if (closed) {
         return;
       }
       closed = true;
-      for (Slot s : slots) {
-        if (s.current != null) {
-          members.add(s.current);
-          s.current = null;
-        }
-      }
-      lock.notifyAll();
+      members = detachAll();
     }
     maintenance.cancel(false);
     firstReady.completeExceptionally(new WorkerCrashedException("the worker pool was closed", null));
