@@ -77,8 +77,9 @@ def test_hello_answers_fast_with_versions_and_without_importing_numpy_or_pyarrow
         assert versions["numpy"] and versions["pyarrow"] and versions["msgpack"]
         assert versions["python"] == ".".join(map(str, sys.version_info[:3]))
         assert {"dspy", "torch", "sentence-transformers"} <= set(versions)
-        loaded = process.call("loaded_modules", {"names": ["numpy", "pyarrow", "torch"]})
-        assert loaded.result == {"numpy": False, "pyarrow": False, "torch": False}
+        heavy = ["numpy", "pyarrow", "torch", "dspy", "litellm", "tokenizers"]
+        loaded = process.call("loaded_modules", {"names": heavy})
+        assert loaded.result == dict.fromkeys(heavy, False)
 
 
 def test_hello_describes_the_worker(worker: WorkerProcess) -> None:
@@ -90,13 +91,16 @@ def test_hello_describes_the_worker(worker: WorkerProcess) -> None:
     assert {"echo", "echo_stream", "sleep", "crash", "raise", "slow_stream"} <= set(
         capabilities["handlers"]
     )
-    assert capabilities["setup_kinds"] == ["test_value"] and capabilities["streaming"] is True
+    assert capabilities["setup_kinds"] == ["predict", "embed", "test_value"]
+    assert capabilities["streaming"] is True
 
 
-def test_without_handler_modules_the_test_handlers_are_not_there() -> None:
+def test_without_handler_modules_only_the_production_handlers_are_there() -> None:
     with WorkerProcess("dspex_worker") as process:
         session = process.hello()
-        assert session.hello["result"]["capabilities"]["handlers"] == []
+        capabilities = session.hello["result"]["capabilities"]
+        assert capabilities["handlers"] == ["predict", "embed"]
+        assert capabilities["setup_kinds"] == ["predict", "embed"]
         assert process.call("sleep", {"seconds": 0}).error["type"] == "UnknownCommand"
         assert process.call("ping").result["ok"] is True
 

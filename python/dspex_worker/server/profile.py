@@ -43,5 +43,11 @@ class Profile:
 
 
 def worker_profile() -> Profile:
-    """The production worker: every built-in command, the default registry."""
+    """The production worker: every built-in command, the default registry.
+
+    Importing :mod:`dspex_worker.production` registers ``predict`` and ``embed``
+    (cheaply: their heavy imports wait for ``setup``).
+    """
+    import dspex_worker.production  # noqa: F401 - registers the production handlers
+
     return Profile(name="dspex worker", registry=DEFAULT_REGISTRY)

@@ -1,0 +1,8 @@
+"""The ``predict`` handler: DSPy programs over batches of records.
+
+Modules: :mod:`.handler` (setup kind and handler, registered by
+:mod:`dspex_worker.production`), :mod:`.lm` (the LM from setup args),
+:mod:`.program` (signature or ``module:factory`` program), :mod:`.runner`
+(concurrent elements, per-element failures and usage), :mod:`.fields` (field types
+for Java). dspy is imported only when a handle is set up.
+"""

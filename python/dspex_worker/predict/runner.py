@@ -1,0 +1,156 @@
+"""Running a DSPy program over a batch: one element per thread, results as they complete.
+
+LM calls are I/O-bound, so a batch's elements run concurrently on a thread pool
+(like ``dspy.Module.batch``). Each element runs inside its own
+``dspy.context(lm=...)`` and usage tracker, which are thread-local in DSPy, so
+elements never share settings and each gets its own token counts;
+``dspy.configure`` (process-global, and refused from other threads) is never used.
+
+Every failure of an element (missing inputs, unparseable LM output, LM errors after
+the LM's own retries, the program raising) becomes that element's ``{index, type,
+message}``; nothing an element does fails the batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
+
+from dspex_worker.predict.fields import plain_value
+from dspex_worker.protocol import headers
+
+#: Longest failure message sent back (LM errors can quote whole prompts).
+MAX_MESSAGE_CHARS = 2000
+#: Upper bound on ``threads`` (setup or request), a guard against typos like 10000.
+MAX_THREADS = 256
+
+
+@dataclasses.dataclass
+class Outcome:
+    """One element's result: ``output`` (a record) or ``failure``, plus its LM usage."""
+
+    index: int
+    output: dict[str, Any] | None
+    failure: dict[str, Any] | None
+    usage: dict[str, int]
+
+
+def add_usage(total: dict[str, int], usage: Mapping[str, int]) -> dict[str, int]:
+    """Add ``usage``'s three counters into ``total`` (in place); returns ``total``."""
+    for key in ("prompt_tokens", "completion_tokens", "calls"):
+        total[key] += int(usage.get(key, 0))
+    return total
+
+
+def tracked_usage(tracker: Any) -> dict[str, int]:
+    """``{prompt_tokens, completion_tokens, calls}`` from a dspy ``UsageTracker``.
+
+    dspy adds one entry per LM call that was not served from its cache and that
+    reported usage, so ``calls`` counts real (billed) calls.
+    """
+    usage = headers.usage_map()
+    for entries in tracker.usage_data.values():
+        for entry in entries:
+            usage["prompt_tokens"] += int(entry.get("prompt_tokens") or 0)
+            usage["completion_tokens"] += int(entry.get("completion_tokens") or 0)
+            usage["calls"] += 1
+    return usage
+
+
+def _message(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + " [...]"
+
+
+def check_threads(value: Any, where: str) -> int:
+    """``value`` as a thread count in ``1..MAX_THREADS``."""
+    if type(value) is not int or not 1 <= value <= MAX_THREADS:
+        raise ValueError(f"{where} must be an integer in 1..{MAX_THREADS}, was {value!r}")
+    return value
+
+
+@dataclasses.dataclass
+class PredictHandle:
+    """What ``setup`` kind ``predict`` loads: a program, its LM and its fields."""
+
+    program: Any
+    lm: Any
+    inputs: list[dict[str, Any]]
+    outputs: list[dict[str, Any]]
+    threads: int = 8
+
+    @property
+    def input_names(self) -> list[str]:
+        """Input field names, in signature order."""
+        return [field["name"] for field in self.inputs]
+
+    def _missing(self, record: Any) -> str | None:
+        if not isinstance(record, Mapping):
+            return f"an input is a record of the input fields, not {type(record).__name__}"
+        missing = [name for name in self.input_names if record.get(name) is None]
+        if missing:
+            return f"input field(s) {', '.join(repr(m) for m in missing)} missing or null"
+        return None
+
+    def output_record(self, prediction: Any) -> dict[str, Any]:
+        """The output fields of a prediction, as plain typed values."""
+        record = {}
+        for field in self.outputs:
+            name = field["name"]
+            value = prediction.get(name) if hasattr(prediction, "get") else getattr(prediction, name, None)
+            record[name] = plain_value(value, field["type"])
+        return record
+
+    def run_one(self, index: int, record: Any) -> Outcome:
+        """Run the program on one input record; never raises."""
+        import dspy
+        from dspy.utils.usage_tracker import track_usage
+
+        problem = self._missing(record)
+        if problem is not None:
+            failure = headers.failure(index, "MissingInput", problem)
+            return Outcome(index, None, failure, headers.usage_map())
+        kwargs = {name: record[name] for name in self.input_names}
+        usage = headers.usage_map()
+        try:
+            with dspy.context(lm=self.lm), track_usage() as tracker:
+                try:
+                    prediction = self.program(**kwargs)
+                finally:
+                    usage = tracked_usage(tracker)
+            return Outcome(index, self.output_record(prediction), None, usage)
+        except Exception as exc:  # noqa: BLE001 - every element failure is reported, not raised
+            failure = headers.failure(index, type(exc).__name__, _message(exc))
+            return Outcome(index, None, failure, usage)
+
+    def run(
+        self,
+        records: Sequence[Any],
+        emit: Callable[[list[Outcome]], None],
+        threads: int | None = None,
+    ) -> None:
+        """Run every record, calling ``emit`` (on this thread) with outcomes as they complete.
+
+        Outcomes that complete together are emitted together, sorted by index.
+        If ``emit`` raises (the client went away), elements not yet started are
+        cancelled and the exception propagates.
+        """
+        workers = min(threads or self.threads, max(1, len(records)))
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dspex-predict")
+        try:
+            pending: set[Future[Outcome]] = {
+                pool.submit(self.run_one, index, record) for index, record in enumerate(records)
+            }
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                emit(sorted((future.result() for future in done), key=lambda o: o.index))
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def json_text(value: Any) -> str | None:
+    """A ``json``-typed value as JSON text (how Arrow carries it)."""
+    return None if value is None else json.dumps(value, ensure_ascii=False)
