@@ -63,8 +63,9 @@ final class ArrowVectors {
       for (int k = 0; k < items.size(); k++) {
         set(child, start + k, items.get(k));
       }
+      // The child's value count is set once, from the offsets, by ListVector.setValueCount when
+      // the row count is set: per row it would cost a pass over the child's bookkeeping each time.
       lv.endValue(i, items.size());
-      child.setValueCount(start + items.size());
     } else {
       throw new IllegalStateException("no writer for " + v.getClass().getSimpleName());
     }
