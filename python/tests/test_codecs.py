@@ -16,7 +16,9 @@ from dspex_worker.protocol.auto import BodyPlan, parse_format, plan_body
 from dspex_worker.protocol.errors import CorruptedPayloadError, EncodingError, FrameTooLongError
 from dspex_worker.protocol.settings import ProtocolSettings
 
-SETTINGS = ProtocolSettings()
+# The AUTO rules are tested at fixed thresholds, so that retuning the defaults from the codec
+# benchmark does not rewrite these cases.
+SETTINGS = ProtocolSettings(json_max_records=16, arrow_min_records=1000)
 
 
 def records(n: int, **extra: object) -> list[dict[str, object]]:
@@ -472,7 +474,8 @@ def test_forced_ref_body_over_max_ref_bytes_is_frame_too_long() -> None:
 
 def test_settings_checks_values_and_reads_hello_args() -> None:
     settings = ProtocolSettings.from_hello_args({"max_frame_bytes": 1024, "protocols": ["v2"]})
-    assert settings.max_frame_bytes == 1024 and settings.json_max_records == 16
+    assert settings.max_frame_bytes == 1024
+    assert (settings.json_max_records, settings.arrow_min_records) == (3, 10_000)
     with pytest.raises(ValueError, match="json_max_records must be an integer"):
         SETTINGS.with_json_max_records(True)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="max_frame_bytes must be in 1..4294967295"):

@@ -11,8 +11,8 @@ GIB = 1024 * MIB
 
 DEFAULT_MAX_FRAME_BYTES = 256 * MIB
 DEFAULT_MAX_REF_BYTES = 16 * GIB
-DEFAULT_JSON_MAX_RECORDS = 16
-DEFAULT_ARROW_MIN_RECORDS = 1000
+DEFAULT_JSON_MAX_RECORDS = 3
+DEFAULT_ARROW_MIN_RECORDS = 10000
 DEFAULT_REF_MIN_BYTES = 64 * MIB
 
 # The frame length is a u32, so no limit can usefully exceed it.
@@ -45,8 +45,8 @@ class ProtocolSettings:
     Attributes:
         max_frame_bytes: largest frame payload read or written (default 256 MiB).
         max_ref_bytes: largest REF body accepted (default 16 GiB).
-        json_max_records: record lists up to this size go inline as JSON (default 16).
-        arrow_min_records: record lists at least this long go as ARROW (default 1000).
+        json_max_records: record lists up to this size go inline as JSON (default 3, from bench/run codecs).
+        arrow_min_records: record lists at least this long go as ARROW (default 10000, from bench/run codecs).
         ref_min_bytes: encoded bodies at least this large go as REF (default 64 MiB).
     """
 
@@ -72,11 +72,11 @@ class ProtocolSettings:
         return dataclasses.replace(self, max_ref_bytes=value)
 
     def with_json_max_records(self, value: int) -> ProtocolSettings:
-        """Copy with another inline-JSON record count (default 16)."""
+        """Copy with another inline-JSON record count (default 3)."""
         return dataclasses.replace(self, json_max_records=value)
 
     def with_arrow_min_records(self, value: int) -> ProtocolSettings:
-        """Copy with another ARROW record count threshold (default 1000)."""
+        """Copy with another ARROW record count threshold (default 10000)."""
         return dataclasses.replace(self, arrow_min_records=value)
 
     def with_ref_min_bytes(self, value: int) -> ProtocolSettings:

@@ -23,9 +23,9 @@ public final class ProtocolSettings {
   /** Default {@code max_ref_bytes}: 16 GiB. */
   public static final long DEFAULT_MAX_REF_BYTES = 16L * 1024 * 1024 * 1024;
   /** Default {@code json_max_records}: record lists up to this size go inline as JSON. */
-  public static final int DEFAULT_JSON_MAX_RECORDS = 16;
+  public static final int DEFAULT_JSON_MAX_RECORDS = 3;
   /** Default {@code arrow_min_records}: record lists of at least this size go as Arrow. */
-  public static final int DEFAULT_ARROW_MIN_RECORDS = 1000;
+  public static final int DEFAULT_ARROW_MIN_RECORDS = 10_000;
   /** Default {@code ref_min_bytes}: encoded bodies at least this large go as REF: 64 MiB. */
   public static final long DEFAULT_REF_MIN_BYTES = 64L * 1024 * 1024;
 

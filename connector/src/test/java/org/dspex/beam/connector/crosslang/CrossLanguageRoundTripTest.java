@@ -127,8 +127,9 @@ class CrossLanguageRoundTripTest {
 
   @Test
   @Order(5)
-  void givenThousandRecords_whenEchoByAuto_thenArrowBothWays() throws IOException {
-    List<Map<String, Object>> records = records(1500, false);
+  void givenArrowMinRecords_whenEchoByAuto_thenArrowBothWays() throws IOException {
+    List<Map<String, Object>> records =
+        records(ProtocolSettings.DEFAULT_ARROW_MIN_RECORDS, false);
     SentMessage sent = connection.send(Request.of("echo").withBody("inputs", records));
     assertEquals(Protocol.ARROW, sent.bodies().get(0).format());
     Message echoed = answerTo(sent);
@@ -255,7 +256,10 @@ class CrossLanguageRoundTripTest {
     List<Map<String, Object>> records = records(1000, false);
     List<Incoming> events =
         connection.callStream(
-            Request.of("echo_stream").withArg("chunk_size", 400).withArg("break_after_chunks", 2).withBody("inputs", records));
+            Request.of("echo_stream")
+                .withArg("chunk_size", 400)
+                .withArg("break_after_chunks", 2)
+                .withBody("inputs", records, Protocol.ARROW));
     assertEquals(4, events.size(), events.toString());
     StreamEvent.Chunk first = assertInstanceOf(StreamEvent.Chunk.class, events.get(1));
     ArrowTable outputs = assertInstanceOf(ArrowTable.class, first.body("outputs"));

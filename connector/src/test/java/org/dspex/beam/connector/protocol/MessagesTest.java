@@ -114,7 +114,7 @@ class MessagesTest {
   @Test
   void givenBodiesOfEveryFormat_thenHeaderListsThemAndReaderAssemblesThem() throws IOException {
     List<Map<String, Object>> many = new ArrayList<>();
-    for (int i = 0; i < 1200; i++) {
+    for (int i = 0; i < ProtocolSettings.DEFAULT_ARROW_MIN_RECORDS; i++) {
       many.add(record("i", (long) i, "s", "x" + i));
     }
     Request request =

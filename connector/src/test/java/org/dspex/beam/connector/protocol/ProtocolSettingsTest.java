@@ -14,8 +14,10 @@ class ProtocolSettingsTest {
     ProtocolSettings s = ProtocolSettings.defaults();
     assertEquals(268_435_456, s.maxFrameBytes());
     assertEquals(16L << 30, s.maxRefBytes());
-    assertEquals(16, s.jsonMaxRecords());
-    assertEquals(1000, s.arrowMinRecords());
+    // From bench/run codecs (README, Performance): JSON stops paying above 3 records, Arrow
+    // starts paying between 1,000 and 10,000.
+    assertEquals(3, s.jsonMaxRecords());
+    assertEquals(10_000, s.arrowMinRecords());
     assertEquals(64L << 20, s.refMinBytes());
   }
 
@@ -24,7 +26,7 @@ class ProtocolSettingsTest {
     ProtocolSettings s = ProtocolSettings.defaults();
     ProtocolSettings t = s.withArrowMinRecords(10).withJsonMaxRecords(0).withRefMinBytes(1).withMaxFrameBytes(5).withMaxRefBytes(7);
     assertNotSame(s, t);
-    assertEquals(1000, s.arrowMinRecords());
+    assertEquals(10_000, s.arrowMinRecords());
     assertEquals(List.of(5, 7L, 0, 10, 1L), List.of(t.maxFrameBytes(), t.maxRefBytes(), t.jsonMaxRecords(), t.arrowMinRecords(), t.refMinBytes()));
   }
 
