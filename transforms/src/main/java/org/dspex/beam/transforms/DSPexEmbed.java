@@ -1,0 +1,289 @@
+package org.dspex.beam.transforms;
+
+import static org.dspex.beam.transforms.config.Checks.check;
+import static org.dspex.beam.transforms.config.Checks.nonEmpty;
+
+import com.google.auto.value.AutoValue;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.Row;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.transforms.batching.EmbedClient;
+import org.dspex.beam.transforms.config.ExecutionSettings;
+import org.dspex.beam.transforms.input.InputRows;
+
+/**
+ * Embeds a text per element with a sentence-embedding model run by Python workers (a local model,
+ * e.g. {@code all-MiniLM-L6-v2}, or an OpenAI-compatible {@code /v1/embeddings} endpoint), adding an
+ * {@code embedding} ARRAY&lt;FLOAT&gt; field. Vectors travel back as NumPy float32 matrices.
+ *
+ * <h3>Usage</h3>
+ *
+ * <pre>{@code
+ * PCollection<KV<String, String>> docs = ...;          // id -> text
+ *
+ * DSPexResult result = docs.apply(
+ *     DSPexEmbed.of("sentence-transformers/all-MiniLM-L6-v2")
+ *         .withNormalize(true)
+ *         .withMaxBatchSize(256)
+ *         .withWorkers(2));
+ *
+ * PCollection<Row> vectors = result.output();            // key STRING, text STRING, embedding ARRAY<FLOAT>
+ * result.failures().apply(...);                          // element (JSON), error_type, message, attempts, worker
+ * }</pre>
+ *
+ * <p>Rows (or schema'd POJOs) are embedded from the field {@link #withTextField} names (default
+ * {@value #DEFAULT_TEXT_FIELD}) and keep every field; {@code PCollection<String>} gives rows {@code
+ * text, embedding}; {@code PCollection<KV<K, String>>} gives {@code key, text, embedding}.
+ *
+ * <h3>Failures</h3>
+ *
+ * <p>Every element ends in exactly one of {@link DSPexResult#output()} and {@link
+ * DSPexResult#failures()}: a text the model rejects fails alone; a text larger than {@link
+ * #withMaxElementBytes} is not sent; a text that kills its worker each time is isolated by splitting
+ * its batch and fails after {@link #withMaxAttempts} sends. {@link #withBadRecordErrorHandler}
+ * sends failures to a Beam error handler instead:
+ *
+ * <pre>{@code
+ * try (BadRecordErrorHandler<?> errors = pipeline.registerBadRecordErrorHandler(sink)) {
+ *   texts.apply(DSPexEmbed.of(model).withBadRecordErrorHandler(errors));
+ * }
+ * }</pre>
+ *
+ * <h3>Metrics</h3>
+ *
+ * <p>Beam metrics in namespace {@code dspex}: see {@link org.dspex.beam.transforms.metrics.DSPexMetrics}.
+ */
+@AutoValue
+public abstract class DSPexEmbed extends PTransform<PCollection<?>, DSPexResult> {
+  private static final long serialVersionUID = 1L;
+
+  /** The input field of rows holding the text. */
+  public static final String DEFAULT_TEXT_FIELD = "text";
+  /** The output field holding the vector. */
+  public static final String EMBEDDING_FIELD = "embedding";
+
+  abstract @Nullable String model();
+
+  abstract @Nullable Boolean normalize();
+
+  abstract @Nullable Integer modelBatchSize();
+
+  abstract @Nullable String backend();
+
+  abstract @Nullable String apiBase();
+
+  abstract @Nullable String apiKeyEnv();
+
+  abstract String textField();
+
+  abstract @Nullable ErrorHandler<BadRecord, ?> badRecordErrorHandler();
+
+  abstract ExecutionSettings execution();
+
+  abstract String setupKind();
+
+  abstract String command();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setModel(@Nullable String s);
+
+    abstract Builder setNormalize(@Nullable Boolean b);
+
+    abstract Builder setModelBatchSize(@Nullable Integer n);
+
+    abstract Builder setBackend(@Nullable String s);
+
+    abstract Builder setApiBase(@Nullable String s);
+
+    abstract Builder setApiKeyEnv(@Nullable String s);
+
+    abstract Builder setTextField(String s);
+
+    abstract Builder setBadRecordErrorHandler(@Nullable ErrorHandler<BadRecord, ?> h);
+
+    abstract Builder setExecution(ExecutionSettings s);
+
+    abstract Builder setSetupKind(String s);
+
+    abstract Builder setCommand(String s);
+
+    abstract DSPexEmbed build();
+  }
+
+  /**
+   * Embeds with {@code model}: a model name or path the worker loads (e.g. {@code
+   * "sentence-transformers/all-MiniLM-L6-v2"}), or with {@link #withOpenAiBackend} the endpoint's
+   * model name.
+   */
+  public static DSPexEmbed of(String model) {
+    return new AutoValue_DSPexEmbed.Builder()
+        .setModel(nonEmpty(model, "DSPexEmbed.of"))
+        .setTextField(DEFAULT_TEXT_FIELD)
+        .setExecution(ExecutionSettings.defaults())
+        .setSetupKind("embed")
+        .setCommand("embed")
+        .build();
+  }
+
+  /** Unit-length vectors (default: the model's own setting). */
+  public DSPexEmbed withNormalize(boolean enabled) {
+    return toBuilder().setNormalize(enabled).build();
+  }
+
+  /** Texts per forward pass inside the worker (default: the worker's). */
+  public DSPexEmbed withModelBatchSize(int n) {
+    check(n > 0, "withModelBatchSize: must be positive, was %s", n);
+    return toBuilder().setModelBatchSize(n).build();
+  }
+
+  /**
+   * Embeds through an OpenAI-compatible {@code /v1/embeddings} endpoint at {@code apiBase} instead of
+   * a local model (default: local).
+   */
+  public DSPexEmbed withOpenAiBackend(String apiBase) {
+    nonEmpty(apiBase, "withOpenAiBackend");
+    check(apiBase.startsWith("http://") || apiBase.startsWith("https://"),
+        "withOpenAiBackend: must be an http(s) URL, was '%s'", apiBase);
+    return toBuilder().setBackend("openai").setApiBase(apiBase).build();
+  }
+
+  /** The NAME of the variable holding the endpoint's API key (masked everywhere; default none). */
+  public DSPexEmbed withApiKeyEnv(String variableName) {
+    nonEmpty(variableName, "withApiKeyEnv");
+    check(variableName.matches("[A-Za-z_][A-Za-z0-9_]*"),
+        "withApiKeyEnv: takes the NAME of an environment variable (e.g. OPENAI_API_KEY), was '%s'",
+        variableName.length() > 8 ? variableName.substring(0, 4) + "..." : variableName);
+    return toBuilder().setApiKeyEnv(variableName).build();
+  }
+
+  /** The field of input rows holding the text (default {@value #DEFAULT_TEXT_FIELD}). */
+  public DSPexEmbed withTextField(String field) {
+    return toBuilder().setTextField(nonEmpty(field, "withTextField")).build();
+  }
+
+  /** Sends failures to {@code handler} instead of {@link DSPexResult#failures()} (default none). */
+  public DSPexEmbed withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
+    check(handler != null, "withBadRecordErrorHandler: must not be null");
+    return toBuilder().setBadRecordErrorHandler(handler).build();
+  }
+
+  /** The Python interpreter of the workers (default: {@code $DSPEX_PYTHON}). */
+  public DSPexEmbed withPython(String interpreter) {
+    return toBuilder().setExecution(execution().withPython(interpreter)).build();
+  }
+
+  /** {@code PYTHONPATH} entries for the workers (default none). */
+  public DSPexEmbed withPythonPath(String... entries) {
+    return toBuilder().setExecution(execution().withPythonPath(entries)).build();
+  }
+
+  /** Python workers per JVM (default {@value ExecutionSettings#DEFAULT_WORKERS}). */
+  public DSPexEmbed withWorkers(int n) {
+    return toBuilder().setExecution(execution().withWorkers(n)).build();
+  }
+
+  /** Texts per request (default {@value ExecutionSettings#DEFAULT_MAX_BATCH_SIZE}). */
+  public DSPexEmbed withMaxBatchSize(int n) {
+    return toBuilder().setExecution(execution().withMaxBatchSize(n)).build();
+  }
+
+  /** Bytes of the texts of one request (default 8 MiB). */
+  public DSPexEmbed withMaxBatchBytes(long n) {
+    return toBuilder().setExecution(execution().withMaxBatchBytes(n)).build();
+  }
+
+  /** A text larger than this goes to the failures unsent (default 1 MiB). */
+  public DSPexEmbed withMaxElementBytes(long n) {
+    return toBuilder().setExecution(execution().withMaxElementBytes(n)).build();
+  }
+
+  /** Sends of a text before a worker fault fails it (default {@value ExecutionSettings#DEFAULT_MAX_ATTEMPTS}). */
+  public DSPexEmbed withMaxAttempts(int n) {
+    return toBuilder().setExecution(execution().withMaxAttempts(n)).build();
+  }
+
+  /** The body format of the texts (default {@link Protocol#AUTO}); vectors always come back as NUMPY. */
+  public DSPexEmbed withProtocol(Protocol format) {
+    return toBuilder().setExecution(execution().withProtocol(format)).build();
+  }
+
+  /** One request (default 5 min); a late worker is killed. */
+  public DSPexEmbed withRequestTimeout(Duration d) {
+    return toBuilder().setExecution(execution().withRequestTimeout(d)).build();
+  }
+
+  /** Worker process start to ready (default 60 s). */
+  public DSPexEmbed withStartTimeout(Duration d) {
+    return toBuilder().setExecution(execution().withStartTimeout(d)).build();
+  }
+
+  /** Loading the model on a worker (default 10 min). */
+  public DSPexEmbed withSetupTimeout(Duration d) {
+    return toBuilder().setExecution(execution().withSetupTimeout(d)).build();
+  }
+
+  /** Delay before a dead worker is restarted (default 1 s). */
+  public DSPexEmbed withRestartBackoff(Duration d) {
+    return toBuilder().setExecution(execution().withRestartBackoff(d)).build();
+  }
+
+  /**
+   * Unbounded input only: the longest an element waits for its batch to fill before the batch is
+   * sent anyway (default 5 s). Bounded input is batched per bundle and never waits.
+   */
+  public DSPexEmbed withMaxBufferingDuration(Duration d) {
+    return toBuilder().setExecution(execution().withMaxBufferingDuration(d)).build();
+  }
+
+  /** Test seam: another handler implementing the embed contract, from these modules. */
+  DSPexEmbed withHandler(String kind, String commandName, String... modules) {
+    return toBuilder().setSetupKind(kind).setCommand(commandName)
+        .setExecution(execution().withHandlerModules(modules)).build();
+  }
+
+  Map<String, Object> setupArgs() {
+    Map<String, Object> a = new LinkedHashMap<>();
+    a.put("kind", setupKind());
+    a.put("model", model());
+    if (normalize() != null) {
+      a.put("normalize", normalize());
+    }
+    if (modelBatchSize() != null) {
+      a.put("batch_size", modelBatchSize());
+    }
+    if (backend() != null) {
+      a.put("backend", backend());
+      a.put("api_base", apiBase());
+    }
+    if (apiKeyEnv() != null) {
+      a.put("api_key_env", apiKeyEnv());
+    }
+    return a;
+  }
+
+  @Override
+  public DSPexResult expand(PCollection<?> input) {
+    PCollection<Row> rows = InputRows.toRows(input, textField());
+    InputRows.checkHasFields(rows.getSchema(), List.of(textField()), "DSPexEmbed (withTextField)");
+    Schema.FieldType t = rows.getSchema().getField(textField()).getType();
+    check(t.getTypeName() == Schema.TypeName.STRING,
+        "DSPexEmbed: text field '%s' must be STRING, is %s", textField(), t);
+    Schema modelOutputs = Schema.builder()
+        .addField(EMBEDDING_FIELD, Schema.FieldType.array(Schema.FieldType.FLOAT))
+        .build();
+    EmbedClient client = new EmbedClient(execution(), setupArgs(), textField(), command(), normalize(), apiKeyEnv());
+    return Expansion.apply(rows, client, modelOutputs, execution(), 0, 0, badRecordErrorHandler(), "DSPexEmbed");
+  }
+}

@@ -1,0 +1,578 @@
+package org.dspex.beam.transforms;
+
+import static org.dspex.beam.transforms.config.Checks.check;
+import static org.dspex.beam.transforms.config.Checks.moduleFunction;
+import static org.dspex.beam.transforms.config.Checks.nonEmpty;
+
+import com.google.auto.value.AutoValue;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.Row;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.transforms.batching.PredictClient;
+import org.dspex.beam.transforms.config.ExecutionSettings;
+import org.dspex.beam.transforms.input.InputRows;
+import org.dspex.beam.transforms.signature.FieldType;
+import org.dspex.beam.transforms.signature.Signature;
+import org.dspex.beam.transforms.signature.SignatureField;
+
+/**
+ * Runs a DSPy program on every element: a {@code dspy.Predict} (or {@code ChainOfThought}) built
+ * from a signature string, or any DSPy module built by a factory function. Java owns the pipeline;
+ * the program runs in Python worker processes that the transform starts, feeds in batches and
+ * supervises.
+ *
+ * <h3>Usage</h3>
+ *
+ * <pre>{@code
+ * PCollection<Row> questions = ...;   // fields: question STRING, context ARRAY<STRING>, id INT64
+ *
+ * DSPexResult result = questions.apply(
+ *     DSPexPredict.of("question, context: list[str] -> answer, confidence: float")
+ *         .withModel("openai/gpt-4o-mini")
+ *         .withApiKeyEnv("OPENAI_API_KEY")        // the NAME of the variable; its value never leaves the worker machine
+ *         .withTemperature(0.0)
+ *         .withThreads(16)                        // LM calls in flight per worker
+ *         .withMaxLmCallsPerSecond(20)            // per JVM
+ *         .withTokenBudget(2_000_000));
+ *
+ * // question, context, id, answer STRING, confidence DOUBLE
+ * PCollection<Row> answers = result.output();
+ *
+ * // element (JSON), error_type, message, attempts, worker: enough to replay
+ * result.failures().apply(ToJson.of()).apply(TextIO.write().to("gs://bucket/failed"));
+ * }</pre>
+ *
+ * <p>A program of your own, with its saved state:
+ *
+ * <pre>{@code
+ * DSPexPredict.ofProgram("my_pkg.qa:build")            // a function returning a dspy.Module
+ *     .withProgramState("/models/qa.json")
+ *     .withPythonPath("/opt/my_pkg")
+ *     .withModel("openai/gpt-4o-mini")
+ *     .withOutputSchema(Schema.builder().addNullableField("answer", FieldType.STRING).build());
+ * }</pre>
+ *
+ * <h3>Input</h3>
+ *
+ * <ul>
+ *   <li>{@code PCollection<Row>}, or elements of any type with a Beam schema: fields are matched to
+ *       the signature's inputs by name; the output row carries every input field;
+ *   <li>{@code PCollection<String>} for a signature with one input: the output row has that field;
+ *   <li>{@code PCollection<KV<K, String>>}, one input: the output row starts with a {@code key}
+ *       field of K's Beam type (String, Long, Integer, Double, Boolean, byte[]; map other keys to
+ *       one of these first).
+ * </ul>
+ *
+ * <p>A signature input that the input lacks fails when the pipeline is built, naming the field and
+ * the input's fields.
+ *
+ * <h3>Output</h3>
+ *
+ * <p>{@link DSPexResult#output()}: rows of the input's fields then the signature's outputs, typed
+ * {@code str} STRING, {@code int} INT64, {@code float} DOUBLE, {@code bool} BOOLEAN, {@code
+ * list[str]} ARRAY&lt;STRING&gt;, {@code Literal[...]} STRING (outputs are nullable: an LM may leave
+ * one out). For {@link #ofProgram} the outputs come from {@link #withOutputSchema}, or, without it,
+ * from the program itself: {@code expand} then starts one worker on the machine that builds the
+ * pipeline, sets the program up, reads its output fields and stops it (so that machine needs the
+ * Python environment and the LM configuration too; {@link #withOutputSchema} avoids that).
+ *
+ * <h3>Failures</h3>
+ *
+ * <p>Every element ends in exactly one of {@code output()} and {@link DSPexResult#failures()}:
+ * an LM error or unparseable answer fails that element only; an element larger than {@link
+ * #withMaxElementBytes} is not sent; an element that kills its worker every time is isolated by
+ * splitting its batch and fails alone after {@link #withMaxAttempts} sends, while the rest of its
+ * batch succeeds. Results streamed back before a worker died are kept: the retry sends only the
+ * unfinished elements, so no LM call is paid twice for an answered element. With {@link
+ * #withBadRecordErrorHandler} failures go to that handler instead:
+ *
+ * <pre>{@code
+ * try (BadRecordErrorHandler<?> errors =
+ *     pipeline.registerBadRecordErrorHandler(new WriteToDeadLetterTable())) {
+ *   questions.apply(DSPexPredict.of("question -> answer").withModel(m).withBadRecordErrorHandler(errors));
+ * }
+ * }</pre>
+ *
+ * <p>When no worker can start (no interpreter, a missing package, a program that fails to load,
+ * a crash loop) the bundle fails with the reason, for the runner to retry or report.
+ *
+ * <h3>Unbounded input</h3>
+ *
+ * <p>A bounded input is batched per bundle and flushed at the end of each bundle, each result in
+ * its element's window with its timestamp. An unbounded input is batched by {@code
+ * GroupIntoBatches} ({@link #withMaxBatchSize}, {@link #withMaxBufferingDuration}), so a slow
+ * stream gets its answers within the buffering duration; results then carry their batch's timestamp.
+ *
+ * <h3>Cost control</h3>
+ *
+ * <p>{@link #withMaxLmCallsPerSecond} and {@link #withTokenBudget} are per JVM (one per worker
+ * machine on a cluster: divide by the number of workers). The rate is enforced in Java by admitting
+ * elements into requests (one element, one LM call for a {@code Predict}; an answer from DSPy's
+ * cache still counts as admitted); the budget counts the tokens the worker reports per element.
+ * Once it is spent, remaining elements go to the failures as {@code BudgetExhausted} and the job
+ * completes; requests already in flight finish, so it may be overspent by one batch per DoFn
+ * instance.
+ *
+ * <h3>Metrics</h3>
+ *
+ * <p>Beam metrics in namespace {@code dspex}: see {@link org.dspex.beam.transforms.metrics.DSPexMetrics}.
+ */
+@AutoValue
+public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResult> {
+  private static final long serialVersionUID = 1L;
+
+  /** LM calls in flight per worker. */
+  public static final int DEFAULT_THREADS = 8;
+  /** The output field {@link #withChainOfThought} adds, first, holding the LM's reasoning. */
+  public static final String REASONING_FIELD = "reasoning";
+  /** Whether DSPy's LM cache is on. */
+  public static final boolean DEFAULT_CACHE = true;
+
+  abstract @Nullable String signature();
+
+  abstract @Nullable String program();
+
+  abstract @Nullable String programState();
+
+  abstract boolean chainOfThought();
+
+  abstract @Nullable String model();
+
+  abstract @Nullable String apiBase();
+
+  abstract @Nullable String apiKeyEnv();
+
+  abstract @Nullable Double temperature();
+
+  abstract @Nullable Integer maxTokens();
+
+  abstract @Nullable Integer numRetries();
+
+  abstract boolean cache();
+
+  abstract @Nullable String cacheDir();
+
+  abstract @Nullable String lmFactory();
+
+  abstract @Nullable Map<String, Object> lmFactoryArgs();
+
+  abstract int threads();
+
+  abstract double maxLmCallsPerSecond();
+
+  abstract long tokenBudget();
+
+  abstract @Nullable Schema outputSchema();
+
+  abstract @Nullable ErrorHandler<BadRecord, ?> badRecordErrorHandler();
+
+  abstract ExecutionSettings execution();
+
+  abstract String setupKind();
+
+  abstract String command();
+
+  abstract Builder toBuilder();
+
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setSignature(@Nullable String s);
+
+    abstract Builder setProgram(@Nullable String s);
+
+    abstract Builder setProgramState(@Nullable String s);
+
+    abstract Builder setChainOfThought(boolean b);
+
+    abstract Builder setModel(@Nullable String s);
+
+    abstract Builder setApiBase(@Nullable String s);
+
+    abstract Builder setApiKeyEnv(@Nullable String s);
+
+    abstract Builder setTemperature(@Nullable Double d);
+
+    abstract Builder setMaxTokens(@Nullable Integer n);
+
+    abstract Builder setNumRetries(@Nullable Integer n);
+
+    abstract Builder setCache(boolean b);
+
+    abstract Builder setCacheDir(@Nullable String s);
+
+    abstract Builder setLmFactory(@Nullable String s);
+
+    abstract Builder setLmFactoryArgs(@Nullable Map<String, Object> args);
+
+    abstract Builder setThreads(int n);
+
+    abstract Builder setMaxLmCallsPerSecond(double d);
+
+    abstract Builder setTokenBudget(long n);
+
+    abstract Builder setOutputSchema(@Nullable Schema s);
+
+    abstract Builder setBadRecordErrorHandler(@Nullable ErrorHandler<BadRecord, ?> h);
+
+    abstract Builder setExecution(ExecutionSettings s);
+
+    abstract Builder setSetupKind(String s);
+
+    abstract Builder setCommand(String s);
+
+    abstract DSPexPredict build();
+  }
+
+  private static Builder defaults() {
+    return new AutoValue_DSPexPredict.Builder()
+        .setChainOfThought(false)
+        .setCache(DEFAULT_CACHE)
+        .setThreads(DEFAULT_THREADS)
+        .setMaxLmCallsPerSecond(0)
+        .setTokenBudget(0)
+        .setExecution(ExecutionSettings.defaults())
+        .setSetupKind("predict")
+        .setCommand("predict");
+  }
+
+  /**
+   * A {@code dspy.Predict} of {@code signature}, e.g. {@code "question, context: list[str] -> answer,
+   * confidence: float"} (see {@link Signature} for the grammar; parsed now, so a bad one fails here).
+   */
+  public static DSPexPredict of(String signature) {
+    Signature.parse(signature);
+    return defaults().setSignature(signature.trim()).build();
+  }
+
+  /** The module a Python function builds: {@code "module:function"}, called with no arguments. */
+  public static DSPexPredict ofProgram(String factory) {
+    return defaults().setProgram(moduleFunction(factory, "ofProgram")).build();
+  }
+
+  /** The signature, or null for a program. */
+  public @Nullable Signature getSignature() {
+    return signature() == null ? null : Signature.parse(signature());
+  }
+
+  /**
+   * A {@code dspy.ChainOfThought} instead of a {@code Predict} (default false; signatures only): the
+   * output rows get a {@value #REASONING_FIELD} STRING field before the signature's outputs.
+   */
+  public DSPexPredict withChainOfThought(boolean enabled) {
+    return toBuilder().setChainOfThought(enabled).build();
+  }
+
+  /** A saved program state ({@code program.save(path)}) loaded into the program (default none). */
+  public DSPexPredict withProgramState(String path) {
+    return toBuilder().setProgramState(nonEmpty(path, "withProgramState")).build();
+  }
+
+  /** The LM, as {@code dspy.LM} names it, e.g. {@code "openai/gpt-4o-mini"} (required unless {@link #withLmFactory}). */
+  public DSPexPredict withModel(String model) {
+    return toBuilder().setModel(nonEmpty(model, "withModel")).build();
+  }
+
+  /** The LM's base URL, for OpenAI-compatible servers (default: the provider's). */
+  public DSPexPredict withApiBase(String url) {
+    nonEmpty(url, "withApiBase");
+    check(url.startsWith("http://") || url.startsWith("https://"),
+        "withApiBase: must be an http(s) URL, was '%s'", url);
+    return toBuilder().setApiBase(url).build();
+  }
+
+  /**
+   * The NAME of the environment variable holding the LM's API key on the worker machines (default
+   * none: the provider's usual variable). The value is read by the worker from its environment,
+   * never carried in the pipeline, and masked in every log line, failure and message.
+   */
+  public DSPexPredict withApiKeyEnv(String variableName) {
+    nonEmpty(variableName, "withApiKeyEnv");
+    check(variableName.matches("[A-Za-z_][A-Za-z0-9_]*"),
+        "withApiKeyEnv: takes the NAME of an environment variable (e.g. OPENAI_API_KEY), was '%s'",
+        variableName.length() > 8 ? variableName.substring(0, 4) + "..." : variableName);
+    return toBuilder().setApiKeyEnv(variableName).build();
+  }
+
+  /** LM temperature, 0 to 2 (default: DSPy's). */
+  public DSPexPredict withTemperature(double t) {
+    check(t >= 0 && t <= 2, "withTemperature: must be within [0, 2], was %s", t);
+    return toBuilder().setTemperature(t).build();
+  }
+
+  /** Maximum completion tokens per LM call (default: DSPy's). */
+  public DSPexPredict withMaxTokens(int n) {
+    check(n > 0, "withMaxTokens: must be positive, was %s", n);
+    return toBuilder().setMaxTokens(n).build();
+  }
+
+  /** Retries of a failed LM call by the LM client (default: DSPy's). */
+  public DSPexPredict withNumRetries(int n) {
+    check(n >= 0, "withNumRetries: must not be negative, was %s", n);
+    return toBuilder().setNumRetries(n).build();
+  }
+
+  /** DSPy's LM cache on or off (default {@value #DEFAULT_CACHE}). */
+  public DSPexPredict withCache(boolean enabled) {
+    return toBuilder().setCache(enabled).build();
+  }
+
+  /**
+   * Where DSPy keeps its LM cache (default: DSPy's). Put it where restarted workers find it, so a
+   * retried element costs no second LM call.
+   */
+  public DSPexPredict withCacheDir(String dir) {
+    return toBuilder().setCacheDir(nonEmpty(dir, "withCacheDir")).build();
+  }
+
+  /** A Python function {@code "module:function"} returning the {@code dspy.LM} to use (default none). */
+  public DSPexPredict withLmFactory(String factory) {
+    return toBuilder().setLmFactory(moduleFunction(factory, "withLmFactory")).build();
+  }
+
+  /**
+   * Like {@link #withLmFactory(String)}, calling the function with these keyword arguments (plain
+   * values: strings, numbers, booleans, lists, maps).
+   */
+  public DSPexPredict withLmFactory(String factory, Map<String, ?> kwargs) {
+    check(kwargs != null, "withLmFactory: kwargs must not be null");
+    Object plain = org.dspex.beam.transforms.failures.ElementJson.plain(kwargs);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> copy = new LinkedHashMap<>((Map<String, Object>) plain);
+    return toBuilder().setLmFactory(moduleFunction(factory, "withLmFactory")).setLmFactoryArgs(copy).build();
+  }
+
+  /** LM calls in flight per worker (default {@value #DEFAULT_THREADS}). */
+  public DSPexPredict withThreads(int n) {
+    check(n > 0, "withThreads: must be positive, was %s", n);
+    return toBuilder().setThreads(n).build();
+  }
+
+  /** Elements (LM calls) admitted per second, per JVM (default: no limit). */
+  public DSPexPredict withMaxLmCallsPerSecond(double rate) {
+    check(rate > 0 && !Double.isInfinite(rate), "withMaxLmCallsPerSecond: must be positive, was %s", rate);
+    return toBuilder().setMaxLmCallsPerSecond(rate).build();
+  }
+
+  /** Prompt plus completion tokens the transform may spend, per JVM (default: no budget). */
+  public DSPexPredict withTokenBudget(long tokens) {
+    check(tokens > 0, "withTokenBudget: must be positive, was %s", tokens);
+    return toBuilder().setTokenBudget(tokens).build();
+  }
+
+  /**
+   * The outputs of an {@link #ofProgram} program, as a schema of the field types listed in the class
+   * documentation (default: read from the program at expand time). Every input field is then sent
+   * to the worker, which passes the program the fields it takes.
+   */
+  public DSPexPredict withOutputSchema(Schema outputs) {
+    check(outputs != null && outputs.getFieldCount() > 0, "withOutputSchema: must have fields, was %s", outputs);
+    return toBuilder().setOutputSchema(outputs).build();
+  }
+
+  /** Sends failures to {@code handler} instead of {@link DSPexResult#failures()} (default none). */
+  public DSPexPredict withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
+    check(handler != null, "withBadRecordErrorHandler: must not be null");
+    return toBuilder().setBadRecordErrorHandler(handler).build();
+  }
+
+  /** The Python interpreter of the workers (default: {@code $DSPEX_PYTHON}). */
+  public DSPexPredict withPython(String interpreter) {
+    return toBuilder().setExecution(execution().withPython(interpreter)).build();
+  }
+
+  /** {@code PYTHONPATH} entries for the workers, e.g. where a program's package lives (default none). */
+  public DSPexPredict withPythonPath(String... entries) {
+    return toBuilder().setExecution(execution().withPythonPath(entries)).build();
+  }
+
+  /** Python workers per JVM (default {@value ExecutionSettings#DEFAULT_WORKERS}). */
+  public DSPexPredict withWorkers(int n) {
+    return toBuilder().setExecution(execution().withWorkers(n)).build();
+  }
+
+  /** Elements per request (default {@value ExecutionSettings#DEFAULT_MAX_BATCH_SIZE}). */
+  public DSPexPredict withMaxBatchSize(int n) {
+    return toBuilder().setExecution(execution().withMaxBatchSize(n)).build();
+  }
+
+  /** JSON bytes of the elements of one request (default 8 MiB). */
+  public DSPexPredict withMaxBatchBytes(long n) {
+    return toBuilder().setExecution(execution().withMaxBatchBytes(n)).build();
+  }
+
+  /** An element larger than this as JSON goes to the failures unsent (default 1 MiB). */
+  public DSPexPredict withMaxElementBytes(long n) {
+    return toBuilder().setExecution(execution().withMaxElementBytes(n)).build();
+  }
+
+  /** Sends of an element before a worker fault fails it (default {@value ExecutionSettings#DEFAULT_MAX_ATTEMPTS}). */
+  public DSPexPredict withMaxAttempts(int n) {
+    return toBuilder().setExecution(execution().withMaxAttempts(n)).build();
+  }
+
+  /** The body format of requests (default {@link Protocol#AUTO}: chosen per batch). */
+  public DSPexPredict withProtocol(Protocol format) {
+    return toBuilder().setExecution(execution().withProtocol(format)).build();
+  }
+
+  /** One request, or the gap between two streamed results (default 5 min); a late worker is killed. */
+  public DSPexPredict withRequestTimeout(Duration d) {
+    return toBuilder().setExecution(execution().withRequestTimeout(d)).build();
+  }
+
+  /** Worker process start to ready (default 60 s). */
+  public DSPexPredict withStartTimeout(Duration d) {
+    return toBuilder().setExecution(execution().withStartTimeout(d)).build();
+  }
+
+  /** Loading the program on a worker (default 10 min). */
+  public DSPexPredict withSetupTimeout(Duration d) {
+    return toBuilder().setExecution(execution().withSetupTimeout(d)).build();
+  }
+
+  /** Delay before a dead worker is restarted (default 1 s, doubling while it fails to start). */
+  public DSPexPredict withRestartBackoff(Duration d) {
+    return toBuilder().setExecution(execution().withRestartBackoff(d)).build();
+  }
+
+  /**
+   * Unbounded input only: the longest an element waits for its batch to fill before the batch is
+   * sent anyway (default 5 s). Bounded input is batched per bundle and never waits.
+   */
+  public DSPexPredict withMaxBufferingDuration(Duration d) {
+    return toBuilder().setExecution(execution().withMaxBufferingDuration(d)).build();
+  }
+
+  /** Test seam: another handler implementing the predict contract, from these modules. */
+  DSPexPredict withHandler(String kind, String commandName, String... modules) {
+    return toBuilder().setSetupKind(kind).setCommand(commandName)
+        .setExecution(execution().withHandlerModules(modules)).build();
+  }
+
+  /**
+   * The {@code setup} arguments of the program (docs/protocol.md, {@code predict}); no secret: only
+   * the key's variable name.
+   */
+  Map<String, Object> setupArgs() {
+    Map<String, Object> a = new LinkedHashMap<>();
+    a.put("kind", setupKind());
+    if (signature() != null) {
+      a.put("signature", signature());
+      if (chainOfThought()) {
+        a.put("predictor", "chain_of_thought");
+      }
+    } else {
+      a.put("program", program());
+    }
+    putIf(a, "program_state", programState());
+    Map<String, Object> lm = new LinkedHashMap<>();
+    putIf(lm, "model", model());
+    putIf(lm, "api_base", apiBase());
+    putIf(lm, "api_key_env", apiKeyEnv());
+    putIf(lm, "temperature", temperature());
+    putIf(lm, "max_tokens", maxTokens());
+    putIf(lm, "num_retries", numRetries());
+    lm.put("cache", cache());
+    putIf(lm, "cache_dir", cacheDir());
+    putIf(lm, "lm_factory", lmFactory());
+    putIf(lm, "factory_args", lmFactoryArgs());
+    a.put("lm", lm);
+    a.put("threads", threads());
+    return a;
+  }
+
+  private static void putIf(Map<String, Object> m, String k, Object v) {
+    if (v != null) {
+      m.put(k, v);
+    }
+  }
+
+  @Override
+  public DSPexResult expand(PCollection<?> input) {
+    check(model() != null || lmFactory() != null,
+        "DSPexPredict: no LM configured; call withModel(\"provider/model\") or withLmFactory(\"module:function\")");
+    check(signature() != null || !chainOfThought(),
+        "DSPexPredict: withChainOfThought applies to signatures; build a ChainOfThought in the program instead");
+    Signature sig = signature() != null ? Signature.parse(signature()) : null;
+    List<String> inputNames;
+    List<SignatureField> outputs;
+    if (sig != null) {
+      inputNames = sig.inputNames();
+      outputs = new ArrayList<>(sig.outputs());
+      if (chainOfThought()) {
+        // dspy.ChainOfThought answers a `reasoning` field before the signature's outputs.
+        outputs.add(0, new SignatureField(REASONING_FIELD, FieldType.STR));
+      }
+    } else if (outputSchema() != null) {
+      inputNames = null;
+      outputs = fieldsOf(outputSchema());
+    } else {
+      Signature described = ProgramIntrospection.describe(execution(), setupArgs(), apiKeyEnv());
+      inputNames = described.inputNames();
+      outputs = described.outputs();
+    }
+    String textField = inputNames != null && inputNames.size() == 1 ? inputNames.get(0) : null;
+    if (InputRows.isText(input) && textField == null) {
+      throw new IllegalArgumentException(
+          "DSPexPredict: a PCollection of String or KV<K, String> needs a signature with one input;"
+              + " this one has " + (inputNames == null ? "the program's inputs" : inputNames)
+              + ": give rows with those fields");
+    }
+    PCollection<Row> rows = InputRows.toRows(input, textField == null ? "text" : textField);
+    if (inputNames == null) {
+      // A program with a given output schema: every input field goes to the program.
+      inputNames = rows.getSchema().getFieldNames();
+    }
+    InputRows.checkHasFields(rows.getSchema(), inputNames, "DSPexPredict signature '"
+        + (sig != null ? sig.text() : program()) + "'");
+    Schema modelOutputs = Signature.ofFields(List.of(), outputs).outputSchema();
+    PredictClient client = new PredictClient(execution(), setupArgs(), inputNames, outputs, command(), apiKeyEnv());
+    return Expansion.apply(rows, client, modelOutputs, execution(), tokenBudget(), maxLmCallsPerSecond(),
+        badRecordErrorHandler(), "DSPexPredict");
+  }
+
+  /** Signature fields of a user-given output schema, each of the type its Beam type stands for. */
+  private static List<SignatureField> fieldsOf(Schema s) {
+    List<SignatureField> l = new ArrayList<>();
+    for (Schema.Field f : s.getFields()) {
+      Schema.FieldType t = f.getType();
+      String py;
+      switch (t.getTypeName()) {
+        case INT16:
+        case INT32:
+        case INT64:
+          py = "int";
+          break;
+        case FLOAT:
+        case DOUBLE:
+          py = "float";
+          break;
+        case BOOLEAN:
+          py = "bool";
+          break;
+        case STRING:
+          py = "str";
+          break;
+        case ARRAY:
+        case ITERABLE:
+          py = "list[str]";
+          break;
+        default:
+          throw new IllegalArgumentException("withOutputSchema: field '" + f.getName() + "' has type "
+              + t + "; supported: STRING, INT64, DOUBLE, BOOLEAN, ARRAY<STRING>");
+      }
+      l.add(new SignatureField(f.getName(), FieldType.parse(py)));
+    }
+    return l;
+  }
+}

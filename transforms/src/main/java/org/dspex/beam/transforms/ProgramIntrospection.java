@@ -1,0 +1,53 @@
+package org.dspex.beam.transforms;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.dspex.beam.connector.worker.WorkerConfig;
+import org.dspex.beam.connector.worker.WorkerException;
+import org.dspex.beam.connector.worker.WorkerPool;
+import org.dspex.beam.transforms.config.ExecutionSettings;
+import org.dspex.beam.transforms.signature.FieldType;
+import org.dspex.beam.transforms.signature.Signature;
+import org.dspex.beam.transforms.signature.SignatureField;
+
+/**
+ * Learns a program's inputs and outputs when the pipeline is built, since Beam needs the output
+ * schema then: starts one worker, runs the program's {@code setup}, reads {@code inputs}/{@code
+ * outputs} from its result, and stops the worker.
+ */
+final class ProgramIntrospection {
+  private ProgramIntrospection() {}
+
+  static Signature describe(ExecutionSettings settings, Map<String, Object> setupArgs, String apiKeyEnv) {
+    WorkerConfig config = settings.toBuilder().setWorkers(1).build().workerConfig().withSetup(setupArgs);
+    if (apiKeyEnv != null) {
+      config = config.withSecretEnvNames(apiKeyEnv);
+    }
+    try (WorkerPool pool = WorkerPool.create(config)) {
+      List<Map<String, Object>> results = pool.setupResults();
+      Map<String, Object> r = results.get(results.size() - 1);
+      return Signature.ofFields(fields(r.get("inputs")), fields(r.get("outputs")));
+    } catch (WorkerException e) {
+      throw new IllegalStateException(
+          "DSPexPredict.ofProgram(" + setupArgs.get("program") + "): could not read the program's"
+              + " outputs at pipeline construction (" + e.getMessage() + "); fix that, or give them"
+              + " with withOutputSchema(...)", e);
+    }
+  }
+
+  private static List<SignatureField> fields(Object list) {
+    List<SignatureField> out = new ArrayList<>();
+    if (list instanceof List) {
+      for (Object o : (List<?>) list) {
+        if (o instanceof Map) {
+          Map<?, ?> m = (Map<?, ?>) o;
+          Object type = m.get("type");
+          out.add(new SignatureField(String.valueOf(m.get("name")),
+              FieldType.fromWorker(type == null ? null : String.valueOf(type))));
+        }
+      }
+    }
+    return out;
+  }
+}

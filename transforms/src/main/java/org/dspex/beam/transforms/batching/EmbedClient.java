@@ -1,0 +1,123 @@
+package org.dspex.beam.transforms.batching;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.beam.sdk.values.Row;
+import org.dspex.beam.connector.codec.NdArray;
+import org.dspex.beam.connector.protocol.ElementFailure;
+import org.dspex.beam.connector.protocol.Message;
+import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.protocol.Request;
+import org.dspex.beam.connector.worker.WorkerConfig;
+import org.dspex.beam.connector.worker.WorkerException;
+import org.dspex.beam.connector.worker.WorkerPool;
+import org.dspex.beam.transforms.config.ExecutionSettings;
+
+/**
+ * {@code embed}: texts go out, one NUMPY float32 matrix comes back (a row per text, zero rows for
+ * the indexes listed in {@code failed}).
+ */
+public final class EmbedClient implements ModelClient {
+  private static final long serialVersionUID = 1L;
+
+  private final ExecutionSettings settings;
+  private final LinkedHashMap<String, Object> setupArgs;
+  private final String textField;
+  private final String command;
+  private final Boolean normalize;
+  private final String apiKeyEnv;
+
+  /** A client for the model set up by {@code setupArgs}, embedding {@code textField} of each row. */
+  public EmbedClient(ExecutionSettings settings, Map<String, Object> setupArgs, String textField, String command,
+      Boolean normalize, String apiKeyEnv) {
+    this.settings = settings;
+    this.setupArgs = new LinkedHashMap<>(setupArgs);
+    this.textField = textField;
+    this.command = command;
+    this.normalize = normalize;
+    this.apiKeyEnv = apiKeyEnv;
+  }
+
+  @Override
+  public WorkerConfig workerConfig() {
+    WorkerConfig c = settings.workerConfig().withSetup(setupArgs);
+    return apiKeyEnv == null ? c : c.withSecretEnvNames(apiKeyEnv);
+  }
+
+  @Override
+  public List<String> secretEnvNames() {
+    return apiKeyEnv == null ? List.of() : List.of(apiKeyEnv);
+  }
+
+  @Override
+  public Object payload(Row input) {
+    String text = input.getString(textField);
+    return text == null ? "" : text;
+  }
+
+  @Override
+  public long payloadBytes(Object payload) {
+    return Utf8.length((String) payload) + 2;
+  }
+
+  @Override
+  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
+      throws WorkerException, InterruptedException {
+    Request request = Request.of(command).withArg("handle", handle).withArg("n", payloads.size());
+    if (normalize != null) {
+      request = request.withArg("normalize", normalize);
+    }
+    // Texts are strings, never a numeric array: a forced NUMPY applies to the answer, not here.
+    Protocol textFormat = format == Protocol.NUMPY ? Protocol.AUTO : format;
+    Message m = pool.call(request.withBody("texts", new ArrayList<>(payloads), textFormat));
+    Set<Integer> failed = new HashSet<>();
+    for (ElementFailure f : ElementFailure.listFromWire(m.resultMap().get("failed"))) {
+      failed.add(Math.toIntExact(f.index()));
+      sink.failed(Math.toIntExact(f.index()), f.type(), f.message());
+    }
+    float[][] vectors = vectors(m.body("vectors"), payloads.size());
+    for (int i = 0; i < payloads.size(); i++) {
+      if (failed.contains(i)) {
+        continue;
+      }
+      if (vectors == null || i >= vectors.length) {
+        sink.failed(i, "MissingResult", "the worker's vectors have no row " + i);
+        continue;
+      }
+      List<Float> v = new ArrayList<>(vectors[i].length);
+      for (float x : vectors[i]) {
+        v.add(x);
+      }
+      List<Object> values = new ArrayList<>(1);
+      values.add(v);
+      sink.ok(i, values);
+    }
+  }
+
+  private static float[][] vectors(Object body, int n) {
+    if (body instanceof NdArray) {
+      NdArray a = (NdArray) body;
+      if (n == 0) {
+        return new float[0][];
+      }
+      return a.toFloatMatrix();
+    }
+    if (body instanceof List) {
+      List<?> rows = (List<?>) body;
+      float[][] out = new float[rows.size()][];
+      for (int i = 0; i < rows.size(); i++) {
+        List<?> r = (List<?>) rows.get(i);
+        out[i] = new float[r.size()];
+        for (int j = 0; j < r.size(); j++) {
+          out[i][j] = ((Number) r.get(j)).floatValue();
+        }
+      }
+      return out;
+    }
+    return null;
+  }
+}

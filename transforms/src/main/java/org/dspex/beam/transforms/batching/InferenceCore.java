@@ -1,0 +1,145 @@
+package org.dspex.beam.transforms.batching;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.apache.beam.sdk.values.Row;
+import org.dspex.beam.connector.worker.WorkerException;
+import org.dspex.beam.connector.worker.WorkerPool;
+import org.dspex.beam.connector.worker.WorkerPools;
+import org.dspex.beam.transforms.failures.ElementJson;
+import org.dspex.beam.transforms.failures.Failures;
+import org.dspex.beam.transforms.metrics.DSPexMetrics;
+
+/**
+ * What one batching DoFn instance holds between {@code @Setup} and {@code @Teardown}: the JVM-wide
+ * pool, the model's handle, the executor, the metrics. Turns rows into batch items and items back
+ * into output or failure rows. Not serializable: made in {@code @Setup}.
+ */
+final class InferenceCore {
+  private static final Map<WorkerPool, ReadWriteLock> LANES = new WeakHashMap<>();
+
+  private final InferenceSpec spec;
+  private final DSPexMetrics metrics = new DSPexMetrics();
+  private final List<String> secrets = new ArrayList<>();
+  private final WorkerPool pool;
+  private final BatchExecutor executor;
+
+  /** Acquires the pool for the spec's model; throws when no worker can start. */
+  InferenceCore(InferenceSpec spec) throws WorkerException {
+    this.spec = spec;
+    ModelClient client = spec.client();
+    for (String name : client.secretEnvNames()) {
+      String value = System.getenv(name);
+      if (value != null && !value.isEmpty()) {
+        secrets.add(value);
+      }
+    }
+    WorkerPool acquired = WorkerPools.acquire(client.workerConfig());
+    String handle;
+    try {
+      List<Map<String, Object>> setups = acquired.setupResults();
+      handle = String.valueOf(setups.get(setups.size() - 1).get("handle"));
+    } catch (WorkerException | RuntimeException e) {
+      WorkerPools.release(acquired);
+      throw e;
+    }
+    this.pool = acquired;
+    BatchExecutor.CostControl cost =
+        SharedCostControl.forKey(spec.costKey(), spec.tokenBudget(), spec.callsPerSecond());
+    this.executor = new BatchExecutor(
+        (payloads, sink) -> client.send(pool, handle, payloads, spec.protocol(), sink),
+        spec.maxAttempts(), cost, new MetricsListener(metrics), lane(acquired));
+  }
+
+  /** The exclusive lane of a pool: every DoFn instance of the JVM sending to it shares one. */
+  private static synchronized ReadWriteLock lane(WorkerPool pool) {
+    return LANES.computeIfAbsent(pool, p -> new ReentrantReadWriteLock(true));
+  }
+
+  /**
+   * The element's batch item; already failed (and never to be sent) when larger than {@code
+   * maxElementBytes}. Counts the element.
+   */
+  BatchItem item(Row input) {
+    metrics.elements.inc();
+    Object payload = spec.client().payload(input);
+    long bytes = spec.client().payloadBytes(payload);
+    BatchItem item = new BatchItem(payload, bytes);
+    if (bytes > spec.maxElementBytes()) {
+      item.fail(Failures.ELEMENT_TOO_LARGE, "the element is " + bytes + " bytes as JSON, above"
+          + " withMaxElementBytes(" + spec.maxElementBytes() + "); it was not sent", null);
+    }
+    return item;
+  }
+
+  /** Gives each item an outcome; throws when no worker can serve. */
+  void run(List<BatchItem> items) throws WorkerException, InterruptedException {
+    executor.run(items);
+  }
+
+  /** The output row of a succeeded item. */
+  Row outputRow(Row input, BatchItem item) {
+    return Row.withSchema(spec.outputSchema()).addValues(input.getValues()).addValues(item.outputs()).build();
+  }
+
+  /** The failure row of a failed item (counted), its message cleared of secrets. */
+  Row failureRow(Row input, BatchItem item) {
+    metrics.failedElements.inc();
+    String message = item.errorMessage();
+    if (message != null) {
+      // Element errors come from Python (an LM client may echo its key); the connector masks
+      // secrets in its own messages, not in these.
+      for (String s : secrets) {
+        message = message.replace(s, "***");
+      }
+    }
+    return Failures.row(ElementJson.json(ElementJson.toMap(input)), item.errorType(), message,
+        item.sent(), item.worker());
+  }
+
+  /** Reports the pool's counters since the last report. */
+  void reportPool() {
+    metrics.reportPool(pool);
+  }
+
+  /** Gives the pool back; the last holder in the JVM stops the workers. */
+  void release() {
+    WorkerPools.release(pool);
+  }
+
+  /** Executor events as Beam metrics. */
+  private static final class MetricsListener implements BatchExecutor.Listener {
+    private final DSPexMetrics m;
+
+    MetricsListener(DSPexMetrics m) {
+      this.m = m;
+    }
+
+    @Override
+    public void request(int size, long bytes, long millis, boolean failed) {
+      m.batches.inc();
+      m.batchSize.update(size);
+      m.batchByteSize.update(bytes);
+      m.batchLatencyMillis.update(millis);
+      if (failed) {
+        m.failedBatches.inc();
+      }
+    }
+
+    @Override
+    public void retry() {
+      m.retries.inc();
+    }
+
+    @Override
+    public void usage(long promptTokens, long completionTokens, long calls) {
+      m.lmPromptTokens.inc(promptTokens);
+      m.lmCompletionTokens.inc(completionTokens);
+      m.lmCalls.inc(calls);
+    }
+  }
+}

@@ -1,0 +1,42 @@
+package org.dspex.beam.transforms.batching;
+
+import java.io.Serializable;
+import java.util.List;
+import org.apache.beam.sdk.values.Row;
+import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.worker.WorkerConfig;
+import org.dspex.beam.connector.worker.WorkerException;
+import org.dspex.beam.connector.worker.WorkerPool;
+
+/**
+ * How one kind of model is set up and called ({@code predict}, {@code embed}); everything else
+ * (batching, retries, bisection, failures, metrics) is generic in {@link InferenceFn}. The shape
+ * follows Beam's RunInference model handlers: one place knows the requests and answers of a kind.
+ */
+public interface ModelClient extends Serializable {
+  /** The worker configuration, {@code setup} included; built where the workers run. */
+  WorkerConfig workerConfig();
+
+  /**
+   * Names of environment variables whose values are secrets (an API key): masked in failure rows,
+   * whatever a worker or an LM client put in an error message.
+   */
+  default List<String> secretEnvNames() {
+    return List.of();
+  }
+
+  /** What is sent for one input row (a record map, or a text). */
+  Object payload(Row input);
+
+  /** The size of {@code payload} as the batch limits count it (its JSON size). */
+  long payloadBytes(Object payload);
+
+  /**
+   * Sends {@code payloads} as one request with the model's {@code handle}, reporting to {@code sink}
+   * as answers arrive; returns when every element was reported or the request failed.
+   *
+   * @throws WorkerException when the request failed; elements reported before stay reported
+   */
+  void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
+      throws WorkerException, InterruptedException;
+}

@@ -1,0 +1,79 @@
+package org.dspex.beam.transforms;
+
+import static org.junit.Assert.assertEquals;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.junit.AfterClass;
+import org.junit.BeforeClass;
+import org.junit.Rule;
+import org.junit.Test;
+
+/**
+ * The LM path a production job takes: {@code dspy.LM} (litellm) over HTTP to an OpenAI-compatible
+ * server, here the project's loopback server, with the key read from a named environment variable.
+ */
+public class LoopbackLmPipelineTest {
+  @Rule public final transient TestPipeline p = TestPipeline.create();
+  private static LoopbackLmServer server;
+
+  @BeforeClass
+  public static void startServer() throws Exception {
+    server = LoopbackLmServer.start();
+  }
+
+  @AfterClass
+  public static void stopServer() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+  }
+
+  @Test
+  public void givenOpenAiCompatibleServer_thenKnownQuestionsGetTheirAnswersAndMalformedAnswerFailsAlone() {
+    DSPexResult r = p.apply(Create.of(
+            KV.of("qa-001", "What is the capital of France?"),
+            KV.of("qa-002", "What is the capital of Japan?"),
+            KV.of("bad", "Say something __DSPEX_MALFORMED__")))
+        .apply(DSPexPredict.of("question -> answer")
+            .withModel("openai/loopback")
+            .withApiBase(server.apiBase())
+            .withApiKeyEnv("DSPEX_TEST_SECRET")
+            .withNumRetries(0)
+            .withCache(false)
+            .withPython(TestSupport.python()));
+    PAssert.that(r.output().apply("Answers", MapElements.into(TypeDescriptors.strings())
+            .via(x -> x.getString("key") + "=" + x.getString("answer"))))
+        .containsInAnyOrder("qa-001=Paris", "qa-002=Tokyo");
+    PAssert.that(r.failures()).satisfies(fs -> {
+      List<Row> l = new ArrayList<>();
+      fs.forEach(l::add);
+      assertEquals(1, l.size());
+      assertEquals(true, l.get(0).getString("element").contains("\"key\":\"bad\""));
+      assertEquals(false, l.get(0).getString("message").contains(System.getenv("DSPEX_TEST_SECRET")));
+      return null;
+    });
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  public void givenOpenAiEmbeddingsBackend_thenVectorsOfTheServersDimension() {
+    DSPexResult r = p.apply(Create.of("one", "two", "three"))
+        .apply(DSPexEmbed.of("loopback-embed")
+            .withOpenAiBackend(server.apiBase())
+            .withApiKeyEnv("DSPEX_TEST_SECRET")
+            .withPython(TestSupport.python()));
+    PAssert.that(r.output().apply("Dims", MapElements.into(TypeDescriptors.strings())
+            .via(x -> x.getString("text") + ":" + x.getArray("embedding").size())))
+        .containsInAnyOrder("one:32", "two:32", "three:32");
+    PAssert.that(r.failures()).empty();
+    p.run().waitUntilFinish();
+  }
+}

@@ -1,0 +1,56 @@
+package org.dspex.beam.transforms;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The project's loopback OpenAI-compatible server ({@code python -m dspex_worker.testing.lm_server})
+ * for a test: started on a free port, stopped by closing its stdin.
+ */
+final class LoopbackLmServer implements AutoCloseable {
+  private final Process process;
+  private final int port;
+
+  private LoopbackLmServer(Process process, int port) {
+    this.process = process;
+    this.port = port;
+  }
+
+  static LoopbackLmServer start(String... extraArgs) throws IOException {
+    File pythonRoot = new File(System.getProperty("dspex.testdata", "../testdata")).getAbsoluteFile()
+        .getParentFile().toPath().resolve("python").toFile();
+    java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(TestSupport.python(), "-m",
+        "dspex_worker.testing.lm_server", "--max-seconds", "300", "--exit-on-stdin-eof"));
+    cmd.addAll(java.util.List.of(extraArgs));
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(pythonRoot)
+        .redirectError(ProcessBuilder.Redirect.INHERIT);
+    pb.environment().put("PYTHONPATH", pythonRoot.getAbsolutePath());
+    Process p = pb.start();
+    BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+    String line = out.readLine();
+    Matcher m = line == null ? null : Pattern.compile("\"port\"\\s*:\\s*(\\d+)").matcher(line);
+    if (m == null || !m.find()) {
+      p.destroyForcibly();
+      throw new IOException("the loopback LM server did not announce its port: " + line);
+    }
+    return new LoopbackLmServer(p, Integer.parseInt(m.group(1)));
+  }
+
+  /** The OpenAI-style base URL, {@code http://127.0.0.1:PORT/v1}. */
+  String apiBase() {
+    return "http://127.0.0.1:" + port + "/v1";
+  }
+
+  @Override
+  public void close() throws Exception {
+    process.getOutputStream().close();
+    if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+    }
+  }
+}

@@ -1,0 +1,164 @@
+package org.dspex.beam.transforms;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.testing.PAssert;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.MapElements;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TypeDescriptors;
+import org.junit.Rule;
+import org.junit.Test;
+
+/**
+ * The production handlers end to end: real DSPy with {@code DummyLM} at the LM boundary, and the
+ * bundled all-MiniLM-L6-v2 embedding model.
+ */
+public class RealModelsPipelineTest {
+  @Rule public final transient TestPipeline p = TestPipeline.create();
+
+  @Test
+  public void givenDspyPredictWithDummyLm_thenKeyedTypedAnswers() {
+    Map<String, Object> answers = Map.of(
+        "capital of France", Map.of("answer", "Paris", "confidence", 0.9),
+        "capital of Italy", Map.of("answer", "Rome", "confidence", 0.8));
+    DSPexResult r = p.apply(Create.of(
+            KV.of("fr", "What is the capital of France?"),
+            KV.of("it", "What is the capital of Italy?"),
+            KV.of("xx", "What is the meaning of life?")))
+        .apply(DSPexPredict.of("question -> answer, confidence: float")
+            .withLmFactory("dspex_worker.testing.lms:dummy_lm",
+                Map.of("answers", answers, "default", Map.of("answer", "unknown", "confidence", 0.1)))
+            .withCache(false)
+            .withPython(TestSupport.python()));
+    assertEquals(Schema.TypeName.DOUBLE, r.output().getSchema().getField("confidence").getType().getTypeName());
+    assertEquals(List.of("key", "question", "answer", "confidence"), r.output().getSchema().getFieldNames());
+    PAssert.that(r.output().apply(MapElements.into(TypeDescriptors.strings())
+            .via(x -> x.getString("key") + ":" + x.getString("answer") + ":" + x.getDouble("confidence"))))
+        .containsInAnyOrder("fr:Paris:0.9", "it:Rome:0.8", "xx:unknown:0.1");
+    PAssert.that(r.failures()).empty();
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  public void givenMiniLm_thenUnitVectorsOf384KeyedAndSimilarTextsCloser() {
+    DSPexResult r = p.apply(Create.of(
+            KV.of(1L, "A cat sits on the mat."),
+            KV.of(2L, "A kitten is sitting on a rug."),
+            KV.of(3L, "Quarterly revenue grew by eight percent.")))
+        .apply(DSPexEmbed.of("all-MiniLM-L6-v2").withNormalize(true).withPython(TestSupport.python()));
+    assertEquals(Schema.FieldType.INT64, r.output().getSchema().getField("key").getType());
+    PAssert.that(r.output()).satisfies(rows -> {
+      Map<Long, float[]> v = new HashMap<>();
+      for (Row row : rows) {
+        List<Float> e = new ArrayList<>(row.<Float>getArray("embedding"));
+        float[] a = new float[e.size()];
+        double norm = 0;
+        for (int i = 0; i < a.length; i++) {
+          a[i] = e.get(i);
+          norm += a[i] * a[i];
+        }
+        assertEquals(384, a.length);
+        assertEquals(1.0, Math.sqrt(norm), 1e-3);
+        v.put(row.getInt64("key"), a);
+      }
+      assertEquals(3, v.size());
+      assertTrue(dot(v.get(1L), v.get(2L)) > dot(v.get(1L), v.get(3L)) + 0.2);
+      return null;
+    });
+    PAssert.that(r.failures()).empty();
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  public void givenProgramWithoutOutputSchema_thenSchemaReadFromProgramAndItsErrorsFailAlone() {
+    DSPexPredict t = DSPexPredict.ofProgram("dspex_worker.testing.lms:failing_program")
+        .withLmFactory("dspex_worker.testing.lms:dummy_lm", Map.of("default", Map.of("answer", "fine")))
+        .withCache(false)
+        .withPython(TestSupport.python());
+    DSPexResult r = p.apply(Create.of("all good", "this goes boom")).apply(t);
+    assertEquals(List.of("question", "answer"), r.output().getSchema().getFieldNames());
+    PAssert.that(r.output().apply("Answers", MapElements.into(TypeDescriptors.strings())
+        .via(x -> x.getString("question") + "=" + x.getString("answer")))).containsInAnyOrder("all good=fine");
+    PAssert.that(r.failures().apply("Failures", MapElements.into(TypeDescriptors.strings())
+        .via(f -> f.getString("error_type") + ":" + f.getInt32("attempts")))).containsInAnyOrder("RuntimeError:1");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  public void givenForcedArrowProtocol_thenBatchesTravelAsArrowAndAnswersAreTyped() {
+    List<String> questions = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      questions.add("question " + i);
+    }
+    DSPexResult r = p.apply(Create.of(questions)).apply(DSPexPredict.of("question -> answer, n: int, tags: list[str]")
+        .withLmFactory("dspex_worker.testing.lms:dummy_lm",
+            Map.of("default", Map.of("answer", "a", "n", 3, "tags", List.of("x", "y"))))
+        .withCache(false)
+        .withProtocol(org.dspex.beam.connector.protocol.Protocol.ARROW)
+        .withPython(TestSupport.python()));
+    PAssert.that(r.output()).satisfies(rows -> {
+      int n = 0;
+      for (Row row : rows) {
+        assertEquals(3L, (long) row.getInt64("n"));
+        assertEquals(List.of("x", "y"), new ArrayList<>(row.<String>getArray("tags")));
+        n++;
+      }
+      assertEquals(20, n);
+      return null;
+    });
+    org.apache.beam.sdk.PipelineResult result = p.run();
+    result.waitUntilFinish();
+    org.apache.beam.sdk.metrics.MetricQueryResults m = result.metrics().queryMetrics(
+        org.apache.beam.sdk.metrics.MetricsFilter.builder().build());
+    assertTrue(DSPexEmbedPipelineTest.counter(m, "bytes_arrow") > 0);
+    assertEquals(0, DSPexEmbedPipelineTest.counter(m, "bytes_msgpack"));
+    assertEquals(20, DSPexEmbedPipelineTest.counter(m, "lm_calls"));
+  }
+
+  @Test
+  public void givenProgramWithOutputSchema_thenNoWorkerAtExpandAndExtraInputFieldsIgnoredByTheProgram() {
+    Schema in = Schema.builder().addInt64Field("id").addStringField("question").build();
+    Schema outputs = Schema.builder().addNullableField("answer", Schema.FieldType.STRING).build();
+    DSPexResult r = p.apply(Create.of(Row.withSchema(in).addValues(1L, "q1").build()).withRowSchema(in))
+        .apply(DSPexPredict.ofProgram("dspex_worker.testing.lms:failing_program")
+            .withOutputSchema(outputs)
+            .withLmFactory("dspex_worker.testing.lms:dummy_lm", Map.of("default", Map.of("answer", "yes")))
+            .withCache(false)
+            .withPython(TestSupport.python()));
+    assertEquals(List.of("id", "question", "answer"), r.output().getSchema().getFieldNames());
+    PAssert.that(r.output().apply("Answers", MapElements.into(TypeDescriptors.strings())
+        .via(x -> x.getInt64("id") + ":" + x.getString("answer")))).containsInAnyOrder("1:yes");
+    p.run().waitUntilFinish();
+  }
+
+  @Test
+  public void givenChainOfThought_thenReasoningFieldBeforeTheOutputs() {
+    DSPexResult r = p.apply(Create.of("why is the sky blue?"))
+        .apply(DSPexPredict.of("question -> answer").withChainOfThought(true)
+            .withLmFactory("dspex_worker.testing.lms:dummy_lm",
+                Map.of("default", Map.of("reasoning", "light scatters", "answer", "Rayleigh")))
+            .withCache(false)
+            .withPython(TestSupport.python()));
+    assertEquals(List.of("question", "reasoning", "answer"), r.output().getSchema().getFieldNames());
+    PAssert.that(r.output().apply("Both", MapElements.into(TypeDescriptors.strings())
+        .via(x -> x.getString("reasoning") + "|" + x.getString("answer")))).containsInAnyOrder("light scatters|Rayleigh");
+    p.run().waitUntilFinish();
+  }
+
+  private static double dot(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += a[i] * b[i];
+    }
+    return s;
+  }
+}

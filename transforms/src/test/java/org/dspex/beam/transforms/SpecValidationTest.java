@@ -1,0 +1,119 @@
+package org.dspex.beam.transforms;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.not;
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotSame;
+import static org.junit.Assert.assertThrows;
+
+import java.time.Duration;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.SerializableCoder;
+import org.apache.beam.sdk.coders.StringUtf8Coder;
+import org.dspex.beam.connector.protocol.Protocol;
+import org.junit.Rule;
+import org.junit.Test;
+
+public class SpecValidationTest {
+  @Rule public final transient TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
+
+  private static void assertRefused(Runnable r, String... parts) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
+    for (String part : parts) {
+      assertThat(e.getMessage(), containsString(part));
+    }
+  }
+
+  @Test
+  public void givenBadSettings_thenWithMethodsRefuseNamingMethodAndValue() {
+    DSPexPredict t = DSPexPredict.of("q -> a");
+    assertRefused(() -> t.withThreads(0), "withThreads", "0");
+    assertRefused(() -> t.withTemperature(3.5), "withTemperature", "3.5");
+    assertRefused(() -> t.withMaxTokens(-1), "withMaxTokens", "-1");
+    assertRefused(() -> t.withNumRetries(-2), "withNumRetries", "-2");
+    assertRefused(() -> t.withMaxBatchSize(0), "withMaxBatchSize", "0");
+    assertRefused(() -> t.withMaxBatchBytes(0), "withMaxBatchBytes");
+    assertRefused(() -> t.withMaxElementBytes(-5), "withMaxElementBytes", "-5");
+    assertRefused(() -> t.withMaxAttempts(0), "withMaxAttempts");
+    assertRefused(() -> t.withWorkers(0), "withWorkers");
+    assertRefused(() -> t.withRequestTimeout(Duration.ZERO), "withRequestTimeout", "PT0S");
+    assertRefused(() -> t.withMaxLmCallsPerSecond(0), "withMaxLmCallsPerSecond");
+    assertRefused(() -> t.withTokenBudget(0), "withTokenBudget");
+    assertRefused(() -> t.withLmFactory("not a function"), "withLmFactory", "module:function");
+    assertRefused(() -> t.withApiBase("localhost:8000"), "withApiBase", "localhost:8000");
+    assertRefused(() -> t.withProtocol(Protocol.REF), "withProtocol", "REF");
+    assertRefused(() -> DSPexPredict.ofProgram("my_pkg.qa"), "ofProgram", "my_pkg.qa");
+    assertRefused(() -> DSPexPredict.of("q -> a: dict"), "dict");
+    assertRefused(() -> DSPexEmbed.of(""), "DSPexEmbed.of");
+    assertRefused(() -> DSPexEmbed.of("m").withModelBatchSize(0), "withModelBatchSize");
+  }
+
+  @Test
+  public void givenApiKeyValueInsteadOfName_thenRefusedWithoutEchoingIt() {
+    String secret = "sk-proj-THIS-IS-A-SECRET";
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> DSPexPredict.of("q -> a").withApiKeyEnv(secret));
+    assertThat(e.getMessage(), allOf(containsString("withApiKeyEnv"), not(containsString(secret))));
+  }
+
+  @Test
+  public void givenWithCall_thenOriginalUnchanged() {
+    DSPexPredict a = DSPexPredict.of("q -> a");
+    DSPexPredict b = a.withThreads(3).withModel("m");
+    assertNotSame(a, b);
+    assertEquals(DSPexPredict.DEFAULT_THREADS, a.threads());
+    assertEquals(null, a.model());
+    assertEquals(3, b.threads());
+    assertEquals(b, b.toBuilder().build());
+  }
+
+  @Test
+  public void givenInputLackingSignatureField_thenExpandFailsNamingFieldAndSchemaFields() {
+    Schema s = Schema.builder().addStringField("question").addInt64Field("id").build();
+    PCollection<Row> rows = p.apply(Create.of(Row.withSchema(s).addValues("q", 1L).build()).withRowSchema(s));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> rows.apply(DSPexPredict.of("question, context: list[str] -> answer").withModel("m")));
+    assertThat(e.getMessage(), allOf(containsString("'context'"), containsString("[question, id]")));
+  }
+
+  @Test
+  public void givenOutputNameClashingWithInputField_thenExpandFails() {
+    Schema s = Schema.builder().addStringField("question").addStringField("answer").build();
+    PCollection<Row> rows = p.apply(Create.of(Row.withSchema(s).addValues("q", "a").build()).withRowSchema(s));
+    assertRefused(() -> rows.apply(DSPexPredict.of("question -> answer").withModel("m")), "'answer'");
+  }
+
+  @Test
+  public void givenNoLm_thenExpandSaysWhichMethodToCall() {
+    PCollection<String> texts = p.apply(Create.of("x"));
+    assertRefused(() -> texts.apply(DSPexPredict.of("q -> a")), "withModel", "withLmFactory");
+  }
+
+  @Test
+  public void givenStringsAndTwoInputSignature_thenExpandFails() {
+    PCollection<String> texts = p.apply(Create.of("x"));
+    assertRefused(() -> texts.apply(DSPexPredict.of("q, c -> a").withModel("m")), "one input", "[q, c]");
+  }
+
+  @Test
+  public void givenUnsupportedKeyType_thenExpandSaysWhichKeysWork() {
+    PCollection<KV<java.util.UUID, String>> kvs = p.apply(Create.of(KV.of(java.util.UUID.randomUUID(), "x"))
+        .withCoder(KvCoder.of(SerializableCoder.of(java.util.UUID.class), StringUtf8Coder.of())));
+    assertRefused(() -> kvs.apply(DSPexEmbed.of("m")), "String, Long");
+  }
+
+  @Test
+  public void givenEmbedRowsWithoutTextField_thenExpandNamesWithTextField() {
+    Schema s = Schema.builder().addStringField("body").build();
+    PCollection<Row> rows = p.apply(Create.of(Row.withSchema(s).addValues("t").build()).withRowSchema(s));
+    assertRefused(() -> rows.apply(DSPexEmbed.of("m")), "'text'", "withTextField", "[body]");
+  }
+}

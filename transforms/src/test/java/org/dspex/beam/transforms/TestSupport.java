@@ -1,0 +1,37 @@
+package org.dspex.beam.transforms;
+
+import java.io.File;
+
+/** Paths the build passes to the tests: the project venv and the fake handlers' module directory. */
+final class TestSupport {
+  static final String FAKES = "dspex_transforms_testing.fake_models";
+
+  private TestSupport() {}
+
+  static String python() {
+    return System.getProperty("dspex.python", new File("../.venv/bin/python").getAbsolutePath());
+  }
+
+  static String fakesPath() {
+    return System.getProperty("dspex.test.pythonpath", new File("src/test/python").getAbsolutePath());
+  }
+
+  /** A predict transform served by the fake handler. */
+  static DSPexPredict fakePredict(String signature) {
+    return DSPexPredict.of(signature)
+        .withModel("fake/model")
+        .withPython(python())
+        .withPythonPath(fakesPath())
+        .withRestartBackoff(java.time.Duration.ofMillis(50))
+        .withHandler("fake_predict", "fake_predict", FAKES);
+  }
+
+  /** An embed transform served by the fake handler. */
+  static DSPexEmbed fakeEmbed() {
+    return DSPexEmbed.of("fake-model")
+        .withPython(python())
+        .withPythonPath(fakesPath())
+        .withRestartBackoff(java.time.Duration.ofMillis(50))
+        .withHandler("fake_embed", "fake_embed", FAKES);
+  }
+}
