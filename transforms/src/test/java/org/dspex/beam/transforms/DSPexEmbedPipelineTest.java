@@ -84,6 +84,49 @@ public class DSPexEmbedPipelineTest {
     assertTrue(sawStartLatency);
   }
 
+  @Test
+  public void givenMaxBatchBytes_thenNoBatchExceedsItAndEveryTextIsEmbeddedOnce() {
+    long limit = 100;
+    List<KV<String, String>> in = new ArrayList<>();
+    List<String> expected = new ArrayList<>();
+    long totalBytes = 0;
+    for (int i = 0; i < 60; i++) {
+      // 10 to 40 characters, so batches close at different counts; a text weighs its UTF-8 bytes + 2.
+      String text = ("t" + i + "-" + "y".repeat(40)).substring(0, 10 + (i * 7) % 31);
+      in.add(KV.of("k" + i, text));
+      expected.add("k" + i + "=" + (float) text.length());
+      totalBytes += text.length() + 2;
+    }
+    DSPexResult r = p.apply(Create.of(in))
+        .apply(TestSupport.fakeEmbed().withMaxBatchSize(1000).withMaxBatchBytes(limit));
+    // containsInAnyOrder of a list with each key once: a text sent twice would show up twice.
+    PAssert.that(r.output().apply("KeyAndLength", MapElements.into(TypeDescriptors.strings()).via(DSPexEmbedPipelineTest::keyAndLength)))
+        .containsInAnyOrder(expected);
+    PAssert.that(r.failures()).empty();
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+
+    MetricQueryResults m = result.metrics().queryMetrics(
+        MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace(DSPexMetrics.NAMESPACE)).build());
+    assertEquals(0, counter(m, "retries"));
+    assertTrue(counter(m, "batches") >= (totalBytes + limit - 1) / limit);
+    boolean sawBytes = false;
+    boolean sawSize = false;
+    for (MetricResult<org.apache.beam.sdk.metrics.DistributionResult> d : m.getDistributions()) {
+      if (d.getName().getName().equals("batch_byte_size")) {
+        sawBytes = true;
+        assertTrue("a batch of " + d.getAttempted().getMax() + " bytes", d.getAttempted().getMax() <= limit);
+        assertEquals(totalBytes, d.getAttempted().getSum());
+      }
+      if (d.getName().getName().equals("batch_size")) {
+        sawSize = true;
+        assertEquals(60, d.getAttempted().getSum());
+      }
+    }
+    assertTrue(sawBytes);
+    assertTrue(sawSize);
+  }
+
   static long counter(MetricQueryResults m, String name) {
     long sum = 0;
     for (MetricResult<Long> c : m.getCounters()) {

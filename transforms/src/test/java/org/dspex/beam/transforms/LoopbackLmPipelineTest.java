@@ -1,6 +1,7 @@
 package org.dspex.beam.transforms;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -58,6 +59,8 @@ public class LoopbackLmPipelineTest {
       assertEquals(1, l.size());
       assertEquals(true, l.get(0).getString("element").contains("\"key\":\"bad\""));
       assertEquals(false, l.get(0).getString("message").contains(System.getenv("DSPEX_TEST_SECRET")));
+      // An element failure the worker reported names the worker (not only crashes do).
+      assertTrue(l.get(0).getString("worker"), String.valueOf(l.get(0).getString("worker")).startsWith("worker "));
       return null;
     });
     p.run().waitUntilFinish();

@@ -236,6 +236,8 @@ public final class PythonWorker implements AutoCloseable {
    */
   public CompletableFuture<StreamEvent.End> submitStream(Request request, StreamListener listener) {
     PendingRequest p = PendingRequest.stream(request, timeoutFor(request), listener);
+    // Before enqueueing: no event of this request can reach the listener before it knows the worker.
+    listener.onAssigned(name);
     enqueue(p);
     return p.streamEnd;
   }
@@ -391,7 +393,8 @@ public final class PythonWorker implements AutoCloseable {
             }
           });
         } else {
-          p.completeResponse(m);
+          // Element failure messages come from Python (an LM client may echo its key).
+          p.completeResponse(redactor.redactFailed(m));
         }
       } else {
         p.fail(new RemoteHandlerException(name, p.id, p.request.command(), redact(m.error())));
@@ -411,6 +414,10 @@ public final class PythonWorker implements AutoCloseable {
     if (e instanceof StreamEvent.Error) {
       p.fail(new RemoteHandlerException(name, p.id, p.request.command(), redact(((StreamEvent.Error) e).error())));
     } else {
+      if (e instanceof StreamEvent.Chunk) {
+        // Element failure messages come from Python (an LM client may echo its key).
+        e = redactor.redact((StreamEvent.Chunk) e);
+      }
       p.deliver(e);
       if (e instanceof StreamEvent.End) {
         p.completeStream((StreamEvent.End) e);

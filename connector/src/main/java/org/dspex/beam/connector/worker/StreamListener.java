@@ -12,4 +12,11 @@ import org.dspex.beam.connector.protocol.StreamEvent;
 public interface StreamListener {
   /** One event; an exception thrown here fails the request's future with it. */
   void onEvent(StreamEvent event) throws Exception;
+
+  /**
+   * The request was given to the worker named {@code workerName} ({@link PythonWorker#name()}), so
+   * a caller can say which worker reported what. Called once, on the submitting thread, before any
+   * event; a pool never moves a stream to another worker.
+   */
+  default void onAssigned(String workerName) {}
 }

@@ -75,10 +75,21 @@ class PythonWorkerTest {
   @Test
   void givenStreamingRequest_thenListenerSeesEveryEventInOrderBeforeTheFutureCompletes() throws Exception {
     try (PythonWorker w = PythonWorker.start(WorkerTestSupport.config(), 1, new WorkerStats())) {
-      List<StreamEvent> events = Collections.synchronizedList(new ArrayList<>());
+      List<Object> events = Collections.synchronizedList(new ArrayList<>());
       StreamEvent.End end = w.submitStream(
-              Request.of("slow_stream").withArg("n", 5).withArg("delay_s", 0.01), events::add)
+              Request.of("slow_stream").withArg("n", 5).withArg("delay_s", 0.01), new StreamListener() {
+                @Override
+                public void onEvent(StreamEvent event) {
+                  events.add(event);
+                }
+
+                @Override
+                public void onAssigned(String workerName) {
+                  events.add("assigned " + workerName);
+                }
+              })
           .get(10, TimeUnit.SECONDS);
+      assertEquals("assigned " + w.name(), events.remove(0));
       assertEquals(7, events.size());
       assertInstanceOf(StreamEvent.Start.class, events.get(0));
       for (int i = 0; i < 5; i++) {

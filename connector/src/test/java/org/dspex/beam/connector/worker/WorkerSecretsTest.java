@@ -13,7 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.Map;
+import org.dspex.beam.connector.protocol.ElementFailure;
+import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.Request;
+import org.dspex.beam.connector.protocol.StreamEvent;
 import org.junit.jupiter.api.Test;
 
 /** A secret given through the environment reaches the worker and nothing the Java side writes. */
@@ -55,6 +59,34 @@ class WorkerSecretsTest {
     everything.append(logs);
     assertFalse(everything.toString().contains(SECRET), "the secret leaked:\n" + everything);
     assertFalse(everything.toString().contains("7Hq2ZpL9"), "part of the secret leaked");
+  }
+
+  // No test handler streams element failures (and the Python side is not ours to change here), so
+  // these check the redaction PythonWorker.dispatch applies to every chunk and plain response.
+  @Test
+  void givenStreamedElementFailureWithSecret_thenRedactedBeforeDelivery() {
+    Redactor r = Redactor.of(List.of(SECRET));
+    StreamEvent.Chunk chunk = new StreamEvent.Chunk(3, List.of(0L),
+        List.of(new ElementFailure(1, "AuthenticationError", "bad key " + SECRET), new ElementFailure(2, "X", "fine")),
+        Map.of(), List.of(), Map.of());
+    StreamEvent.Chunk out = r.redact(chunk);
+    assertEquals(List.of(new ElementFailure(1, "AuthenticationError", "bad key ***"), new ElementFailure(2, "X", "fine")),
+        out.failed());
+    assertEquals(chunk.indexes(), out.indexes());
+    assertFalse(out.toString().contains(SECRET));
+  }
+
+  @Test
+  void givenPlainResponseFailedListWithSecret_thenRedacted() {
+    Redactor r = Redactor.of(List.of(SECRET));
+    Message m = new Message(Map.of("id", 4L, "success", true, "result",
+        Map.of("failed", List.of(Map.of("index", 0L, "type", "E", "message", "key=" + SECRET)))), List.of());
+    Message out = r.redactFailed(m);
+    assertEquals(List.of(new ElementFailure(0, "E", "key=***")),
+        ElementFailure.listFromWire(out.resultMap().get("failed")));
+    assertEquals(4L, out.id());
+    Message clean = new Message(Map.of("id", 5L, "success", true, "result", Map.of()), List.of());
+    assertTrue(r.redactFailed(clean) == clean);
   }
 
   /** Writes to two streams. */

@@ -213,7 +213,7 @@ public final class BatchExecutor {
     if (error == null) {
       for (BatchItem it : pending) {
         // A stream that ended without reporting an element broke the protocol's promise.
-        it.fail("MissingResult", "the worker ended the request without a result for this element", null);
+        it.fail("MissingResult", "the worker ended the request without a result for this element", sink.worker);
       }
     }
     return error;
@@ -242,6 +242,8 @@ public final class BatchExecutor {
   /** Reports into the request's items; called on callback threads. */
   private static final class Collector implements BatchSink {
     private final List<BatchItem> items;
+    // Set before the answers arrive (on another thread), read with each failure.
+    private volatile String worker;
     private long prompt;
     private long completion;
     private long calls;
@@ -264,7 +266,12 @@ public final class BatchExecutor {
 
     @Override
     public void failed(int index, String type, String message) {
-      at(index).fail(type, message, null);
+      at(index).fail(type, message, worker);
+    }
+
+    @Override
+    public void worker(String name) {
+      worker = name;
     }
 
     @Override

@@ -11,6 +11,7 @@ import org.dspex.beam.connector.protocol.ElementFailure;
 import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
+import org.dspex.beam.connector.worker.StreamListener;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerCrashedException;
 import org.dspex.beam.connector.worker.WorkerException;
@@ -86,9 +87,17 @@ public final class PredictClient implements ModelClient {
         .withBody("inputs", payloads, format)
         .withStream(true);
     try {
-      pool.submitStream(request, event -> {
-        if (event instanceof StreamEvent.Chunk) {
-          onChunk((StreamEvent.Chunk) event, sink);
+      pool.submitStream(request, new StreamListener() {
+        @Override
+        public void onEvent(StreamEvent event) {
+          if (event instanceof StreamEvent.Chunk) {
+            onChunk((StreamEvent.Chunk) event, sink);
+          }
+        }
+
+        @Override
+        public void onAssigned(String workerName) {
+          sink.worker(workerName);
         }
       }).get();
     } catch (ExecutionException e) {

@@ -28,6 +28,8 @@ public class BatchExecutorTest {
     @Override
     public void send(List<Object> payloads, BatchSink sink) throws WorkerCrashedException, RemoteHandlerException {
       requestSizes.add(payloads.size());
+      // As PredictClient does when the pool names the worker a stream went to.
+      sink.worker("worker 1 (pid 42)");
       for (int i = 0; i < payloads.size(); i++) {
         String p = (String) payloads.get(i);
         if (p.equals("kill") || (p.equals("once") && !killedOnce)) {
@@ -104,6 +106,7 @@ public class BatchExecutorTest {
     new BatchExecutor(w, 3, BatchExecutor.CostControl.NONE, QUIET).run(batch);
     assertTrue(batch.get(0).ok());
     assertEquals("ValueError", batch.get(1).errorType());
+    assertEquals("the failure names the worker that reported it", "worker 1 (pid 42)", batch.get(1).worker());
     assertEquals(1, batch.get(1).sent());
     assertEquals(List.of(2), w.requestSizes);
   }
