@@ -6,7 +6,7 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 1) {
-      System.err.println("usage: BenchMain codecs|transport|workers");
+      System.err.println("usage: BenchMain codecs|transport|workers|embed|predict");
       System.exit(2);
     }
     BenchEnvironment env = BenchEnvironment.fromSystemProperties();
@@ -19,6 +19,12 @@ public final class BenchMain {
         break;
       case "workers":
         new WorkerBench(env).run();
+        break;
+      case "embed":
+        new EmbedBench(env).run();
+        break;
+      case "predict":
+        new PredictBench(env).run();
         break;
       default:
         System.err.println("unknown benchmark " + args[0]);
