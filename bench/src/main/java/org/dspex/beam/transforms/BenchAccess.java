@@ -14,12 +14,10 @@ public final class BenchAccess {
   private BenchAccess() {}
 
   public static WorkerConfig workerConfig(DSPexEmbed t) {
-    WorkerConfig c = t.execution().workerConfig().withSetup(t.setupArgs());
-    return t.apiKeyEnv() == null ? c : c.withSecretEnvNames(t.apiKeyEnv());
+    return t.execution().workerConfig(t.setupArgs(), t.apiKeyEnv());
   }
 
   public static WorkerConfig workerConfig(DSPexPredict t) {
-    WorkerConfig c = t.execution().workerConfig().withSetup(t.setupArgs());
-    return t.apiKeyEnv() == null ? c : c.withSecretEnvNames(t.apiKeyEnv());
+    return t.execution().workerConfig(t.setupArgs(), t.apiKeyEnv());
   }
 }

@@ -44,8 +44,7 @@ public final class EmbedClient implements ModelClient {
 
   @Override
   public WorkerConfig workerConfig() {
-    WorkerConfig c = settings.workerConfig().withSetup(setupArgs);
-    return apiKeyEnv == null ? c : c.withSecretEnvNames(apiKeyEnv);
+    return settings.workerConfig(setupArgs, apiKeyEnv);
   }
 
   @Override

@@ -52,10 +52,7 @@ public final class PredictClient implements ModelClient {
 
   @Override
   public WorkerConfig workerConfig() {
-    WorkerConfig c = settings.workerConfig().withSetup(setupArgs);
-    // The key's value stays in the environment the worker inherits; only its name travels, and
-    // marking it secret keeps it out of every log line and exception message.
-    return apiKeyEnv == null ? c : c.withSecretEnvNames(apiKeyEnv);
+    return settings.workerConfig(setupArgs, apiKeyEnv);
   }
 
   @Override

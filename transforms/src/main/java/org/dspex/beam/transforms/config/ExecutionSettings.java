@@ -7,6 +7,7 @@ import com.google.auto.value.AutoValue;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.worker.WorkerConfig;
 
@@ -201,6 +202,17 @@ public abstract class ExecutionSettings implements Serializable {
 
   public ExecutionSettings withRestartBackoff(Duration d) {
     return toBuilder().setRestartBackoff(positive(d, "withRestartBackoff")).build();
+  }
+
+  /**
+   * The configuration a transform's DoFns acquire: {@link #workerConfig()} with the handler's
+   * {@code setup} arguments, and the API key's variable (if any) marked secret. The key's value
+   * stays in the environment the worker inherits; only its name travels, and marking it secret
+   * keeps it out of every log line and exception message.
+   */
+  public WorkerConfig workerConfig(Map<String, Object> setupArgs, String apiKeyEnv) {
+    WorkerConfig c = workerConfig().withSetup(setupArgs);
+    return apiKeyEnv == null ? c : c.withSecretEnvNames(apiKeyEnv);
   }
 
   /**
