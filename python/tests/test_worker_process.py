@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -306,6 +307,28 @@ def test_crash_ends_the_process_as_asked(args: dict[str, Any], status: int) -> N
     with start() as process:
         process.send("crash", args)
         assert process.wait() == status
+
+
+def test_stream_then_exit_writes_its_chunks_then_dies_without_an_end(tmp_path: Path) -> None:
+    log = tmp_path / "flushed.log"
+    with start() as process:
+        stream_id = process.send("stream_then_exit", {"n": 3, "exit_code": 6, "flushed_log": str(log)})
+        assert process.wait() == 6
+        events = []
+        while (message := process.read()) is not None:
+            events.append(message)
+    assert [e.frame_type for e in events] == [FrameType.STREAM_START] + [FrameType.STREAM_CHUNK] * 3
+    assert events[0].header["n"] == 4 and [e.body("outputs") for e in events[1:]] == [
+        [{"index": i}] for i in range(3)
+    ]
+    assert log.read_text().splitlines() == [f"{stream_id} {i}" for i in range(3)]
+
+
+def test_stream_then_exit_with_null_exit_code_ends_the_stream(worker: WorkerProcess) -> None:
+    stream_id = worker.send("stream_then_exit", {"n": 1, "total": 2, "exit_code": None})
+    events = [worker.read() for _ in range(4)]
+    assert all(e.id == stream_id for e in events)
+    assert events[-1].frame_type is FrameType.STREAM_END and events[-1].header["ok"] == 2
 
 
 def test_a_segfault_leaves_a_python_traceback_on_stderr() -> None:
