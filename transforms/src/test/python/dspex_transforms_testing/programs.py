@@ -9,11 +9,7 @@ process on markers in the question, before any LM call for that element:
   restarted workers);
 - ``__POISON__``: ``os._exit(9)`` every time.
 
-``lm_free_qa`` is the cheap path for volume tests: a ``dspy.Module`` served by the same
-production ``predict`` handler (threads, streaming, usage tracking) whose answers are
-computed without an LM call.
-
-dspy is imported by the factories, so importing this module stays cheap.
+dspy is imported by the factory, so importing this module stays cheap.
 """
 
 from __future__ import annotations
@@ -65,23 +61,3 @@ def faulty_qa(marker_dir: str) -> Any:
 
     return FaultyQA()
 
-
-def lm_free_qa(fail_marker: str = "__FAIL__") -> Any:
-    """``question -> answer`` answered without the LM (``answer`` = the question upper-cased);
-    raises ``ValueError`` for a question holding ``fail_marker``.
-
-    Its ``dspy.Predict`` is declared, never called: the worker reads the program's fields from it.
-    """
-    import dspy
-
-    class LmFreeQA(dspy.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.answer = dspy.Predict("question -> answer")
-
-        def forward(self, question: str) -> Any:
-            if fail_marker in question:
-                raise ValueError(f"refused {question!r}")
-            return dspy.Prediction(answer=question.upper())
-
-    return LmFreeQA()

@@ -131,12 +131,12 @@ public class FaultsPipelineTest {
 
   /** For the 10,000 elements: the production handler over a program that answers without the LM. */
   private static DSPexPredict lmFree() {
-    return DSPexPredict.ofProgram("dspex_transforms_testing.programs:lm_free_qa")
+    return DSPexPredict.ofProgram("dspex_worker.testing.lms:failing_program")
+        .withProgramArgs(Map.of("fail_on", "__FAIL__", "lm_free", true))
         .withOutputSchema(ANSWER)
         .withModel("openai/loopback")
         .withApiBase(server.apiBase())
         .withPython(TestSupport.python())
-        .withPythonPath(TestSupport.testPythonPath())
         .withMaxBatchSize(500);
   }
 
@@ -269,7 +269,7 @@ public class FaultsPipelineTest {
     });
     PAssert.thatSingleton(r.failures().apply("CountFailed", Count.globally())).isEqualTo(100L);
     PAssert.that(r.failures()).satisfies(fs -> {
-      fs.forEach(f -> assertEquals("ValueError:1", f.getString("error_type") + ":" + f.getInt32("attempts")));
+      fs.forEach(f -> assertEquals("RuntimeError:1", f.getString("error_type") + ":" + f.getInt32("attempts")));
       return null;
     });
     p.run().waitUntilFinish();
