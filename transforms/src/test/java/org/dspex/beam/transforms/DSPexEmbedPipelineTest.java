@@ -6,6 +6,7 @@ import static org.junit.Assert.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -125,6 +126,27 @@ public class DSPexEmbedPipelineTest {
     }
     assertTrue(sawBytes);
     assertTrue(sawSize);
+  }
+
+  @Test
+  public void givenNullAndRejectedTexts_thenNullFailsUnsentAndTheRejectionNamesItsWorker() {
+    Schema s = Schema.builder().addStringField("id").addNullableField("text", Schema.FieldType.STRING).build();
+    List<Row> rows = List.of(
+        Row.withSchema(s).addValues("a", "hello").build(),
+        Row.withSchema(s).addValues("b", null).build(),
+        Row.withSchema(s).addValues("c", "please __FAIL__").build());
+    DSPexResult r = p.apply(Create.of(rows).withRowSchema(s)).apply(TestSupport.fakeEmbed());
+    PAssert.that(r.output().apply("Ids", MapElements.into(TypeDescriptors.strings()).via(o -> o.getString("id"))))
+        .containsInAnyOrder("a");
+    PAssert.that(r.failures().apply("Summary", MapElements.into(TypeDescriptors.strings()).via(f -> {
+      String worker = f.getString("worker");
+      String shape = worker == null ? "no worker" : worker.matches("worker \\d+ \\(pid \\d+\\)") ? "a worker" : worker;
+      return f.getString("error_type") + "|" + f.getInt32("attempts") + "|" + shape + "|"
+          + f.getString("message").contains("'text' is null");
+    }))).containsInAnyOrder(
+        Failures.MISSING_INPUT + "|0|no worker|true",
+        "ValueError|1|a worker|false");
+    p.run().waitUntilFinish();
   }
 
   static long counter(MetricQueryResults m, String name) {

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.apache.beam.sdk.values.Row;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.connector.codec.NdArray;
 import org.dspex.beam.connector.protocol.ElementFailure;
 import org.dspex.beam.connector.protocol.Message;
@@ -53,9 +54,13 @@ public final class EmbedClient implements ModelClient {
   }
 
   @Override
-  public Object payload(Row input) {
-    String text = input.getString(textField);
-    return text == null ? "" : text;
+  public @Nullable Object payload(Row input) {
+    return input.getString(textField);
+  }
+
+  @Override
+  public String missingInputMessage() {
+    return "the text field '" + textField + "' is null; there is nothing to embed";
   }
 
   @Override
@@ -72,7 +77,7 @@ public final class EmbedClient implements ModelClient {
     }
     // Texts are strings, never a numeric array: a forced NUMPY applies to the answer, not here.
     Protocol textFormat = format == Protocol.NUMPY ? Protocol.AUTO : format;
-    Message m = pool.call(request.withBody("texts", new ArrayList<>(payloads), textFormat));
+    Message m = pool.call(request.withBody("texts", new ArrayList<>(payloads), textFormat), sink::worker);
     Set<Integer> failed = new HashSet<>();
     for (ElementFailure f : ElementFailure.listFromWire(m.resultMap().get("failed"))) {
       failed.add(Math.toIntExact(f.index()));

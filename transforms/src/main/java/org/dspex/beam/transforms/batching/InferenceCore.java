@@ -59,6 +59,11 @@ final class InferenceCore {
   BatchItem item(Row input) {
     metrics.elements.inc();
     Object payload = spec.client().payload(input);
+    if (payload == null) {
+      BatchItem missing = new BatchItem(null, 0);
+      missing.fail(Failures.MISSING_INPUT, spec.client().missingInputMessage() + "; it was not sent", null);
+      return missing;
+    }
     long bytes = spec.client().payloadBytes(payload);
     BatchItem item = new BatchItem(payload, bytes);
     if (bytes > spec.maxElementBytes()) {

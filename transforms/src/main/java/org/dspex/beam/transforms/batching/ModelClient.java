@@ -2,6 +2,7 @@ package org.dspex.beam.transforms.batching;
 
 import java.io.Serializable;
 import java.util.List;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.worker.WorkerConfig;
@@ -25,8 +26,18 @@ public interface ModelClient extends Serializable {
     return List.of();
   }
 
-  /** What is sent for one input row (a record map, or a text). */
+  /**
+   * What is sent for one input row (a record map, or a text); null when the row lacks what the
+   * model needs, which fails the element unsent ({@code MissingInput}) with {@link
+   * #missingInputMessage}.
+   */
+  @Nullable
   Object payload(Row input);
+
+  /** Why {@link #payload} was null for a row. */
+  default String missingInputMessage() {
+    return "the element has no input for the model";
+  }
 
   /** The size of {@code payload} as the batch limits count it (its JSON size). */
   long payloadBytes(Object payload);

@@ -18,6 +18,8 @@ import org.apache.beam.sdk.values.Row;
  * </ul>
  */
 public final class Failures {
+  /** The element lacks the value the model needs (a null text to embed); it was not sent. */
+  public static final String MISSING_INPUT = "MissingInput";
   /** The element is larger than {@code withMaxElementBytes}; it was not sent. */
   public static final String ELEMENT_TOO_LARGE = "ElementTooLarge";
   /** The token budget ({@code withTokenBudget}) was spent before the element was sent. */
