@@ -25,6 +25,12 @@ public final class DSPexCli {
     // slf4j-simple reads these once, when the first logger is made: before anything logs.
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "info" : "warn");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+    if (!verbose) {
+      // Flink's local cluster and Hadoop warn about operator names, tokens and native code: noise here.
+      for (String noisy : new String[] {"org.apache.flink", "org.apache.hadoop", "org.apache.beam.runners.flink"}) {
+        System.setProperty("org.slf4j.simpleLogger.log." + noisy, "error");
+      }
+    }
     return ExitCodes.install(new CommandLine(new DSPexCommand())).execute(args);
   }
 }

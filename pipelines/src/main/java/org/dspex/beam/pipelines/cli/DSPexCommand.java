@@ -5,7 +5,7 @@ import picocli.CommandLine.Command;
 /** The {@code dspex} command: its subcommands and top-level help. */
 @Command(name = "dspex", mixinStandardHelpOptions = true, version = "dspex 0.1.0",
     description = "Run DSPy programs and embedding models over JSONL, CSV or Parquet files as Beam pipelines.",
-    subcommands = {EmbedCommand.class},
+    subcommands = {EmbedCommand.class, PredictCommand.class, TrainsetCommand.class},
     footerHeading = "%nExamples:%n",
     footer = {
         "  dspex embed --input testdata/corpus/kjv_pentateuch.jsonl \\",

@@ -54,13 +54,21 @@ abstract class JobCommand implements Callable<Integer> {
     return code;
   }
 
-  /** The id field: the given one (which must exist), else {@value #DEFAULT_ID_FIELD} if present. */
+  /**
+   * The id field: the given one (which must exist), else {@value #DEFAULT_ID_FIELD} if present and
+   * {@link #defaultId()}.
+   */
   @Nullable String idField(InputProbe input) {
     if (idField != null) {
       require(input, List.of(idField), "--id-field");
       return idField;
     }
-    return input.fieldNames().contains(DEFAULT_ID_FIELD) ? DEFAULT_ID_FIELD : null;
+    return defaultId() && input.fieldNames().contains(DEFAULT_ID_FIELD) ? DEFAULT_ID_FIELD : null;
+  }
+
+  /** Whether an input field {@value #DEFAULT_ID_FIELD} is written without {@code --id-field}. */
+  boolean defaultId() {
+    return true;
   }
 
   /** The id and kept fields as optional columns of their inferred types, appended to {@code columns}. */

@@ -33,10 +33,17 @@ public final class RecordLayout implements Serializable {
   /**
    * One field taken from the records.
    *
+   * @param name the row's field name
+   * @param source the record's field it is read from (usually {@code name})
    * @param required whether a record without it (or with null) fails at once as {@value
    *     #MISSING_FIELD} rather than reaching the model
    */
-  public record Column(String name, FieldType type, boolean required) implements Serializable {}
+  public record Column(String name, String source, FieldType type, boolean required) implements Serializable {
+    /** A column read from the record field of the same name. */
+    public Column(String name, FieldType type, boolean required) {
+      this(name, name, type, required);
+    }
+  }
 
   /** Why a record cannot become a row: its error type and message. */
   public static final class FieldException extends Exception {
@@ -98,11 +105,11 @@ public final class RecordLayout implements Serializable {
     Map<String, Object> fields = record.fields();
     Row.Builder b = Row.withSchema(schema);
     for (Column c : columns) {
-      Object v = fields.get(c.name());
+      Object v = fields.get(c.source());
       if (v == null) {
         if (c.required()) {
-          throw new FieldException(MISSING_FIELD, "field '" + c.name() + "' is "
-              + (fields.containsKey(c.name()) ? "null" : "missing"));
+          throw new FieldException(MISSING_FIELD, "field '" + c.source() + "' is "
+              + (fields.containsKey(c.source()) ? "null" : "missing"));
         }
         b.addValue(null);
       } else {
@@ -119,7 +126,7 @@ public final class RecordLayout implements Serializable {
       throw wrongType(c, v);
     }
     try {
-      return ValueConversion.toBeam(c.name(), c.type(), v);
+      return ValueConversion.toBeam(c.source(), c.type(), v);
     } catch (IllegalArgumentException e) {
       throw wrongType(c, v);
     }
@@ -130,7 +137,7 @@ public final class RecordLayout implements Serializable {
     if (shown.length() > 60) {
       shown = shown.substring(0, 57) + "...";
     }
-    return new FieldException(FIELD_TYPE, "field '" + c.name() + "' must be " + describe(c.type())
+    return new FieldException(FIELD_TYPE, "field '" + c.source() + "' must be " + describe(c.type())
         + ", was " + Inference.describeValue(v) + " " + shown);
   }
 

@@ -47,6 +47,7 @@ public record FailureTally(Map<String, Long> byType, List<String> first) {
         counts.merge(type, 1L, Long::sum);
         if (first.size() < FIRST) {
           String m = String.valueOf(f.get(FailureRecords.MESSAGE));
+          m = m.replaceAll("\\s+", " ");
           first.add("line " + f.get(FailureRecords.LINE) + ": " + type + ": "
               + (m.length() > 160 ? m.substring(0, 157) + "..." : m));
         }
