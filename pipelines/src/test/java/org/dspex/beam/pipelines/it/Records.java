@@ -10,9 +10,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 
 /** Input files for the end-to-end tests, and the command's outputs read back. */
 final class Records {
@@ -77,6 +79,39 @@ final class Records {
     return out;
   }
 
+  /**
+   * The Parquet file as pyarrow, pandas and DuckDB each read it: per reader, {@code columns} (in
+   * file order), {@code rows} and {@code ids} (the sorted {@code id} column), plus {@code lengths},
+   * the distinct lengths of {@code listColumn} when one is given.
+   */
+  static Map<String, Object> readWithPythonTools(Path file, String listColumn)
+      throws IOException, InterruptedException {
+    Dspex.Run r = Dspex.python(file.getParent(), String.join("\n",
+        "import json, sys",
+        "import duckdb, pandas, pyarrow.parquet as pq",
+        "path, col = sys.argv[1], sys.argv[2]",
+        "t = pq.read_table(path)",
+        "df = pandas.read_parquet(path)",
+        "con = duckdb.connect()",
+        "rel = con.read_parquet(path)",
+        "def q(sql):",
+        "    return con.execute(sql, [path]).fetchall()",
+        "out = {",
+        "  'pyarrow': {'columns': t.column_names, 'rows': t.num_rows,",
+        "              'ids': sorted(t.column('id').to_pylist())},",
+        "  'pandas': {'columns': list(df.columns), 'rows': len(df), 'ids': sorted(df['id'].tolist())},",
+        "  'duckdb': {'columns': rel.columns, 'rows': q('SELECT count(*) FROM read_parquet(?)')[0][0],",
+        "             'ids': [r[0] for r in q('SELECT id FROM read_parquet(?) ORDER BY id')]},",
+        "}",
+        "if col:",
+        "    out['pyarrow']['lengths'] = sorted({len(v) for v in t.column(col).to_pylist()})",
+        "    out['pandas']['lengths'] = sorted({len(v) for v in df[col]})",
+        "    out['duckdb']['lengths'] = [r[0] for r in q(f'SELECT DISTINCT len({col}) FROM read_parquet(?) ORDER BY 1')]",
+        "print(json.dumps(out))"), file.toString(), listColumn == null ? "" : listColumn);
+    assertEquals(0, r.exitCode(), () -> "pyarrow, pandas or DuckDB could not read " + file + ": " + r);
+    return parse(r.stdout().strip());
+  }
+
   /** Records by their {@code key} field (which must be unique). */
   static Map<Object, Map<String, Object>> byKey(List<Map<String, Object>> records, String key) {
     Map<Object, Map<String, Object>> out = new LinkedHashMap<>();
@@ -85,6 +120,15 @@ final class Records {
       if (previous != null) {
         throw new AssertionError("two records with " + key + " = " + r.get(key));
       }
+    }
+    return out;
+  }
+
+  /** The {@code id} values of {@code records}, as strings, sorted. */
+  static TreeSet<String> ids(Collection<Map<String, Object>> records) {
+    TreeSet<String> out = new TreeSet<>();
+    for (Map<String, Object> r : records) {
+      out.add(String.valueOf(r.get("id")));
     }
     return out;
   }
