@@ -58,20 +58,22 @@ class LauncherIT {
 
   @Test
   void givenNoJarAndNoMaven_thenOneLineAndExit2() throws Exception {
-    Path copy = launcherCopy(true);
-    Path bin = toolsDir(Map.of("java", javaScript()));
-    Dspex.Run r = launcher(copy, bin, "--version").expectExit(2);
-    assertEquals(List.of("dspex: error: mvn not found on PATH; dspex needs Maven 3.8 or newer to build its jar"
-        + " (e.g. apt-get install maven)"), r.stderrLines(), r::toString);
+    expectRefusal(true, "dspex: error: mvn not found on PATH; dspex needs Maven 3.8 or newer to build its jar"
+        + " (e.g. apt-get install maven)");
   }
 
   @Test
   void givenNoVenvAndNoPython3_thenOneLineAndExit2() throws Exception {
-    Path copy = launcherCopy(false);
+    expectRefusal(false, "dspex: error: python3 not found on PATH; dspex needs Python 3.11 or newer to create"
+        + " its venv (or set DSPEX_BOOTSTRAP_PYTHON)");
+  }
+
+  /** A copy of the launcher without a jar (and with or without a venv) refuses with {@code line}. */
+  private void expectRefusal(boolean venv, String line) throws Exception {
+    Path copy = launcherCopy(venv);
     Path bin = toolsDir(Map.of("java", javaScript()));
     Dspex.Run r = launcher(copy, bin, "--version").expectExit(2);
-    assertEquals(List.of("dspex: error: python3 not found on PATH; dspex needs Python 3.11 or newer to create"
-        + " its venv (or set DSPEX_BOOTSTRAP_PYTHON)"), r.stderrLines(), r::toString);
+    assertEquals(List.of(line), r.stderrLines(), r::toString);
   }
 
   /** A java that reports the real one's version and does nothing else. */
