@@ -105,17 +105,16 @@ def load_teacher(teacher: str, program_state: str | None = None) -> Any:
 
 
 def teacher_fields(teacher: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The teacher's input and output fields (name -> FieldInfo), as the worker describes programs."""
+    """The teacher's input and output fields (name -> FieldInfo), chosen as the worker describes programs."""
+    from dspex_worker.predict.fields import program_fields
+
     signatures = [p.signature for p in teacher.predictors()]
-    if not signatures:
-        raise ValueError("the teacher has no predictors, so its fields cannot be known")
-    produced = {name for sig in signatures for name in sig.output_fields}
-    inputs: dict[str, Any] = {}
-    for sig in signatures:
-        for name, field in sig.input_fields.items():
-            if name not in produced and name not in inputs:
-                inputs[name] = field
-    return inputs, dict(signatures[-1].output_fields)
+    inputs, outputs = program_fields(signatures)
+    declared: dict[str, Any] = {}
+    for sig in reversed(signatures):
+        declared.update(sig.input_fields)
+    return ({f["name"]: declared[f["name"]] for f in inputs},
+            {f["name"]: signatures[-1].output_fields[f["name"]] for f in outputs})
 
 
 def _schema_signature(inputs: dict[str, Any], outputs: dict[str, Any], gold_type: Any) -> Any:

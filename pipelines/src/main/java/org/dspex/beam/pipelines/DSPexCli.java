@@ -26,10 +26,12 @@ public final class DSPexCli {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "info" : "warn");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
     if (!verbose) {
-      // Flink's local cluster and Hadoop warn about operator names, tokens and native code: noise here.
+      // Flink's local cluster and Hadoop warn about operator names, tokens and native code; the
+      // worker pool logs what the one-line error or the failures file already says.
       for (String noisy : new String[] {"org.apache.flink", "org.apache.hadoop", "org.apache.beam.runners.flink"}) {
         System.setProperty("org.slf4j.simpleLogger.log." + noisy, "error");
       }
+      System.setProperty("org.slf4j.simpleLogger.log.org.dspex.beam", "off");
     }
     return ExitCodes.install(new CommandLine(new DSPexCommand())).execute(args);
   }

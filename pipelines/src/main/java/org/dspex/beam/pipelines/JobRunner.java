@@ -84,7 +84,7 @@ public final class JobRunner {
     String jobId = UUID.randomUUID().toString();
     Pipeline p = Pipeline.create(settings.pipelineOptions());
     PCollectionTuple read = p.apply("Read", new ReadRecords(job.input().pattern(), job.input().format(),
-        job.input().replay(), job.layout()));
+        job.input().replay(), job.layout(), settings.chunkSize()));
     Job.ModelOutput model;
     try {
       model = job.model().apply(read.get(ReadRecords.ROWS));
@@ -96,7 +96,10 @@ public final class JobRunner {
         .apply("CountWritten", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.WRITTEN)))
         .setRowSchema(model.output().getSchema())
         .apply("WriteOutput", new WriteOutput(target, job.outputColumns()));
-    PCollectionList.of(read.get(ReadRecords.FAILURES)).and(model.failures())
+    PCollection<Row> readFailures = read.get(ReadRecords.FAILURES)
+        .apply("CountReadFailed", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.READ_FAILED)))
+        .setRowSchema(FailureRecords.SCHEMA);
+    PCollectionList.of(readFailures).and(model.failures())
         .apply("AllFailures", Flatten.pCollections())
         .setRowSchema(FailureRecords.SCHEMA)
         .apply("CountFailed", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.FAILED)))
@@ -115,7 +118,7 @@ public final class JobRunner {
     PipelineResult result;
     if (settings.runner() == JobSettings.Runner.DIRECT) {
       result = p.run();
-      ProgressReporter progress = new ProgressReporter(ProgressSource.metrics(result), job.input().total(),
+      ProgressReporter progress = new ProgressReporter(ProgressSource.metrics(result, true), job.input().total(),
           terminal, err, start).start();
       try {
         result.waitUntilFinish();
@@ -159,7 +162,7 @@ public final class JobRunner {
   private static Snapshot finalSnapshot(PipelineResult result, String jobId) {
     Snapshot local = ProgressSource.local(jobId).snapshot();
     try {
-      Snapshot m = ProgressSource.metrics(result).snapshot();
+      Snapshot m = ProgressSource.metrics(result, false).snapshot();
       return m.done() >= local.done() ? m : new Snapshot(local.written(), local.failed(),
           m.promptTokens(), m.completionTokens(), m.lmCalls());
     } catch (RuntimeException e) {

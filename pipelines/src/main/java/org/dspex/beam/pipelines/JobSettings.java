@@ -7,6 +7,7 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.transforms.DSPexTransform;
+import org.dspex.beam.transforms.config.ExecutionSettings;
 
 /**
  * The settings every {@code dspex} subcommand shares, checked: input, output, runner and worker
@@ -40,6 +41,14 @@ public record JobSettings(
     DIRECT,
     /** Beam's FlinkRunner: a local cluster in this JVM ({@code [local]}) or a remote master. */
     FLINK
+  }
+
+  /**
+   * Records per bundle after reading: two model batches, so that bundles (whose outputs a runner
+   * commits at their end) finish one after another and progress moves steadily.
+   */
+  public int chunkSize() {
+    return 2 * (batchSize == null ? ExecutionSettings.DEFAULT_MAX_BATCH_SIZE : batchSize);
   }
 
   /** The Beam pipeline options for these settings. */

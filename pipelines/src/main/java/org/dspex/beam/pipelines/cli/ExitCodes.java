@@ -62,16 +62,24 @@ public final class ExitCodes {
   /** The innermost useful message of {@code e}'s cause chain, on one line. */
   public static String describe(Throwable e) {
     Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t
-        && (t.getMessage() == null
-            || t.getClass().getName().contains("PipelineExecutionException")
-            || t.getClass().getName().contains("JobExecutionException")
-            || t.getClass().getName().contains("UserCodeException"))) {
+    while (t.getCause() != null && t.getCause() != t && isWrapper(t)) {
       t = t.getCause();
     }
     String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     m = m.replaceAll("\\s*\\R\\s*", " ");
     return m.length() > 500 ? m.substring(0, 497) + "..." : m;
+  }
+
+  /** Runner and executor exceptions that only carry their cause. */
+  private static boolean isWrapper(Throwable t) {
+    String name = t.getClass().getName();
+    return t.getMessage() == null
+        || t.getMessage().equals(t.getCause().toString())
+        || name.endsWith("PipelineExecutionException")
+        || name.endsWith("JobExecutionException")
+        || name.endsWith("UserCodeException")
+        || name.endsWith("ExecutionException")
+        || name.endsWith("CompletionException");
   }
 
   private static boolean verbose(ParseResult parsed) {

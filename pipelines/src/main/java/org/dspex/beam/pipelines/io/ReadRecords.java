@@ -23,10 +23,10 @@ import org.apache.beam.sdk.values.TupleTagList;
  * Reads every file a pattern matches into rows of a {@link RecordLayout} ({@link #ROWS}) and
  * failure rows ({@link #FAILURES}, {@link FailureRecords#SCHEMA}) for lines that do not parse or do
  * not fit the layout. Each file is read sequentially by one DoFn call, so line numbers are exact;
- * several files are read in parallel. The rows are then regrouped into chunks of {@value #CHUNK}
- * consecutive records, so that one large file still becomes many bundles: the model runs on
- * several threads or task slots, and finished records reach the output (and the progress
- * counters) chunk by chunk instead of all at the end.
+ * several files are read in parallel. The rows are then regrouped into chunks of consecutive
+ * records (two model batches each, by default), so that one large file still becomes many bundles:
+ * the model runs on several threads or task slots, and finished records reach the output (and the
+ * progress counters) chunk by chunk instead of all at the end.
  */
 public final class ReadRecords extends PTransform<PBegin, PCollectionTuple> {
   private static final long serialVersionUID = 1L;
@@ -36,20 +36,22 @@ public final class ReadRecords extends PTransform<PBegin, PCollectionTuple> {
   /** Records that failed before reaching the model. */
   public static final TupleTag<Row> FAILURES = new TupleTag<>("read-failures") {};
 
-  /** Records per regrouped chunk. */
-  public static final int CHUNK = 256;
-
   private final String pattern;
   private final InputFormat format;
   private final boolean replay;
   private final RecordLayout layout;
+  private final int chunk;
 
-  /** Reads {@code pattern} (a file or glob) in {@code format}; {@code replay} for a failures file. */
-  public ReadRecords(String pattern, InputFormat format, boolean replay, RecordLayout layout) {
+  /**
+   * Reads {@code pattern} (a file or glob) in {@code format}; {@code replay} for a failures file;
+   * rows regrouped in chunks of {@code chunk} records.
+   */
+  public ReadRecords(String pattern, InputFormat format, boolean replay, RecordLayout layout, int chunk) {
     this.pattern = pattern;
     this.format = format;
     this.replay = replay;
     this.layout = layout;
+    this.chunk = chunk;
   }
 
   @Override
@@ -62,7 +64,7 @@ public final class ReadRecords extends PTransform<PBegin, PCollectionTuple> {
     t.get(ROWS).setRowSchema(layout.schema());
     t.get(FAILURES).setRowSchema(FailureRecords.SCHEMA);
     PCollection<Row> chunked = t.get(ROWS)
-        .apply("ChunkKeys", ParDo.of(new ChunkKeyFn()))
+        .apply("ChunkKeys", ParDo.of(new ChunkKeyFn(chunk)))
         .setCoder(KvCoder.of(VarLongCoder.of(), RowCoder.of(layout.schema())))
         .apply("Chunk", GroupByKey.create())
         .apply("Unchunk", ParDo.of(new UnchunkFn()))
@@ -73,10 +75,15 @@ public final class ReadRecords extends PTransform<PBegin, PCollectionTuple> {
   /** Keys a row by its file and chunk of lines. */
   static final class ChunkKeyFn extends DoFn<Row, KV<Long, Row>> {
     private static final long serialVersionUID = 1L;
+    private final int size;
+
+    ChunkKeyFn(int size) {
+      this.size = size;
+    }
 
     @ProcessElement
     public void process(@Element Row r, OutputReceiver<KV<Long, Row>> out) {
-      long chunk = r.getInt64(RecordLayout.LINE) / CHUNK;
+      long chunk = r.getInt64(RecordLayout.LINE) / size;
       out.output(KV.of(r.getString(RecordLayout.FILE).hashCode() * 1_000_003L + chunk, r));
     }
   }

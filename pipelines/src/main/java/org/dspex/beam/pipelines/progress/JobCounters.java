@@ -9,8 +9,8 @@ import org.apache.beam.sdk.transforms.DoFn;
 
 /**
  * The command's own counters of finished records, namespace {@value #NAMESPACE}: {@value #WRITTEN}
- * (records on their way to the output) and {@value #FAILED} (records on their way to the failures
- * file). Each is a Beam counter and also a JVM-local one keyed by job id: the FlinkRunner's {@code
+ * (records on their way to the output), {@value #FAILED} (records on their way to the failures
+ * file) and {@value #READ_FAILED} (the part of those that failed before the model). Each is a Beam counter and also a JVM-local one keyed by job id: the FlinkRunner's {@code
  * run()} blocks until the job ends and reports no live metrics, but its local mode runs the job in
  * this JVM, where the local counters are live.
  */
@@ -21,6 +21,8 @@ public final class JobCounters {
   public static final String WRITTEN = "written";
   /** Records sent to the failures file. */
   public static final String FAILED = "failed";
+  /** Records that failed while read (unparseable, ill-typed). */
+  public static final String READ_FAILED = "read_failed";
 
   private static final Map<String, AtomicLong> LOCAL = new ConcurrentHashMap<>();
 

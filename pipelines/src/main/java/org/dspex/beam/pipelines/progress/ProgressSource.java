@@ -13,10 +13,14 @@ public interface ProgressSource {
   Snapshot snapshot();
 
   /**
-   * From the job's Beam metrics ({@link JobCounters} and the {@code dspex} LM counters), attempted
-   * values: live on the DirectRunner, final on every runner once the job is done.
+   * From the job's Beam metrics ({@link JobCounters} and the {@code dspex} counters), attempted
+   * values: live on the DirectRunner, final on every runner once the job is done. With {@code live},
+   * records count as done once the model has handled them ({@code dspex} {@code elements}, {@code
+   * failed_elements}, plus {@link JobCounters#READ_FAILED}): the DirectRunner queues the steps
+   * after the model behind the model's remaining bundles, so the output counters alone would move
+   * only at the end. Without it, exactly what reached the output and the failures.
    */
-  static ProgressSource metrics(PipelineResult result) {
+  static ProgressSource metrics(PipelineResult result, boolean live) {
     return () -> {
       MetricQueryResults q = result.metrics().queryMetrics(MetricsFilter.builder().build());
       long written = 0;
@@ -24,6 +28,9 @@ public interface ProgressSource {
       long prompt = 0;
       long completion = 0;
       long calls = 0;
+      long readFailed = 0;
+      long handled = 0;
+      long handledFailed = 0;
       for (MetricResult<Long> c : q.getCounters()) {
         String ns = c.getName().getNamespace();
         String name = c.getName().getName();
@@ -33,6 +40,8 @@ public interface ProgressSource {
             written += v;
           } else if (JobCounters.FAILED.equals(name)) {
             failed += v;
+          } else if (JobCounters.READ_FAILED.equals(name)) {
+            readFailed += v;
           }
         } else if (DSPexMetrics.NAMESPACE.equals(ns)) {
           switch (name) {
@@ -45,10 +54,20 @@ public interface ProgressSource {
             case "lm_calls":
               calls += v;
               break;
+            case "elements":
+              handled += v;
+              break;
+            case "failed_elements":
+              handledFailed += v;
+              break;
             default:
               break;
           }
         }
+      }
+      if (live) {
+        written = Math.max(written, handled - handledFailed);
+        failed = Math.max(failed, readFailed + handledFailed);
       }
       return new Snapshot(written, failed, prompt, completion, calls);
     };

@@ -105,6 +105,13 @@ class ExitCodesTest {
   }
 
   @Test
+  void givenAJobFailureWrappedByTheRunner_thenTheMessageIsTheCausesOnOneLine() {
+    Exception e = new org.apache.beam.sdk.Pipeline.PipelineExecutionException(
+        org.apache.beam.sdk.util.UserCodeException.wrap(new IllegalStateException("no worker:\n  python missing")));
+    assertEquals("no worker: python missing", ExitCodes.describe(new RuntimeException(e)));
+  }
+
+  @Test
   void givenHelp_thenEverySubcommandShowsExamples() {
     for (String c : new String[] {"embed", "predict", "trainset"}) {
       out.reset();
