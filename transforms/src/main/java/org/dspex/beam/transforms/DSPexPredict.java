@@ -15,6 +15,7 @@ import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.transforms.batching.PredictClient;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.input.InputRows;
@@ -260,6 +261,19 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
     return defaults().setProgram(moduleFunction(factory, "ofProgram")).build();
   }
 
+  /**
+   * The inputs and outputs of this transform's program as its worker describes them (for {@link
+   * #ofProgram}: what {@code expand} learns when no {@link #withOutputSchema} is given). Starts one
+   * worker, sets the program up and stops the worker; a tool can check a program before building a
+   * pipeline with it.
+   *
+   * @throws WorkerException the worker could not start, or the program failed to load ({@link
+   *     org.dspex.beam.connector.worker.RemoteHandlerException} then, with the Python error)
+   */
+  public Signature describeProgram() throws WorkerException {
+    return ProgramIntrospection.read(workerConfig());
+  }
+
   /** The signature, or null for a program. */
   public @Nullable Signature getSignature() {
     return signature() == null ? null : Signature.parse(signature());
@@ -463,7 +477,7 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
       inputNames = null;
       outputs = fieldsOf(outputSchema());
     } else {
-      Signature described = ProgramIntrospection.describe(execution(), setupArgs(), apiKeyEnv());
+      Signature described = ProgramIntrospection.describe(workerConfig(), program());
       inputNames = described.inputNames();
       outputs = described.outputs();
     }
