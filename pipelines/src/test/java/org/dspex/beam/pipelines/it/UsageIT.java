@@ -1,0 +1,90 @@
+package org.dspex.beam.pipelines.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What a user sees when the command cannot run: {@code --help} with examples for every
+ * subcommand, exit code 2 with one {@code dspex: error:} line and no stack trace for bad usage,
+ * exit code 1 when the job itself fails. None of these loads a model.
+ */
+class UsageIT {
+  @TempDir Path dir;
+
+  @ParameterizedTest
+  @ValueSource(strings = {"embed", "predict", "trainset"})
+  void givenSubcommandHelp_thenOptionsAndRunnableExamples(String command) throws Exception {
+    Dspex.Run r = Dspex.run(dir, command, "--help").expectExit(0);
+    assertTrue(r.stdout().contains("Examples:"), r::toString);
+    assertTrue(r.stdout().contains("  dspex " + command + " --"), r::toString);
+    for (String option : List.of("--input", "--output", "--runner", "--max-failure-rate", "--overwrite")) {
+      assertTrue(r.stdout().contains(option), () -> option + " missing from " + r);
+    }
+  }
+
+  @Test
+  void givenTopLevelHelp_thenTheThreeCommands() throws Exception {
+    Dspex.Run r = Dspex.run(dir, "--help").expectExit(0);
+    for (String command : List.of("embed", "predict", "trainset")) {
+      assertTrue(r.stdout().contains("  " + command + " "), () -> command + " missing from " + r);
+    }
+  }
+
+  /** Exit 2: the one error line says what to fix; no stack trace. */
+  private Dspex.Run usage(String expected, String... args) throws Exception {
+    Dspex.Run r = Dspex.run(dir, args).expectExit(2).expectNoStackTrace();
+    assertEquals(1, r.errorLines().size(), r::toString);
+    assertTrue(r.errorLines().get(0).contains(expected), () -> "expected '" + expected + "' in " + r);
+    return r;
+  }
+
+  @Test
+  void givenAMissingInputFile_thenExit2() throws Exception {
+    usage("input 'nowhere.jsonl' does not exist", "embed", "--input", "nowhere.jsonl", "--output", "out.parquet");
+  }
+
+  @Test
+  void givenAnUnknownField_thenExit2NamingTheInputsFields() throws Exception {
+    Records.head(Records.corpus(), 3, dir.resolve("v.jsonl"));
+    usage("unknown field 'body' (--text-field): the input's fields are [id, text]",
+        "embed", "--input", "v.jsonl", "--output", "out.parquet", "--text-field", "body");
+  }
+
+  @Test
+  void givenABadSignature_thenExit2() throws Exception {
+    usage("bad --signature", "predict", "--signature", "question answer", "--lm", "openai/x",
+        "--input", Records.qa().toString(), "--output", "out.jsonl");
+  }
+
+  @Test
+  void givenAnExistingOutputWithoutOverwrite_thenExit2AndTheFileIsKept() throws Exception {
+    Records.head(Records.corpus(), 3, dir.resolve("v.jsonl"));
+    Files.writeString(dir.resolve("out.parquet"), "precious");
+    usage("give --overwrite to replace it", "embed", "--input", "v.jsonl", "--output", "out.parquet");
+    assertEquals("precious", Files.readString(dir.resolve("out.parquet")));
+  }
+
+  @Test
+  void givenAnUnknownOption_thenExit2() throws Exception {
+    usage("Unknown option: '--colour'", "embed", "--input", "v.jsonl", "--output", "o.jsonl", "--colour");
+  }
+
+  @Test
+  void givenNoWorkerCanStart_thenTheJobFailsWithExit1AndOneLine() throws Exception {
+    Records.head(Records.corpus(), 3, dir.resolve("v.jsonl"));
+    Dspex.Run r = Dspex.run(dir, Map.of("DSPEX_JAVA_OPTS", "-Ddspex.python=" + dir.resolve("no-python")),
+        "embed", "--input", "v.jsonl", "--output", "out.jsonl").expectExit(1).expectNoStackTrace();
+    assertEquals(1, r.errorLines().size(), r::toString);
+    assertTrue(r.errorLines().get(0).startsWith("dspex: error: the job failed:"), r::toString);
+    assertTrue(r.errorLines().get(0).contains("no-python"), r::toString);
+  }
+}
