@@ -35,6 +35,11 @@ public record JobSettings(
   /** System property naming the workers' Python interpreter (the {@code ./dspex} launcher sets it). */
   public static final String PYTHON_PROPERTY = "dspex.python";
 
+  /** Whether the job's workers run on this machine (DirectRunner, Flink {@code [local]}). */
+  public boolean runsHere() {
+    return runner == Runner.DIRECT || "[local]".equals(flinkMaster);
+  }
+
   /** The runners the command drives. */
   public enum Runner {
     /** Beam's DirectRunner, in this JVM. */

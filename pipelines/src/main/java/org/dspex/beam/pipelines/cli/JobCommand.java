@@ -24,7 +24,7 @@ abstract class JobCommand implements Callable<Integer> {
   @Mixin CommonOptions common;
 
   @Option(names = "--id-field", paramLabel = "FIELD",
-      description = "Field identifying a record, written first (default: 'id' when the input has it).")
+      description = "Field identifying a record, written first (default: 'id' when the input has it; for trainset, none).")
   String idField;
 
   @Option(names = "--keep-fields", paramLabel = "A,B", split = ",",

@@ -48,8 +48,19 @@ public final class LmOptions {
     return new File(programState).getAbsolutePath();
   }
 
-  /** {@code p} with the LM and the Python path (not the state); {@link UsageError} for a bad one. */
-  DSPexPredict apply(DSPexPredict p) {
+  /**
+   * {@code p} with the LM and the Python path (not the state); {@link UsageError} for a bad one, or
+   * for an unset {@code --api-key-env} variable when the workers run here (every record would
+   * fail on the missing key otherwise).
+   */
+  DSPexPredict apply(DSPexPredict p, boolean workersRunHere) {
+    if (apiKeyEnv != null && workersRunHere) {
+      String value = System.getenv(apiKeyEnv);
+      if (value == null || value.isEmpty()) {
+        throw new UsageError("--api-key-env " + apiKeyEnv + ": that environment variable is not set"
+            + " (the workers read the API key from it)");
+      }
+    }
     try {
       DSPexPredict c = p.withModel(lm);
       if (apiBase != null) {

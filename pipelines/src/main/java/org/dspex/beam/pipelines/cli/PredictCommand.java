@@ -67,7 +67,7 @@ public final class PredictCommand extends JobCommand {
       }
       predict = predict.withChainOfThought(true);
     }
-    predict = settings.configure(lm.apply(predict));
+    predict = settings.configure(lm.apply(predict, settings.runsHere()));
     if (lm.programState() != null) {
       predict = predict.withProgramState(lm.programState());
     }

@@ -97,7 +97,7 @@ public final class TrainsetCommand extends JobCommand {
       args.put("threshold", threshold);
     }
     DSPexPredict labeler = settings.configure(lm.apply(DSPexPredict.ofProgram(TrainsetStep.PROGRAM)
-        .withProgramArgs(args)));
+        .withProgramArgs(args), settings.runsHere()));
     Signature sig = ProgramFields.describe(labeler, "--teacher " + teacher);
     labeler = labeler.withOutputSchema(sig.outputSchema());
     List<RecordLayout.Column> columns = new ArrayList<>();

@@ -82,12 +82,12 @@ public interface ProgressSource {
         JobCounters.local(jobId, JobCounters.FAILED), 0, 0, 0);
   }
 
+  /**
+   * Attempted values only: they only grow. Mixing in committed values, which lag them, made the
+   * count go backwards between two progress lines.
+   */
   private static long value(MetricResult<Long> c) {
-    try {
-      Long committed = c.getCommitted();
-      return committed != null && committed > 0 ? committed : c.getAttempted();
-    } catch (UnsupportedOperationException e) {
-      return c.getAttempted();
-    }
+    return c.getAttempted();
   }
+
 }

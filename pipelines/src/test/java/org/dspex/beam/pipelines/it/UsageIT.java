@@ -60,6 +60,13 @@ class UsageIT {
   }
 
   @Test
+  void givenAnApiKeyVariableThatIsNotSet_thenExit2BeforeAnyRecordIsTried() throws Exception {
+    usage("--api-key-env DSPEX_TEST_UNSET_KEY: that environment variable is not set", "predict",
+        "--signature", "question -> answer", "--lm", "openai/x", "--api-key-env", "DSPEX_TEST_UNSET_KEY",
+        "--input", Records.qa().toString(), "--output", "out.jsonl");
+  }
+
+  @Test
   void givenABadSignature_thenExit2() throws Exception {
     usage("bad --signature", "predict", "--signature", "question answer", "--lm", "openai/x",
         "--input", Records.qa().toString(), "--output", "out.jsonl");
