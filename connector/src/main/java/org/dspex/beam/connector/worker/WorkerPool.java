@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
@@ -192,17 +193,31 @@ public final class WorkerPool implements AutoCloseable {
 
   /** Sends a request to the least-loaded live worker; see the class documentation for failures. */
   public CompletableFuture<Message> submit(Request request) {
+    return submit(request, name -> {});
+  }
+
+  /**
+   * {@link #submit}, telling {@code onAssigned} the name ({@link PythonWorker#name()}) of the worker
+   * the request is given to, on the submitting thread before the request is sent; again for each
+   * re-send ({@code withMaxRetries}), so the last name given is the worker that answered.
+   */
+  public CompletableFuture<Message> submit(Request request, Consumer<String> onAssigned) {
     stats.request();
     long t0 = System.nanoTime();
     CompletableFuture<Message> result = new CompletableFuture<>();
-    attempt(request, 0, result, t0);
+    attempt(request, onAssigned, 0, result, t0);
     return result;
   }
 
   /** {@link #submit} and wait: the answer, or the {@link WorkerException} it failed with. */
   public Message call(Request request) throws WorkerException, InterruptedException {
+    return call(request, name -> {});
+  }
+
+  /** {@link #submit(Request, Consumer)} and wait, as {@link #call(Request)}. */
+  public Message call(Request request, Consumer<String> onAssigned) throws WorkerException, InterruptedException {
     try {
-      return submit(request).get();
+      return submit(request, onAssigned).get();
     } catch (ExecutionException e) {
       Throwable c = e.getCause();
       if (c instanceof WorkerException) {
@@ -241,7 +256,8 @@ public final class WorkerPool implements AutoCloseable {
     return result;
   }
 
-  private void attempt(Request request, int attempt, CompletableFuture<Message> result, long t0) {
+  private void attempt(Request request, Consumer<String> onAssigned, int attempt, CompletableFuture<Message> result,
+      long t0) {
     Member m;
     try {
       m = pick();
@@ -250,6 +266,7 @@ public final class WorkerPool implements AutoCloseable {
       result.completeExceptionally(e);
       return;
     }
+    onAssigned.accept(m.worker.name());
     m.worker.submit(request).whenComplete((msg, err) -> {
       done(m, err == null);
       if (err == null) {
@@ -262,7 +279,7 @@ public final class WorkerPool implements AutoCloseable {
           && !closed) {
         stats.retry();
         // pick() may wait for a restart: not on the thread that completed the future.
-        WorkerThreads.CALLBACKS.execute(() -> attempt(request, attempt + 1, result, t0));
+        WorkerThreads.CALLBACKS.execute(() -> attempt(request, onAssigned, attempt + 1, result, t0));
         return;
       }
       stats.failure();

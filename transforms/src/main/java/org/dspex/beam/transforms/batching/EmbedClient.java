@@ -72,7 +72,8 @@ public final class EmbedClient implements ModelClient {
     }
     // Texts are strings, never a numeric array: a forced NUMPY applies to the answer, not here.
     Protocol textFormat = format == Protocol.NUMPY ? Protocol.AUTO : format;
-    Message m = pool.call(request.withBody("texts", new ArrayList<>(payloads), textFormat));
+    // The sink learns the serving worker before the answer, so element failures can name it.
+    Message m = pool.call(request.withBody("texts", new ArrayList<>(payloads), textFormat), sink::worker);
     Set<Integer> failed = new HashSet<>();
     for (ElementFailure f : ElementFailure.listFromWire(m.resultMap().get("failed"))) {
       failed.add(Math.toIntExact(f.index()));
