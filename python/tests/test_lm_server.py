@@ -123,12 +123,23 @@ def test_stats_count_calls_and_reset_zeroes_them() -> None:
         stats = server.stats()
         assert stats["calls"] == 3 and stats["chat_calls"] == 2 and stats["embedding_calls"] == 1
         assert stats["errors_500"] == 1 and stats["ok"] == 2
+        assert 0 < stats["first_call_s"] <= stats["last_call_s"] <= stats["uptime_s"]
         server.reset()
         assert server.stats()["calls"] == 0
+        assert server.stats()["first_call_s"] is None and server.stats()["last_call_s"] is None
         chat(server, "four")
         assert server.close() == 0
     final = json.loads(server.stderr().strip().splitlines()[-1])
     assert final["lm_server_stats"]["calls"] == 1
+
+
+def test_call_times_span_the_calls() -> None:
+    with LMServerProcess() as server:
+        chat(server, "one")
+        time.sleep(0.3)
+        chat(server, "two")
+        stats = server.stats()
+        assert stats["last_call_s"] - stats["first_call_s"] >= 0.3
 
 
 def test_latency_option_delays_answers() -> None:

@@ -130,6 +130,17 @@ def test_a_raising_user_program_fails_only_its_element(tmp_path: Path) -> None:
     assert outcomes[1].failure["type"] == "RuntimeError" and "boom" in outcomes[1].failure["message"]
 
 
+def test_the_lm_free_failing_program_answers_without_an_lm_call() -> None:
+    lm, _ = build_lm({"lm_factory": DUMMY, "cache": False,
+                      "factory_args": {"default": {"answer": "from the lm"}}})
+    program, inputs, outputs = build_program({"program": "dspex_worker.testing.lms:failing_program",
+                                              "program_args": {"lm_free": True}})
+    outcomes = run_all(PredictHandle(program, lm, inputs, outputs, 2),
+                       [{"question": "ok"}, {"question": "boom now"}])
+    assert outcomes[0].output == {"answer": "OK"} and outcomes[0].usage["calls"] == 0
+    assert outcomes[1].failure["type"] == "RuntimeError"
+
+
 def test_a_user_program_from_python_path_with_saved_state(tmp_path: Path) -> None:
     (tmp_path / "my_qa_program.py").write_text(
         "import dspy\n\n"

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,13 +67,12 @@ def gone(pid: int) -> bool:
 # -- hello --------------------------------------------------------------------------
 
 
-def test_hello_answers_fast_with_versions_and_without_importing_numpy_or_pyarrow() -> None:
-    began = time.monotonic()
+def test_hello_answers_with_versions_and_without_importing_numpy_or_pyarrow() -> None:
+    # A fast hello is checked by what it does not import, not by the clock (flaky under load).
     with WorkerProcess("dspex_worker") as process:
         session = process.hello(args=TEST_HANDLERS)
-        elapsed = time.monotonic() - began
         result = session.hello["result"]
-        assert session.v2 and elapsed < 1.0, elapsed
+        assert session.v2
         versions = result["versions"]
         assert versions["numpy"] and versions["pyarrow"] and versions["msgpack"]
         assert versions["python"] == ".".join(map(str, sys.version_info[:3]))
@@ -138,9 +138,8 @@ def test_a_second_hello_is_an_unexpected_command(worker: WorkerProcess) -> None:
 
 def test_ping_is_answered_while_a_handler_runs(worker: WorkerProcess) -> None:
     sleep_id = worker.send("sleep", {"seconds": 0.5})
-    began = time.monotonic()
     ping = worker.call("ping")
-    assert time.monotonic() - began < 0.3
+    # in_flight 1: the ping was answered while the sleep still ran (no clock needed).
     assert ping.result == {"ok": True, "pid": worker.process.pid, "in_flight": 1}
     response, _ = read_until(worker, sleep_id)
     assert response.result == {"slept": 0.5}
@@ -149,12 +148,11 @@ def test_ping_is_answered_while_a_handler_runs(worker: WorkerProcess) -> None:
 def test_handlers_run_concurrently_and_answers_come_in_completion_order(
     worker: WorkerProcess,
 ) -> None:
-    began = time.monotonic()
     slow = worker.send("sleep", {"seconds": 0.4})
     fast = worker.send("run", {"handler": "sleep", "seconds": 0.05})
     first, second = worker.read(), worker.read()
+    # The later, shorter request answered first: the two ran at the same time.
     assert [first.id, second.id] == [fast, slow]
-    assert time.monotonic() - began < 0.7
 
 
 def test_stream_chunks_interleave_with_other_answers(worker: WorkerProcess) -> None:
@@ -306,6 +304,28 @@ def test_crash_ends_the_process_as_asked(args: dict[str, Any], status: int) -> N
     with start() as process:
         process.send("crash", args)
         assert process.wait() == status
+
+
+def test_stream_then_exit_writes_its_chunks_then_dies_without_an_end(tmp_path: Path) -> None:
+    log = tmp_path / "flushed.log"
+    with start() as process:
+        stream_id = process.send("stream_then_exit", {"n": 3, "exit_code": 6, "flushed_log": str(log)})
+        assert process.wait() == 6
+        events = []
+        while (message := process.read()) is not None:
+            events.append(message)
+    assert [e.frame_type for e in events] == [FrameType.STREAM_START] + [FrameType.STREAM_CHUNK] * 3
+    assert events[0].header["n"] == 4 and [e.body("outputs") for e in events[1:]] == [
+        [{"index": i}] for i in range(3)
+    ]
+    assert log.read_text().splitlines() == [f"{stream_id} {i}" for i in range(3)]
+
+
+def test_stream_then_exit_with_null_exit_code_ends_the_stream(worker: WorkerProcess) -> None:
+    stream_id = worker.send("stream_then_exit", {"n": 1, "total": 2, "exit_code": None})
+    events = [worker.read() for _ in range(4)]
+    assert all(e.id == stream_id for e in events)
+    assert events[-1].frame_type is FrameType.STREAM_END and events[-1].header["ok"] == 2
 
 
 def test_a_segfault_leaves_a_python_traceback_on_stderr() -> None:

@@ -127,6 +127,36 @@ def slow_stream(ctx: Context) -> None:
     ctx.stream.end()
 
 
+@register("stream_then_exit", streaming=True)
+def stream_then_exit(ctx: Context) -> None:
+    """Stream ``args.n`` one-element chunks (outputs ``[{"index": i}]``) of a stream of
+    ``args.total`` (default ``n + 1``), one every ``args.delay_s``, then die at once with
+    ``os._exit(args.exit_code)`` (default 9): no STREAM_END. With ``exit_code: null`` it
+    ends the stream normally instead. With ``args.flushed_log``, appends ``"<request id>
+    <index>"`` to that file once each chunk is on the channel (what the client must have).
+    """
+    n = ctx.args.get("n")
+    total = ctx.args.get("total", n + 1 if type(n) is int else None)
+    if type(n) is not int or type(total) is not int or not 0 <= n <= total:
+        raise ValueError(f"args.n and args.total must be integers, 0 <= n <= total, were {n!r}, {total!r}")
+    exit_code = ctx.args.get("exit_code", 9)
+    if exit_code is not None and type(exit_code) is not int:
+        raise ValueError(f"args.exit_code must be an integer or null, was {exit_code!r}")
+    delay = _number(ctx, "delay_s", 0.0)
+    log = ctx.args.get("flushed_log")
+    ctx.stream.start(total)
+    for index in range(n if exit_code is not None else total):
+        if delay:
+            time.sleep(delay)
+        ctx.stream.chunk([index], bodies={"outputs": [{"index": index}]})
+        if log:
+            with open(log, "a", encoding="utf-8") as f:
+                f.write(f"{ctx.id} {index}\n")
+    if exit_code is not None:
+        _crash_now(exit_code, None)
+    ctx.stream.end()
+
+
 @register("env")
 def env(ctx: Context) -> Reply:
     """The environment variables named in ``args.names`` (None when unset)."""

@@ -53,12 +53,23 @@ class LoopbackState:
         self.counts: Counter[str] = Counter()
         self.attempts: Counter[str] = Counter()
         self.started = time.monotonic()
+        self.first_call: float | None = None
+        self.last_call: float | None = None
 
     def count(self, *keys: str) -> None:
         """Add one to each counter in ``keys``."""
         with self.lock:
             for key in keys:
                 self.counts[key] += 1
+
+    def called(self) -> None:
+        """Count one chat or embedding call and note when it came."""
+        now = time.monotonic() - self.started
+        with self.lock:
+            self.counts["calls"] += 1
+            if self.first_call is None:
+                self.first_call = now
+            self.last_call = now
 
     def attempt(self, request_key: str) -> int:
         """How many times this exact request was seen before (0 on the first attempt)."""
@@ -68,19 +79,29 @@ class LoopbackState:
             return seen
 
     def stats(self) -> dict[str, Any]:
-        """Counters as a JSON-able map (``calls`` = every POST to an API endpoint)."""
+        """Counters as a JSON-able map (``calls`` = every POST to an API endpoint).
+
+        ``first_call_s`` and ``last_call_s`` are the arrival times of the first and the
+        last chat or embedding call (seconds since the server started), ``None`` before
+        any: a test measures the rate calls came at from them.
+        """
         with self.lock:
             counts = dict(self.counts)
+            first, last = self.first_call, self.last_call
         keys = ("calls", "chat_calls", "embedding_calls", "ok", "errors_429", "errors_500",
                 "malformed", "bad_requests")
         return {**{k: counts.get(k, 0) for k in keys},
+                "first_call_s": None if first is None else round(first, 4),
+                "last_call_s": None if last is None else round(last, 4),
                 "uptime_s": round(time.monotonic() - self.started, 3)}
 
     def reset(self) -> None:
-        """Zero the counters and forget attempts."""
+        """Zero the counters, forget attempts and call times."""
         with self.lock:
             self.counts.clear()
             self.attempts.clear()
+            self.first_call = None
+            self.last_call = None
 
 
 def _fraction(key: str, salt: str) -> float:
@@ -136,10 +157,12 @@ class Handler(BaseHTTPRequestHandler):
         if latency > 0:
             time.sleep(latency)
         if path.endswith("/chat/completions"):
-            state.count("calls", "chat_calls")
+            state.called()
+            state.count("chat_calls")
             self._chat(request, raw)
         elif path.endswith("/embeddings"):
-            state.count("calls", "embedding_calls")
+            state.called()
+            state.count("embedding_calls")
             self._embeddings(request)
         else:
             state.count("calls", "bad_requests")

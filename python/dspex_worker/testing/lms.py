@@ -30,9 +30,15 @@ def dummy_lm(answers: Mapping[str, Mapping[str, Any]] | None = None,
     return DummyLM(table)
 
 
-def failing_program(fail_on: str = "boom") -> Any:
+def failing_program(fail_on: str = "boom", lm_free: bool = False) -> Any:
     """A ``dspy.Module`` (question -> answer) that raises ``RuntimeError`` when the
-    question contains ``fail_on`` and answers through its Predict otherwise."""
+    question contains ``fail_on`` and answers through its Predict otherwise.
+
+    With ``lm_free`` it answers without the LM (``answer`` = the question upper-cased):
+    the cheap path for volume tests, which still run the production ``predict``
+    handler and a real module. Its Predict is then declared, never called: the worker
+    reads the program's fields from it.
+    """
     import dspy
 
     class MaybeFail(dspy.Module):
@@ -43,6 +49,8 @@ def failing_program(fail_on: str = "boom") -> Any:
         def forward(self, question: str) -> Any:
             if fail_on in question:
                 raise RuntimeError(f"program refused {question!r}")
+            if lm_free:
+                return dspy.Prediction(answer=question.upper())
             return self.answer(question=question)
 
     return MaybeFail()

@@ -6,22 +6,20 @@ with usage, ``embed`` NUMPY vectors with ``failed``) but compute answers from
 the inputs, and misbehave on markers in an element's first input:
 
 - ``__FAIL__``: that element fails (``ValueError``);
-- ``__KILL__``: the worker dies (exit 9) when it reaches the element, every time;
-- ``__KILL_ONCE__``: dies the first time only (a marker file in ``cache_dir``);
 - ``__BADTYPE__``: non-numeric text for int/float outputs;
 - ``__LEAK__``: fails with a message holding the value of ``lm.api_key_env``.
 
-With ``lm.cache_dir`` set, every element computed is appended to
-``<cache_dir>/calls.log`` (one line each), so tests can check that no element
-was computed twice.
+They serve the tests of the Java side's own checks, which real DSPy does not
+produce on demand: answers of the wrong type, failure messages that echo the
+key, predictable answers and vectors for typing, keying, batching and windows.
+The fault tests (worker deaths, budget, rate, volume) run on real DSPy
+(:mod:`.programs`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import time
 from typing import Any
 
 from dspex_worker.handlers import Context, Loaded, register, register_setup
@@ -61,9 +59,8 @@ def load_predict(ctx: Context) -> Loaded:
         inputs = [{"name": "question", "type": "str"}]
         outputs = [{"name": "answer", "type": "str"}, {"name": "score", "type": "int"}]
     lm = args.get("lm") or {}
-    state = {"inputs": inputs, "outputs": outputs, "dir": lm.get("cache_dir"),
-             "key": os.environ.get(lm.get("api_key_env") or "", ""),
-             "delay": float(os.environ.get("FAKE_DELAY_S", "0"))}
+    state = {"inputs": inputs, "outputs": outputs,
+             "key": os.environ.get(lm.get("api_key_env") or "", "")}
     return Loaded(state, {"inputs": inputs, "outputs": outputs, "versions": {"fake": "1"}})
 
 
@@ -71,22 +68,6 @@ def _first(record: dict[str, Any]) -> str:
     for value in record.values():
         return str(value)
     return ""
-
-
-def _log(state: dict[str, Any], text: str, where: str = "") -> None:
-    if state.get("dir"):
-        with open(os.path.join(state["dir"], "calls.log"), "a", encoding="utf-8") as f:
-            f.write(text.replace("\n", " ") + "\t" + where + "\n")
-
-
-def _maybe_die(state: dict[str, Any], text: str) -> None:
-    if "__KILL_ONCE__" in text and state.get("dir"):
-        mark = os.path.join(state["dir"], "killed-" + hashlib.sha1(text.encode()).hexdigest())
-        if not os.path.exists(mark):
-            open(mark, "w").close()
-            os._exit(9)
-    elif "__KILL__" in text:
-        os._exit(9)
 
 
 def _value(name: str, typ: str, text: str) -> Any:
@@ -112,9 +93,6 @@ def predict(ctx: Context) -> None:
     ctx.stream.start(len(records))
     for i, record in enumerate(records):
         text = _first(record)
-        _maybe_die(state, text)
-        if state["delay"]:
-            time.sleep(state["delay"])
         if "__LEAK__" in text:
             ctx.stream.chunk([], failed=[{"index": i, "type": "AuthenticationError",
                                           "message": f"bad key {state['key']} for fake/model"}])
@@ -124,15 +102,12 @@ def predict(ctx: Context) -> None:
         else:
             out = {f["name"]: _value(f["name"], f["type"], text) for f in state["outputs"]}
             ctx.stream.chunk([i], usage=_USAGE, bodies={"outputs": [out]})
-        # Logged once the result is on the channel: a line twice means a reported element was
-        # sent again (an LM call paid twice).
-        _log(state, text, f"pid={os.getpid()} request={ctx.id} index={i}")
     ctx.stream.end()
 
 
 @register_setup("fake_embed")
 def load_embed(ctx: Context) -> Loaded:
-    return Loaded({"dim": 4, "dir": None}, {"dim": 4, "model": ctx.args.get("model")})
+    return Loaded({"dim": 4}, {"dim": 4, "model": ctx.args.get("model")})
 
 
 @register("fake_embed")
@@ -146,8 +121,6 @@ def embed(ctx: Context) -> Any:
     vectors = np.zeros((len(texts), 4), dtype=np.float32)
     failed = []
     for i, text in enumerate(texts):
-        if "__KILL__" in text:
-            os._exit(9)
         if "__FAIL__" in text:
             failed.append({"index": i, "type": "ValueError", "message": "fake embed failure"})
             continue

@@ -15,7 +15,6 @@ import java.util.Map;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerPool;
 import org.dspex.beam.connector.worker.WorkerPools;
-import org.dspex.beam.transforms.BenchAccess;
 import org.dspex.beam.transforms.DSPexEmbed;
 
 /**
@@ -55,7 +54,7 @@ final class EmbedBench {
     DSPexEmbed embed = DSPexEmbed.of("all-MiniLM-L6-v2").withNormalize(true).withWorkers(1)
         .withMaxBatchSize(REQUEST).withModelBatchSize(MODEL_BATCH).withPython(env.python().toString())
         .withPythonPath(env.root().resolve("python").toString());
-    WorkerConfig config = BenchAccess.workerConfig(embed);
+    WorkerConfig config = embed.workerConfig();
     long t0 = System.nanoTime();
     WorkerPool held = WorkerPools.acquire(config);
     double setupSeconds = (System.nanoTime() - t0) / 1e9;

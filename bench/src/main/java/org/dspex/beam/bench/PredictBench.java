@@ -22,7 +22,6 @@ import java.util.regex.Pattern;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerPool;
 import org.dspex.beam.connector.worker.WorkerPools;
-import org.dspex.beam.transforms.BenchAccess;
 import org.dspex.beam.transforms.DSPexPredict;
 
 /**
@@ -111,7 +110,7 @@ final class PredictBench {
           .withApiBase(apiBase).withApiKeyEnv(KEY_ENV).withNumRetries(0).withCache(false)
           .withWorkers(1).withThreads(THREADS).withMaxBatchSize(BATCH)
           .withPython(env.python().toString()).withPythonPath(env.root().resolve("python").toString());
-      WorkerConfig config = BenchAccess.workerConfig(predict);
+      WorkerConfig config = predict.workerConfig();
       long t0 = System.nanoTime();
       WorkerPool held = WorkerPools.acquire(config);
       double setupSeconds = (System.nanoTime() - t0) / 1e9;

@@ -4,18 +4,15 @@ import static org.dspex.beam.transforms.config.Checks.check;
 import static org.dspex.beam.transforms.config.Checks.nonEmpty;
 
 import com.google.auto.value.AutoValue;
-import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.schemas.Schema;
-import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
 import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.transforms.batching.EmbedClient;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.input.InputRows;
@@ -63,7 +60,7 @@ import org.dspex.beam.transforms.input.InputRows;
  * <p>Beam metrics in namespace {@code dspex}: see {@link org.dspex.beam.transforms.metrics.DSPexMetrics}.
  */
 @AutoValue
-public abstract class DSPexEmbed extends PTransform<PCollection<?>, DSPexResult> {
+public abstract class DSPexEmbed extends DSPexTransform<DSPexEmbed> {
   private static final long serialVersionUID = 1L;
 
   /** The input field of rows holding the text. */
@@ -159,92 +156,24 @@ public abstract class DSPexEmbed extends PTransform<PCollection<?>, DSPexResult>
     return toBuilder().setBackend("openai").setApiBase(apiBase).build();
   }
 
-  /** The NAME of the variable holding the endpoint's API key (masked everywhere; default none). */
-  public DSPexEmbed withApiKeyEnv(String variableName) {
-    nonEmpty(variableName, "withApiKeyEnv");
-    check(variableName.matches("[A-Za-z_][A-Za-z0-9_]*"),
-        "withApiKeyEnv: takes the NAME of an environment variable (e.g. OPENAI_API_KEY), was '%s'",
-        variableName.length() > 8 ? variableName.substring(0, 4) + "..." : variableName);
-    return toBuilder().setApiKeyEnv(variableName).build();
-  }
-
   /** The field of input rows holding the text (default {@value #DEFAULT_TEXT_FIELD}). */
   public DSPexEmbed withTextField(String field) {
     return toBuilder().setTextField(nonEmpty(field, "withTextField")).build();
   }
 
-  /** Sends failures to {@code handler} instead of {@link DSPexResult#failures()} (default none). */
-  public DSPexEmbed withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
-    check(handler != null, "withBadRecordErrorHandler: must not be null");
+  @Override
+  DSPexEmbed withExecution(ExecutionSettings settings) {
+    return toBuilder().setExecution(settings).build();
+  }
+
+  @Override
+  DSPexEmbed withBadRecordErrorHandlerUnchecked(ErrorHandler<BadRecord, ?> handler) {
     return toBuilder().setBadRecordErrorHandler(handler).build();
   }
 
-  /** The Python interpreter of the workers (default: {@code $DSPEX_PYTHON}). */
-  public DSPexEmbed withPython(String interpreter) {
-    return toBuilder().setExecution(execution().withPython(interpreter)).build();
-  }
-
-  /** {@code PYTHONPATH} entries for the workers (default none). */
-  public DSPexEmbed withPythonPath(String... entries) {
-    return toBuilder().setExecution(execution().withPythonPath(entries)).build();
-  }
-
-  /** Python workers per JVM (default {@value ExecutionSettings#DEFAULT_WORKERS}). */
-  public DSPexEmbed withWorkers(int n) {
-    return toBuilder().setExecution(execution().withWorkers(n)).build();
-  }
-
-  /** Texts per request (default {@value ExecutionSettings#DEFAULT_MAX_BATCH_SIZE}). */
-  public DSPexEmbed withMaxBatchSize(int n) {
-    return toBuilder().setExecution(execution().withMaxBatchSize(n)).build();
-  }
-
-  /** Bytes of the texts of one request (default 8 MiB). */
-  public DSPexEmbed withMaxBatchBytes(long n) {
-    return toBuilder().setExecution(execution().withMaxBatchBytes(n)).build();
-  }
-
-  /** A text larger than this goes to the failures unsent (default 1 MiB). */
-  public DSPexEmbed withMaxElementBytes(long n) {
-    return toBuilder().setExecution(execution().withMaxElementBytes(n)).build();
-  }
-
-  /** Sends of a text before a worker fault fails it (default {@value ExecutionSettings#DEFAULT_MAX_ATTEMPTS}). */
-  public DSPexEmbed withMaxAttempts(int n) {
-    return toBuilder().setExecution(execution().withMaxAttempts(n)).build();
-  }
-
-  /** The body format of the texts (default {@link Protocol#AUTO}); vectors always come back as NUMPY. */
-  public DSPexEmbed withProtocol(Protocol format) {
-    return toBuilder().setExecution(execution().withProtocol(format)).build();
-  }
-
-  /** One request (default 5 min); a late worker is killed. */
-  public DSPexEmbed withRequestTimeout(Duration d) {
-    return toBuilder().setExecution(execution().withRequestTimeout(d)).build();
-  }
-
-  /** Worker process start to ready (default 60 s). */
-  public DSPexEmbed withStartTimeout(Duration d) {
-    return toBuilder().setExecution(execution().withStartTimeout(d)).build();
-  }
-
-  /** Loading the model on a worker (default 10 min). */
-  public DSPexEmbed withSetupTimeout(Duration d) {
-    return toBuilder().setExecution(execution().withSetupTimeout(d)).build();
-  }
-
-  /** Delay before a dead worker is restarted (default 1 s). */
-  public DSPexEmbed withRestartBackoff(Duration d) {
-    return toBuilder().setExecution(execution().withRestartBackoff(d)).build();
-  }
-
-  /**
-   * Unbounded input only: the longest an element waits for its batch to fill before the batch is
-   * sent anyway (default 5 s). Bounded input is batched per bundle and never waits.
-   */
-  public DSPexEmbed withMaxBufferingDuration(Duration d) {
-    return toBuilder().setExecution(execution().withMaxBufferingDuration(d)).build();
+  @Override
+  DSPexEmbed withApiKeyEnvUnchecked(String variableName) {
+    return toBuilder().setApiKeyEnv(variableName).build();
   }
 
   /** Test seam: another handler implementing the embed contract, from these modules. */
@@ -253,6 +182,7 @@ public abstract class DSPexEmbed extends PTransform<PCollection<?>, DSPexResult>
         .setExecution(execution().withHandlerModules(modules)).build();
   }
 
+  @Override
   Map<String, Object> setupArgs() {
     Map<String, Object> a = new LinkedHashMap<>();
     a.put("kind", setupKind());

@@ -5,19 +5,17 @@ import static org.dspex.beam.transforms.config.Checks.moduleFunction;
 import static org.dspex.beam.transforms.config.Checks.nonEmpty;
 
 import com.google.auto.value.AutoValue;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.schemas.Schema;
-import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
 import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.transforms.batching.PredictClient;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.input.InputRows;
@@ -128,7 +126,7 @@ import org.dspex.beam.transforms.signature.SignatureField;
  * <p>Beam metrics in namespace {@code dspex}: see {@link org.dspex.beam.transforms.metrics.DSPexMetrics}.
  */
 @AutoValue
-public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResult> {
+public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
   private static final long serialVersionUID = 1L;
 
   /** LM calls in flight per worker. */
@@ -143,6 +141,8 @@ public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResul
   abstract @Nullable String program();
 
   abstract @Nullable String programState();
+
+  abstract @Nullable Map<String, Object> programArgs();
 
   abstract boolean chainOfThought();
 
@@ -191,6 +191,8 @@ public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResul
     abstract Builder setProgram(@Nullable String s);
 
     abstract Builder setProgramState(@Nullable String s);
+
+    abstract Builder setProgramArgs(@Nullable Map<String, Object> args);
 
     abstract Builder setChainOfThought(boolean b);
 
@@ -259,6 +261,19 @@ public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResul
     return defaults().setProgram(moduleFunction(factory, "ofProgram")).build();
   }
 
+  /**
+   * The inputs and outputs of this transform's program as its worker describes them (for {@link
+   * #ofProgram}: what {@code expand} learns when no {@link #withOutputSchema} is given). Starts one
+   * worker, sets the program up and stops the worker; a tool can check a program before building a
+   * pipeline with it.
+   *
+   * @throws WorkerException the worker could not start, or the program failed to load ({@link
+   *     org.dspex.beam.connector.worker.RemoteHandlerException} then, with the Python error)
+   */
+  public Signature describeProgram() throws WorkerException {
+    return ProgramIntrospection.read(workerConfig());
+  }
+
   /** The signature, or null for a program. */
   public @Nullable Signature getSignature() {
     return signature() == null ? null : Signature.parse(signature());
@@ -270,6 +285,15 @@ public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResul
    */
   public DSPexPredict withChainOfThought(boolean enabled) {
     return toBuilder().setChainOfThought(enabled).build();
+  }
+
+  /**
+   * Keyword arguments for an {@link #ofProgram} factory (plain values: strings, numbers, booleans,
+   * lists, maps; default none: the factory is called with no arguments).
+   */
+  public DSPexPredict withProgramArgs(Map<String, ?> kwargs) {
+    check(program() != null, "withProgramArgs: applies to ofProgram(\"module:factory\"), not to a signature");
+    return toBuilder().setProgramArgs(plainCopy(kwargs, "withProgramArgs")).build();
   }
 
   /** A saved program state ({@code program.save(path)}) loaded into the program (default none). */
@@ -288,19 +312,6 @@ public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResul
     check(url.startsWith("http://") || url.startsWith("https://"),
         "withApiBase: must be an http(s) URL, was '%s'", url);
     return toBuilder().setApiBase(url).build();
-  }
-
-  /**
-   * The NAME of the environment variable holding the LM's API key on the worker machines (default
-   * none: the provider's usual variable). The value is read by the worker from its environment,
-   * never carried in the pipeline, and masked in every log line, failure and message.
-   */
-  public DSPexPredict withApiKeyEnv(String variableName) {
-    nonEmpty(variableName, "withApiKeyEnv");
-    check(variableName.matches("[A-Za-z_][A-Za-z0-9_]*"),
-        "withApiKeyEnv: takes the NAME of an environment variable (e.g. OPENAI_API_KEY), was '%s'",
-        variableName.length() > 8 ? variableName.substring(0, 4) + "..." : variableName);
-    return toBuilder().setApiKeyEnv(variableName).build();
   }
 
   /** LM temperature, 0 to 2 (default: DSPy's). */
@@ -344,11 +355,17 @@ public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResul
    * values: strings, numbers, booleans, lists, maps).
    */
   public DSPexPredict withLmFactory(String factory, Map<String, ?> kwargs) {
-    check(kwargs != null, "withLmFactory: kwargs must not be null");
+    return toBuilder().setLmFactory(moduleFunction(factory, "withLmFactory"))
+        .setLmFactoryArgs(plainCopy(kwargs, "withLmFactory")).build();
+  }
+
+  /** A copy of {@code kwargs} as plain values, the form they take on the wire. */
+  private static Map<String, Object> plainCopy(Map<String, ?> kwargs, String method) {
+    check(kwargs != null, "%s: kwargs must not be null", method);
     Object plain = org.dspex.beam.transforms.failures.ElementJson.plain(kwargs);
     @SuppressWarnings("unchecked")
     Map<String, Object> copy = new LinkedHashMap<>((Map<String, Object>) plain);
-    return toBuilder().setLmFactory(moduleFunction(factory, "withLmFactory")).setLmFactoryArgs(copy).build();
+    return copy;
   }
 
   /** LM calls in flight per worker (default {@value #DEFAULT_THREADS}). */
@@ -379,78 +396,19 @@ public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResul
     return toBuilder().setOutputSchema(outputs).build();
   }
 
-  /** Sends failures to {@code handler} instead of {@link DSPexResult#failures()} (default none). */
-  public DSPexPredict withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
-    check(handler != null, "withBadRecordErrorHandler: must not be null");
+  @Override
+  DSPexPredict withExecution(ExecutionSettings settings) {
+    return toBuilder().setExecution(settings).build();
+  }
+
+  @Override
+  DSPexPredict withBadRecordErrorHandlerUnchecked(ErrorHandler<BadRecord, ?> handler) {
     return toBuilder().setBadRecordErrorHandler(handler).build();
   }
 
-  /** The Python interpreter of the workers (default: {@code $DSPEX_PYTHON}). */
-  public DSPexPredict withPython(String interpreter) {
-    return toBuilder().setExecution(execution().withPython(interpreter)).build();
-  }
-
-  /** {@code PYTHONPATH} entries for the workers, e.g. where a program's package lives (default none). */
-  public DSPexPredict withPythonPath(String... entries) {
-    return toBuilder().setExecution(execution().withPythonPath(entries)).build();
-  }
-
-  /** Python workers per JVM (default {@value ExecutionSettings#DEFAULT_WORKERS}). */
-  public DSPexPredict withWorkers(int n) {
-    return toBuilder().setExecution(execution().withWorkers(n)).build();
-  }
-
-  /** Elements per request (default {@value ExecutionSettings#DEFAULT_MAX_BATCH_SIZE}). */
-  public DSPexPredict withMaxBatchSize(int n) {
-    return toBuilder().setExecution(execution().withMaxBatchSize(n)).build();
-  }
-
-  /** JSON bytes of the elements of one request (default 8 MiB). */
-  public DSPexPredict withMaxBatchBytes(long n) {
-    return toBuilder().setExecution(execution().withMaxBatchBytes(n)).build();
-  }
-
-  /** An element larger than this as JSON goes to the failures unsent (default 1 MiB). */
-  public DSPexPredict withMaxElementBytes(long n) {
-    return toBuilder().setExecution(execution().withMaxElementBytes(n)).build();
-  }
-
-  /** Sends of an element before a worker fault fails it (default {@value ExecutionSettings#DEFAULT_MAX_ATTEMPTS}). */
-  public DSPexPredict withMaxAttempts(int n) {
-    return toBuilder().setExecution(execution().withMaxAttempts(n)).build();
-  }
-
-  /** The body format of requests (default {@link Protocol#AUTO}: chosen per batch). */
-  public DSPexPredict withProtocol(Protocol format) {
-    return toBuilder().setExecution(execution().withProtocol(format)).build();
-  }
-
-  /** One request, or the gap between two streamed results (default 5 min); a late worker is killed. */
-  public DSPexPredict withRequestTimeout(Duration d) {
-    return toBuilder().setExecution(execution().withRequestTimeout(d)).build();
-  }
-
-  /** Worker process start to ready (default 60 s). */
-  public DSPexPredict withStartTimeout(Duration d) {
-    return toBuilder().setExecution(execution().withStartTimeout(d)).build();
-  }
-
-  /** Loading the program on a worker (default 10 min). */
-  public DSPexPredict withSetupTimeout(Duration d) {
-    return toBuilder().setExecution(execution().withSetupTimeout(d)).build();
-  }
-
-  /** Delay before a dead worker is restarted (default 1 s, doubling while it fails to start). */
-  public DSPexPredict withRestartBackoff(Duration d) {
-    return toBuilder().setExecution(execution().withRestartBackoff(d)).build();
-  }
-
-  /**
-   * Unbounded input only: the longest an element waits for its batch to fill before the batch is
-   * sent anyway (default 5 s). Bounded input is batched per bundle and never waits.
-   */
-  public DSPexPredict withMaxBufferingDuration(Duration d) {
-    return toBuilder().setExecution(execution().withMaxBufferingDuration(d)).build();
+  @Override
+  DSPexPredict withApiKeyEnvUnchecked(String variableName) {
+    return toBuilder().setApiKeyEnv(variableName).build();
   }
 
   /** Test seam: another handler implementing the predict contract, from these modules. */
@@ -463,6 +421,7 @@ public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResul
    * The {@code setup} arguments of the program (docs/protocol.md, {@code predict}); no secret: only
    * the key's variable name.
    */
+  @Override
   Map<String, Object> setupArgs() {
     Map<String, Object> a = new LinkedHashMap<>();
     a.put("kind", setupKind());
@@ -473,6 +432,7 @@ public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResul
       }
     } else {
       a.put("program", program());
+      putIf(a, "program_args", programArgs());
     }
     putIf(a, "program_state", programState());
     Map<String, Object> lm = new LinkedHashMap<>();
@@ -517,7 +477,7 @@ public abstract class DSPexPredict extends PTransform<PCollection<?>, DSPexResul
       inputNames = null;
       outputs = fieldsOf(outputSchema());
     } else {
-      Signature described = ProgramIntrospection.describe(execution(), setupArgs(), apiKeyEnv());
+      Signature described = ProgramIntrospection.describe(workerConfig(), program());
       inputNames = described.inputNames();
       outputs = described.outputs();
     }

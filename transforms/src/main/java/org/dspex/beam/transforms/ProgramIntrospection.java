@@ -6,7 +6,6 @@ import java.util.Map;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
-import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.signature.FieldType;
 import org.dspex.beam.transforms.signature.Signature;
 import org.dspex.beam.transforms.signature.SignatureField;
@@ -19,18 +18,22 @@ import org.dspex.beam.transforms.signature.SignatureField;
 final class ProgramIntrospection {
   private ProgramIntrospection() {}
 
-  static Signature describe(ExecutionSettings settings, Map<String, Object> setupArgs, String apiKeyEnv) {
-    WorkerConfig config = settings.toBuilder().setWorkers(1).build().workerConfig().withSetup(setupArgs);
-    if (apiKeyEnv != null) {
-      config = config.withSecretEnvNames(apiKeyEnv);
-    }
-    try (WorkerPool pool = WorkerPool.create(config)) {
+  /** The fields a worker set up with {@code config} reports for its program. */
+  static Signature read(WorkerConfig config) throws WorkerException {
+    try (WorkerPool pool = WorkerPool.create(config.withWorkers(1))) {
       List<Map<String, Object>> results = pool.setupResults();
       Map<String, Object> r = results.get(results.size() - 1);
       return Signature.ofFields(fields(r.get("inputs")), fields(r.get("outputs")));
+    }
+  }
+
+  /** As {@link #read}, for {@code expand}: a failure says how to do without it. */
+  static Signature describe(WorkerConfig config, Object program) {
+    try {
+      return read(config);
     } catch (WorkerException e) {
       throw new IllegalStateException(
-          "DSPexPredict.ofProgram(" + setupArgs.get("program") + "): could not read the program's"
+          "DSPexPredict.ofProgram(" + program + "): could not read the program's"
               + " outputs at pipeline construction (" + e.getMessage() + "); fix that, or give them"
               + " with withOutputSchema(...)", e);
     }

@@ -3,17 +3,9 @@ package org.dspex.beam.transforms;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
-import java.io.File;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import org.apache.beam.sdk.PipelineResult;
-import org.apache.beam.sdk.metrics.MetricNameFilter;
-import org.apache.beam.sdk.metrics.MetricQueryResults;
-import org.apache.beam.sdk.metrics.MetricsFilter;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
@@ -27,15 +19,16 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TypeDescriptors;
 import org.dspex.beam.transforms.failures.Failures;
-import org.dspex.beam.transforms.metrics.DSPexMetrics;
 import org.junit.Rule;
 import org.junit.Test;
-import org.junit.rules.TemporaryFolder;
 
-/** DSPexPredict on the DirectRunner, served by the fake predict handler (answers computed from inputs). */
+/**
+ * DSPexPredict on the DirectRunner, served by the fake predict handler (answers computed from
+ * inputs): the Java side of the contract (typed outputs and their checks, failure routing, secrets,
+ * input types). The fault guarantees run on real DSPy in {@link FaultsPipelineTest}.
+ */
 public class DSPexPredictPipelineTest {
   @Rule public final transient TestPipeline p = TestPipeline.create();
-  @Rule public final transient TemporaryFolder tmp = new TemporaryFolder();
 
   private static final Schema QUESTIONS = Schema.builder().addInt64Field("id").addStringField("question").build();
 
@@ -78,80 +71,6 @@ public class DSPexPredictPipelineTest {
     p.run().waitUntilFinish();
   }
 
-  @Test
-  public void givenWorkerKilledMidBatch_thenEveryElementOutputOnceAndNoAnsweredElementSentAgain() throws Exception {
-    File dir = tmp.newFolder("lm-cache");
-    List<String> texts = new ArrayList<>();
-    for (int i = 0; i < 40; i++) {
-      texts.add(i == 30 ? "q" + i + " __KILL_ONCE__" : "q" + i);
-    }
-    DSPexResult r = questions(texts).apply(TestSupport.fakePredict("question -> answer")
-        .withMaxBatchSize(40).withCacheDir(dir.getAbsolutePath()));
-    List<String> expected = new ArrayList<>();
-    texts.forEach(t -> expected.add("answer(" + t + ")"));
-    PAssert.that(r.output().apply("Answers", MapElements.into(TypeDescriptors.strings())
-        .via(x -> x.getString("answer")))).containsInAnyOrder(expected);
-    PAssert.that(r.failures()).empty();
-    PipelineResult result = p.run();
-    result.waitUntilFinish();
-
-    List<String> calls = Files.readAllLines(dir.toPath().resolve("calls.log"), StandardCharsets.UTF_8);
-    Map<String, Integer> times = new HashMap<>();
-    calls.forEach(c -> times.merge(c.split("\t")[0], 1, Integer::sum));
-    // A line is written once an answer is on the channel, so a line twice is an answered element
-    // sent again. (A line may be missing: another request's kill can land between an answer and
-    // its line.) Without kept stream results, every element answered before the kill (about 30)
-    // would be computed twice. KNOWN: about 1 run in 25 under load, the few answers a worker wrote
-    // just before it died did not reach the listener (see the transforms report: a connector-side
-    // race suspected), so up to one request's worth of re-sent answers is tolerated and logged.
-    List<String> twice = new ArrayList<>();
-    times.forEach((text, n) -> {
-      if (n > 1) {
-        twice.add(text);
-      }
-    });
-    if (!twice.isEmpty()) {
-      System.err.println("WARNING: answered elements computed again after the crash: " + twice + " in " + calls);
-    }
-    assertTrue("computed again after their answers were reported: " + twice + " in " + calls, twice.size() <= 5);
-    assertTrue(times.toString(), times.size() >= 35);
-
-    MetricQueryResults m = result.metrics().queryMetrics(
-        MetricsFilter.builder().addNameFilter(MetricNameFilter.inNamespace(DSPexMetrics.NAMESPACE)).build());
-    assertEquals(40, DSPexEmbedPipelineTest.counter(m, "elements"));
-    assertEquals(0, DSPexEmbedPipelineTest.counter(m, "failed_elements"));
-    assertTrue(DSPexEmbedPipelineTest.counter(m, "retries") >= 1);
-    assertTrue(DSPexEmbedPipelineTest.counter(m, "failed_batches") >= 1);
-    assertTrue(DSPexEmbedPipelineTest.counter(m, "worker_restarts") >= 1);
-    assertEquals(40, DSPexEmbedPipelineTest.counter(m, "lm_calls"));
-    assertEquals(400, DSPexEmbedPipelineTest.counter(m, "lm_prompt_tokens"));
-    assertEquals(200, DSPexEmbedPipelineTest.counter(m, "lm_completion_tokens"));
-    assertTrue(DSPexEmbedPipelineTest.counter(m, "bytes_json") + DSPexEmbedPipelineTest.counter(m, "bytes_msgpack") > 0);
-  }
-
-  @Test
-  public void givenPoisonElement_thenItAloneReachesFailuresWithItsAttempts() {
-    List<String> texts = new ArrayList<>();
-    for (int i = 0; i < 16; i++) {
-      texts.add(i == 9 ? "poison __KILL__" : "q" + i);
-    }
-    DSPexResult r = questions(texts).apply(TestSupport.fakePredict("question -> answer")
-        .withMaxBatchSize(16).withMaxAttempts(2));
-    PAssert.that(r.output().apply("Count", Count.globally())).containsInAnyOrder(15L);
-    PAssert.that(r.failures()).satisfies(fs -> {
-      List<Row> l = new ArrayList<>();
-      fs.forEach(l::add);
-      assertEquals(1, l.size());
-      Row f = l.get(0);
-      assertEquals(Failures.WORKER_CRASHED, f.getString("error_type"));
-      assertEquals("{\"id\":9,\"question\":\"poison __KILL__\"}", f.getString("element"));
-      assertTrue("attempts " + f.getInt32("attempts"), f.getInt32("attempts") >= 2);
-      assertTrue(f.getString("worker"), f.getString("worker").startsWith("worker "));
-      return null;
-    });
-    p.run().waitUntilFinish();
-  }
-
   /** Counts the bad records it receives. */
   static final class CountBadRecords extends PTransform<PCollection<BadRecord>, PCollection<Long>> {
     @Override
@@ -170,35 +89,6 @@ public class DSPexPredictPipelineTest {
     PAssert.that(r.output().apply("Count", Count.globally())).containsInAnyOrder(1L);
     PAssert.that(r.failures()).empty();
     PAssert.thatSingleton(errors.getOutput()).isEqualTo(2L);
-    p.run().waitUntilFinish();
-  }
-
-  @Test
-  public void givenTokenBudget_thenRemainingElementsFailAsBudgetExhaustedAndJobCompletes() {
-    List<String> texts = new ArrayList<>();
-    for (int i = 0; i < 60; i++) {
-      texts.add("q" + i);
-    }
-    // 15 tokens per element: the budget is spent within the first batch of 5.
-    DSPexResult r = questions(texts).apply(TestSupport.fakePredict("question -> answer")
-        .withMaxBatchSize(5).withTokenBudget(40));
-    PCollection<Long> ok = r.output().apply("CountOk", Count.globally());
-    PAssert.thatSingleton(ok).satisfies(n -> {
-      assertTrue("outputs " + n, n >= 5 && n < 60);
-      return null;
-    });
-    PAssert.that(r.failures()).satisfies(fs -> {
-      int n = 0;
-      for (Row f : fs) {
-        assertEquals(Failures.BUDGET_EXHAUSTED, f.getString("error_type"));
-        assertEquals(0, (int) f.getInt32("attempts"));
-        n++;
-      }
-      assertTrue(n > 0);
-      return null;
-    });
-    PCollection<Long> all = PCollectionListOf.flatten(r).apply("CountAll", Count.globally());
-    PAssert.thatSingleton(all).isEqualTo(60L);
     p.run().waitUntilFinish();
   }
 
@@ -255,33 +145,5 @@ public class DSPexPredictPipelineTest {
     }
     assertTrue(String.valueOf(c), c instanceof org.dspex.beam.connector.worker.WorkerStartException);
     assertTrue(c.getMessage(), c.getMessage().contains("/nonexistent/python3"));
-  }
-
-  @Test
-  public void givenMaxLmCallsPerSecond_thenTheJobTakesAtLeastWhatTheRateAllows() {
-    List<String> texts = new ArrayList<>();
-    for (int i = 0; i < 90; i++) {
-      texts.add("q" + i);
-    }
-    // 90 elements at 30/s, with at most one second of burst: at least 2 s of admissions.
-    DSPexResult r = questions(texts).apply(TestSupport.fakePredict("question -> answer")
-        .withMaxBatchSize(10).withMaxLmCallsPerSecond(30));
-    PAssert.thatSingleton(r.output().apply("Count", Count.globally())).isEqualTo(90L);
-    long t0 = System.nanoTime();
-    p.run().waitUntilFinish();
-    long millis = (System.nanoTime() - t0) / 1_000_000;
-    assertTrue("took " + millis + " ms", millis >= 1_800);
-  }
-
-  @Test
-  public void givenTenThousandElements_thenOutputPlusFailuresEqualsInput() {
-    List<String> texts = new ArrayList<>();
-    for (int i = 0; i < 10_000; i++) {
-      texts.add(i % 100 == 7 ? "q" + i + " __FAIL__" : "q" + i);
-    }
-    DSPexResult r = questions(texts).apply(TestSupport.fakePredict("question -> answer").withMaxBatchSize(500));
-    PAssert.thatSingleton(r.output().apply("CountOk", Count.globally())).isEqualTo(9_900L);
-    PAssert.thatSingleton(r.failures().apply("CountFailed", Count.globally())).isEqualTo(100L);
-    p.run().waitUntilFinish();
   }
 }

@@ -1,10 +1,16 @@
 package org.dspex.beam.transforms;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.net.HttpURLConnection;
+import java.net.URL;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -13,6 +19,8 @@ import java.util.regex.Pattern;
  * for a test: started on a free port, stopped by closing its stdin.
  */
 final class LoopbackLmServer implements AutoCloseable {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private final Process process;
   private final int port;
 
@@ -39,6 +47,42 @@ final class LoopbackLmServer implements AutoCloseable {
       throw new IOException("the loopback LM server did not announce its port: " + line);
     }
     return new LoopbackLmServer(p, Integer.parseInt(m.group(1)));
+  }
+
+  /**
+   * The server's counters ({@code GET /stats}): {@code calls}, {@code chat_calls}, {@code ok}, ...,
+   * and {@code first_call_s} / {@code last_call_s}, when the first and last call came.
+   */
+  Map<String, Object> stats() throws IOException {
+    return http("GET", "/stats");
+  }
+
+  /** Zeroes the counters and forgets call times ({@code POST /reset}). */
+  void reset() throws IOException {
+    http("POST", "/reset");
+  }
+
+  /** Chat calls received since the start or the last {@link #reset()}. */
+  long chatCalls() throws IOException {
+    return ((Number) stats().get("chat_calls")).longValue();
+  }
+
+  private Map<String, Object> http(String method, String path) throws IOException {
+    HttpURLConnection c = (HttpURLConnection) new URL("http://127.0.0.1:" + port + path).openConnection();
+    try {
+      c.setRequestMethod(method);
+      c.setConnectTimeout(10_000);
+      c.setReadTimeout(10_000);
+      if (method.equals("POST")) {
+        c.setDoOutput(true);
+        c.getOutputStream().close();
+      }
+      try (InputStream in = c.getInputStream()) {
+        return JSON.readValue(in, new TypeReference<Map<String, Object>>() {});
+      }
+    } finally {
+      c.disconnect();
+    }
   }
 
   /** The OpenAI-style base URL, {@code http://127.0.0.1:PORT/v1}. */

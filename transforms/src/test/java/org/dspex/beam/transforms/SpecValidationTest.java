@@ -5,10 +5,13 @@ import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.not;
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotSame;
 import static org.junit.Assert.assertThrows;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Create;
@@ -54,6 +57,25 @@ public class SpecValidationTest {
     assertRefused(() -> DSPexPredict.of("q -> a: dict"), "dict");
     assertRefused(() -> DSPexEmbed.of(""), "DSPexEmbed.of");
     assertRefused(() -> DSPexEmbed.of("m").withModelBatchSize(0), "withModelBatchSize");
+    assertRefused(() -> DSPexEmbed.of("m").withWorkers(-1), "withWorkers", "-1");
+    assertRefused(() -> t.withProgramArgs(Map.of("k", 1)), "withProgramArgs", "ofProgram");
+  }
+
+  @Test
+  public void givenSharedSettings_thenEachTransformKeepsItsTypeAndTheWorkerConfigFollows() {
+    DSPexEmbed e = DSPexEmbed.of("m").withWorkers(3).withApiKeyEnv("EMBED_KEY").withNormalize(true);
+    assertEquals(3, e.workerConfig().workers());
+    assertEquals(true, e.setupArgs().get("normalize"));
+    assertEquals("EMBED_KEY", e.setupArgs().get("api_key_env"));
+    DSPexPredict p = DSPexPredict.ofProgram("my_pkg.qa:build")
+        .withProgramArgs(Map.of("teacher", "q -> a", "k", List.of(1, 2)))
+        .withWorkers(2)
+        .withModel("openai/m");
+    assertEquals(2, p.workerConfig().workers());
+    assertEquals(Map.of("teacher", "q -> a", "k", List.of(1, 2)), p.setupArgs().get("program_args"));
+    // Two transforms of one configuration share one JVM-wide pool; a different setting is another pool.
+    assertEquals(p.workerConfig(), p.withThreads(DSPexPredict.DEFAULT_THREADS).workerConfig());
+    assertNotEquals(p.workerConfig(), p.withWorkers(1).workerConfig());
   }
 
   @Test

@@ -2,7 +2,7 @@ package org.dspex.beam.transforms;
 
 import java.io.File;
 
-/** Paths the build passes to the tests: the project venv and the fake handlers' module directory. */
+/** Paths the build passes to the tests: the project venv and the test Python package's directory. */
 final class TestSupport {
   static final String FAKES = "dspex_transforms_testing.fake_models";
 
@@ -12,7 +12,8 @@ final class TestSupport {
     return System.getProperty("dspex.python", new File("../.venv/bin/python").getAbsolutePath());
   }
 
-  static String fakesPath() {
+  /** The directory of {@code dspex_transforms_testing} (test programs and fake handlers), for {@code withPythonPath}. */
+  static String testPythonPath() {
     return System.getProperty("dspex.test.pythonpath", new File("src/test/python").getAbsolutePath());
   }
 
@@ -21,7 +22,7 @@ final class TestSupport {
     return DSPexPredict.of(signature)
         .withModel("fake/model")
         .withPython(python())
-        .withPythonPath(fakesPath())
+        .withPythonPath(testPythonPath())
         .withRestartBackoff(java.time.Duration.ofMillis(50))
         .withHandler("fake_predict", "fake_predict", FAKES);
   }
@@ -30,7 +31,7 @@ final class TestSupport {
   static DSPexEmbed fakeEmbed() {
     return DSPexEmbed.of("fake-model")
         .withPython(python())
-        .withPythonPath(fakesPath())
+        .withPythonPath(testPythonPath())
         .withRestartBackoff(java.time.Duration.ofMillis(50))
         .withHandler("fake_embed", "fake_embed", FAKES);
   }

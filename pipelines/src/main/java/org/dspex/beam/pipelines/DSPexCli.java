@@ -1,0 +1,38 @@
+package org.dspex.beam.pipelines;
+
+import java.util.Arrays;
+import org.dspex.beam.pipelines.cli.DSPexCommand;
+import org.dspex.beam.pipelines.cli.ExitCodes;
+import picocli.CommandLine;
+
+/**
+ * The {@code dspex} command's entry point ({@code java -jar dspex.jar COMMAND ...}; the {@code
+ * ./dspex} launcher passes {@code -Ddspex.python=<venv python>}). Logging is quiet (warnings only)
+ * unless {@code --verbose}; stdout stays clean, progress and the summary go to stderr. Exits with
+ * the codes of {@link ExitCodes}.
+ */
+public final class DSPexCli {
+  private DSPexCli() {}
+
+  /** Runs the command and exits with its code. */
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command; returns its exit code. */
+  public static int run(String... args) {
+    boolean verbose = Arrays.asList(args).contains("--verbose") || Arrays.asList(args).contains("-v");
+    // slf4j-simple reads these once, when the first logger is made: before anything logs.
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", verbose ? "info" : "warn");
+    System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+    if (!verbose) {
+      // Flink's local cluster and Hadoop warn about operator names, tokens and native code; the
+      // worker pool logs what the one-line error or the failures file already says.
+      for (String noisy : new String[] {"org.apache.flink", "org.apache.hadoop", "org.apache.beam.runners.flink"}) {
+        System.setProperty("org.slf4j.simpleLogger.log." + noisy, "error");
+      }
+      System.setProperty("org.slf4j.simpleLogger.log.org.dspex.beam", "off");
+    }
+    return ExitCodes.install(new CommandLine(new DSPexCommand())).execute(args);
+  }
+}

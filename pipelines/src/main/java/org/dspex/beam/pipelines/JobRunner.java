@@ -1,0 +1,172 @@
+package org.dspex.beam.pipelines;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.transforms.Flatten;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionList;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.Row;
+import org.dspex.beam.pipelines.cli.ExitCodes;
+import org.dspex.beam.pipelines.cli.UsageError;
+import org.dspex.beam.pipelines.io.EmptyOutputs;
+import org.dspex.beam.pipelines.io.FailureRecords;
+import org.dspex.beam.pipelines.io.OutputTarget;
+import org.dspex.beam.pipelines.io.ReadRecords;
+import org.dspex.beam.pipelines.io.WriteFailures;
+import org.dspex.beam.pipelines.io.WriteOutput;
+import org.dspex.beam.pipelines.progress.FailureTally;
+import org.dspex.beam.pipelines.progress.JobCounters;
+import org.dspex.beam.pipelines.progress.ProgressReporter;
+import org.dspex.beam.pipelines.progress.ProgressSource;
+import org.dspex.beam.pipelines.progress.Snapshot;
+import org.dspex.beam.pipelines.progress.Summary;
+
+/**
+ * Builds, runs and reports one {@link Job}: read the input into rows (unparseable or ill-typed
+ * records straight to the failures), apply the model, write the output columns and the failures
+ * file, show progress while it runs, print the summary and decide the exit code.
+ *
+ * <p>The DirectRunner runs non-blocking ({@code blockOnRun=false}) and progress comes from its live
+ * Beam metrics. The FlinkRunner's {@code run()} blocks until the job ends, so it runs on another
+ * thread and progress comes from JVM-local counters ({@link JobCounters}), live in Flink's local
+ * mode; the summary uses the final metrics either way.
+ */
+public final class JobRunner {
+  private final JobSettings settings;
+  private final PrintStream err;
+  private final boolean terminal;
+
+  /** Runs with {@code settings}, reporting to {@code err}; {@code terminal} for a live bar. */
+  public JobRunner(JobSettings settings, PrintStream err, boolean terminal) {
+    this.settings = settings;
+    this.err = err;
+    this.terminal = terminal;
+  }
+
+  /** The output target of the settings, after the existence check (and {@code --overwrite}). */
+  public OutputTarget prepareOutput() {
+    OutputTarget target = OutputTarget.of(settings.output(), settings.shards());
+    if (target.existing() != null) {
+      if (!settings.overwrite()) {
+        throw new UsageError("output '" + target.existing() + "' exists; give --overwrite to replace it");
+      }
+      try {
+        target.deleteExisting();
+      } catch (IOException e) {
+        throw new UsageError("cannot remove the existing output '" + target.existing() + "': " + e.getMessage());
+      }
+    }
+    try {
+      Files.createDirectories(target.shards() > 0 ? target.output() : target.output().getParent());
+    } catch (IOException e) {
+      throw new UsageError("cannot create the output folder: " + e.getMessage());
+    }
+    return target;
+  }
+
+  /**
+   * Runs {@code job} to the end and prints its summary.
+   *
+   * @return the exit code: {@link ExitCodes#OK} or {@link ExitCodes#TOO_MANY_FAILURES}
+   * @throws UsageError for a job that cannot be built from the user's input
+   * @throws RuntimeException when the job fails (exit code {@link ExitCodes#JOB_FAILED})
+   */
+  public int run(Job job, OutputTarget target) throws Exception {
+    String jobId = UUID.randomUUID().toString();
+    Pipeline p = Pipeline.create(settings.pipelineOptions());
+    PCollectionTuple read = p.apply("Read", new ReadRecords(job.input().pattern(), job.input().format(),
+        job.input().replay(), job.layout(), settings.chunkSize()));
+    Job.ModelOutput model;
+    try {
+      model = job.model().apply(read.get(ReadRecords.ROWS));
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage(), e);
+    }
+    Schema written = WriteOutput.project(model.output().getSchema(), job.outputColumns());
+    model.output()
+        .apply("CountWritten", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.WRITTEN)))
+        .setRowSchema(model.output().getSchema())
+        .apply("WriteOutput", new WriteOutput(target, job.outputColumns()));
+    PCollection<Row> readFailures = read.get(ReadRecords.FAILURES)
+        .apply("CountReadFailed", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.READ_FAILED)))
+        .setRowSchema(FailureRecords.SCHEMA);
+    PCollectionList.of(readFailures).and(model.failures())
+        .apply("AllFailures", Flatten.pCollections())
+        .setRowSchema(FailureRecords.SCHEMA)
+        .apply("CountFailed", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.FAILED)))
+        .setRowSchema(FailureRecords.SCHEMA)
+        .apply("WriteFailures", new WriteFailures(target));
+    try {
+      return runAndReport(p, job, target, jobId, written);
+    } finally {
+      target.deleteTemp();
+    }
+  }
+
+  private int runAndReport(Pipeline p, Job job, OutputTarget target, String jobId, Schema written)
+      throws Exception {
+    long start = System.nanoTime();
+    PipelineResult result;
+    if (settings.runner() == JobSettings.Runner.DIRECT) {
+      result = p.run();
+      ProgressReporter progress = new ProgressReporter(ProgressSource.metrics(result, true), job.input().total(),
+          terminal, err, start).start();
+      try {
+        result.waitUntilFinish();
+      } finally {
+        progress.stop(null);
+      }
+    } else {
+      ProgressReporter progress = new ProgressReporter(ProgressSource.local(jobId), job.input().total(),
+          terminal, err, start).start();
+      CompletableFuture<PipelineResult> running = CompletableFuture.supplyAsync(p::run);
+      try {
+        result = running.get();
+        result.waitUntilFinish();
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+      } finally {
+        progress.stop(null);
+      }
+    }
+    PipelineResult.State state = result.getState();
+    if (state != PipelineResult.State.DONE) {
+      throw new IllegalStateException("the runner ended the job in state " + state);
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    EmptyOutputs.ensure(target, written);
+    Snapshot last = finalSnapshot(result, jobId);
+    FailureTally tally = FailureTally.read(target.failures());
+    new Summary(job.command(), seconds, last.written(), target.output().toString(), tally,
+        target.failures().toString(), last, job.notes()).print(err);
+    long errors = tally.totalExcept(job.notErrors());
+    long total = last.written() + tally.total();
+    double rate = total == 0 ? 0 : (double) errors / total;
+    if (rate > settings.maxFailureRate()) {
+      err.printf(java.util.Locale.ROOT, "dspex: %.2f%% of the records failed, above --max-failure-rate %s%n",
+          100 * rate, settings.maxFailureRate());
+      return ExitCodes.TOO_MANY_FAILURES;
+    }
+    return ExitCodes.OK;
+  }
+
+  private static Snapshot finalSnapshot(PipelineResult result, String jobId) {
+    Snapshot local = ProgressSource.local(jobId).snapshot();
+    try {
+      Snapshot m = ProgressSource.metrics(result, false).snapshot();
+      return m.done() >= local.done() ? m : new Snapshot(local.written(), local.failed(),
+          m.promptTokens(), m.completionTokens(), m.lmCalls());
+    } catch (RuntimeException e) {
+      return local;
+    }
+  }
+}

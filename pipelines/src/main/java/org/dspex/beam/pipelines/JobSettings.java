@@ -1,0 +1,83 @@
+package org.dspex.beam.pipelines;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.transforms.DSPexTransform;
+import org.dspex.beam.transforms.config.ExecutionSettings;
+
+/**
+ * The settings every {@code dspex} subcommand shares, checked: input, output, runner and worker
+ * settings, the failure limit. Immutable.
+ *
+ * @param shards 0 for one output file, else the number of part files
+ * @param parallelism null for the runner's default
+ * @param batchSize null for the transforms' default
+ */
+public record JobSettings(
+    String input,
+    @Nullable String inputFormat,
+    String output,
+    boolean overwrite,
+    int shards,
+    Runner runner,
+    String flinkMaster,
+    @Nullable Integer parallelism,
+    int workers,
+    @Nullable Integer batchSize,
+    Protocol protocol,
+    double maxFailureRate,
+    boolean verbose) {
+
+  /** System property naming the workers' Python interpreter (the {@code ./dspex} launcher sets it). */
+  public static final String PYTHON_PROPERTY = "dspex.python";
+
+  /** The runners the command drives. */
+  public enum Runner {
+    /** Beam's DirectRunner, in this JVM. */
+    DIRECT,
+    /** Beam's FlinkRunner: a local cluster in this JVM ({@code [local]}) or a remote master. */
+    FLINK
+  }
+
+  /**
+   * Records per bundle after reading: two model batches, so that bundles (whose outputs a runner
+   * commits at their end) finish one after another and progress moves steadily.
+   */
+  public int chunkSize() {
+    return 2 * (batchSize == null ? ExecutionSettings.DEFAULT_MAX_BATCH_SIZE : batchSize);
+  }
+
+  /** The Beam pipeline options for these settings. */
+  public PipelineOptions pipelineOptions() {
+    List<String> args = new ArrayList<>();
+    if (runner == Runner.DIRECT) {
+      args.add("--runner=DirectRunner");
+      // The command polls metrics while the job runs; immutability checks are for tests.
+      args.add("--blockOnRun=false");
+      args.add("--enforceImmutability=false");
+      args.add("--enforceEncodability=false");
+      if (parallelism != null) {
+        args.add("--targetParallelism=" + parallelism);
+      }
+    } else {
+      args.add("--runner=FlinkRunner");
+      args.add("--flinkMaster=" + flinkMaster);
+      if (parallelism != null) {
+        args.add("--parallelism=" + parallelism);
+      }
+    }
+    return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).create();
+  }
+
+  /** {@code t} with the worker settings applied: interpreter, workers, batch size, wire format. */
+  public <T extends DSPexTransform<T>> T configure(T t) {
+    String python = System.getProperty(PYTHON_PROPERTY);
+    T c = python == null || python.isEmpty() ? t : t.withPython(python);
+    c = c.withWorkers(workers).withProtocol(protocol);
+    return batchSize == null ? c : c.withMaxBatchSize(batchSize);
+  }
+}

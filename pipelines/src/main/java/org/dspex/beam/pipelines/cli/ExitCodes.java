@@ -1,0 +1,104 @@
+package org.dspex.beam.pipelines.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.ParseResult;
+
+/**
+ * The command's exit codes, and the picocli handlers that map errors to them: {@value #OK} done
+ * with the failure rate within {@code --max-failure-rate}; {@value #JOB_FAILED} the job itself
+ * failed; {@value #USAGE} bad usage (one line, never a stack trace); {@value #TOO_MANY_FAILURES}
+ * done, but more records failed than {@code --max-failure-rate} allows. Errors print as {@code
+ * dspex: error: <message>} on stderr; the stack trace only with {@code --verbose}.
+ */
+public final class ExitCodes {
+  /** Done; failures within the limit. */
+  public static final int OK = 0;
+  /** The job failed (e.g. no worker could start, the runner failed). */
+  public static final int JOB_FAILED = 1;
+  /** Bad usage. */
+  public static final int USAGE = 2;
+  /** Done, with a failure rate above {@code --max-failure-rate}. */
+  public static final int TOO_MANY_FAILURES = 3;
+
+  private ExitCodes() {}
+
+  /** Installs the handlers on {@code cli}. */
+  public static CommandLine install(CommandLine cli) {
+    return cli.setParameterExceptionHandler(ExitCodes::parameterError)
+        .setExecutionExceptionHandler(ExitCodes::executionError);
+  }
+
+  private static int parameterError(CommandLine.ParameterException e, String[] args) {
+    CommandLine cmd = e.getCommandLine();
+    PrintWriter err = cmd.getErr();
+    err.println("dspex: error: " + e.getMessage());
+    err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for usage and examples.");
+    return USAGE;
+  }
+
+  private static int executionError(Exception e, CommandLine cmd, ParseResult parsed) {
+    PrintWriter err = cmd.getErr();
+    boolean verbose = verbose(parsed);
+    Throwable usage = find(e, UsageError.class);
+    if (usage != null) {
+      err.println("dspex: error: " + usage.getMessage());
+      if (verbose) {
+        e.printStackTrace(err);
+      }
+      err.flush();
+      return USAGE;
+    }
+    err.println("dspex: error: the job failed: " + describe(e));
+    if (verbose) {
+      e.printStackTrace(err);
+    } else {
+      err.println("(run with --verbose for the stack trace)");
+    }
+    err.flush();
+    return JOB_FAILED;
+  }
+
+  /** The innermost useful message of {@code e}'s cause chain, on one line. */
+  public static String describe(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t && isWrapper(t)) {
+      t = t.getCause();
+    }
+    String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    m = m.replaceAll("\\s*\\R\\s*", " ");
+    return m.length() > 500 ? m.substring(0, 497) + "..." : m;
+  }
+
+  /** Runner and executor exceptions that only carry their cause. */
+  private static boolean isWrapper(Throwable t) {
+    String name = t.getClass().getName();
+    return t.getMessage() == null
+        || t.getMessage().equals(t.getCause().toString())
+        || name.endsWith("PipelineExecutionException")
+        || name.endsWith("JobExecutionException")
+        || name.endsWith("UserCodeException")
+        || name.endsWith("ExecutionException")
+        || name.endsWith("CompletionException");
+  }
+
+  private static boolean verbose(ParseResult parsed) {
+    ParseResult p = parsed;
+    while (p != null) {
+      if (p.hasMatchedOption("--verbose")) {
+        return true;
+      }
+      p = p.hasSubcommand() ? p.subcommand() : null;
+    }
+    return false;
+  }
+
+  private static Throwable find(Throwable e, Class<? extends Throwable> type) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (type.isInstance(t)) {
+        return t;
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,103 @@
+package org.dspex.beam.pipelines.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.pipelines.Job;
+import org.dspex.beam.pipelines.JobRunner;
+import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.io.InputProbe;
+import org.dspex.beam.pipelines.io.OutputTarget;
+import org.dspex.beam.pipelines.io.RecordLayout;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * What the subcommands share: check the common options, probe the input, let the subcommand
+ * describe its {@link Job}, prepare the output, run, and return the exit code.
+ */
+abstract class JobCommand implements Callable<Integer> {
+  /** The id field used when {@code --id-field} is not given and the input has it. */
+  static final String DEFAULT_ID_FIELD = "id";
+
+  @Mixin CommonOptions common;
+
+  @Option(names = "--id-field", paramLabel = "FIELD",
+      description = "Field identifying a record, written first (default: 'id' when the input has it).")
+  String idField;
+
+  @Option(names = "--keep-fields", paramLabel = "A,B", split = ",",
+      description = "Input fields copied to the output after the id.")
+  List<String> keepFields = new ArrayList<>();
+
+  /** Describes the job for the probed input; {@link UsageError} for what the user must fix. */
+  abstract Job job(JobSettings settings, InputProbe input);
+
+  /** Runs after a successful job (e.g. trainset writes its input keys). */
+  void after(OutputTarget target, Job job) throws Exception {}
+
+  @Override
+  public Integer call() throws Exception {
+    JobSettings settings = common.settings();
+    InputProbe input;
+    try {
+      input = InputProbe.of(settings.input(), settings.inputFormat());
+    } catch (InputProbe.InputException e) {
+      throw new UsageError(e.getMessage(), e);
+    }
+    Job job = job(settings, input);
+    JobRunner runner = new JobRunner(settings, System.err, System.console() != null);
+    OutputTarget target = runner.prepareOutput();
+    int code = runner.run(job, target);
+    after(target, job);
+    return code;
+  }
+
+  /**
+   * The id field: the given one (which must exist), else {@value #DEFAULT_ID_FIELD} if present and
+   * {@link #defaultId()}.
+   */
+  @Nullable String idField(InputProbe input) {
+    if (idField != null) {
+      require(input, List.of(idField), "--id-field");
+      return idField;
+    }
+    return defaultId() && input.fieldNames().contains(DEFAULT_ID_FIELD) ? DEFAULT_ID_FIELD : null;
+  }
+
+  /** Whether an input field {@value #DEFAULT_ID_FIELD} is written without {@code --id-field}. */
+  boolean defaultId() {
+    return true;
+  }
+
+  /** The id and kept fields as optional columns of their inferred types, appended to {@code columns}. */
+  List<String> passThrough(InputProbe input, List<RecordLayout.Column> columns, List<String> exclude) {
+    require(input, keepFields, "--keep-fields");
+    List<String> names = new ArrayList<>();
+    String id = idField(input);
+    if (id != null) {
+      names.add(id);
+    }
+    for (String k : keepFields) {
+      if (!names.contains(k)) {
+        names.add(k);
+      }
+    }
+    for (String n : names) {
+      if (!exclude.contains(n)) {
+        columns.add(new RecordLayout.Column(n, input.infer(n), false));
+      }
+    }
+    return names;
+  }
+
+  /** Checks that the input has {@code fields} (given by {@code option}). */
+  static void require(InputProbe input, List<String> fields, String option) {
+    try {
+      input.requireFields(fields, option);
+    } catch (InputProbe.InputException e) {
+      throw new UsageError(e.getMessage(), e);
+    }
+  }
+}

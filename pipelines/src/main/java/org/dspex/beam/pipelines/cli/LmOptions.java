@@ -1,0 +1,76 @@
+package org.dspex.beam.pipelines.cli;
+
+import java.io.File;
+import java.util.ArrayList;
+import java.util.List;
+import org.dspex.beam.transforms.DSPexPredict;
+import picocli.CommandLine.Option;
+
+/**
+ * How {@code predict} and {@code trainset} reach their LM and program (a picocli mixin): {@code
+ * --lm}, {@code --api-base}, {@code --api-key-env}, {@code --threads}, {@code --program-state},
+ * {@code --python-path}.
+ */
+public final class LmOptions {
+  @Option(names = "--lm", required = true, paramLabel = "PROVIDER/MODEL",
+      description = "The LM as dspy.LM names it, e.g. openai/gpt-4o-mini.")
+  String lm;
+
+  @Option(names = "--api-base", paramLabel = "URL",
+      description = "Base URL of an OpenAI-compatible server (default: the provider's).")
+  String apiBase;
+
+  @Option(names = "--api-key-env", paramLabel = "VAR",
+      description = "NAME of the environment variable holding the API key (default: the provider's"
+          + " usual one). The value never leaves the worker processes.")
+  String apiKeyEnv;
+
+  @Option(names = "--threads", paramLabel = "N",
+      description = "LM calls in flight per worker (default: 8).")
+  Integer threads;
+
+  @Option(names = "--program-state", paramLabel = "FILE",
+      description = "A saved program state (program.save(path) JSON) loaded into the program.")
+  String programState;
+
+  @Option(names = "--python-path", paramLabel = "DIR", split = ",",
+      description = "Directories where the program's modules live (PYTHONPATH).")
+  List<String> pythonPath = new ArrayList<>();
+
+  /** The absolute path of {@code --program-state}, or null; {@link UsageError} when it is no file. */
+  String programState() {
+    if (programState == null) {
+      return null;
+    }
+    if (!new File(programState).isFile()) {
+      throw new UsageError("--program-state '" + programState + "' is not a file");
+    }
+    return new File(programState).getAbsolutePath();
+  }
+
+  /** {@code p} with the LM and the Python path (not the state); {@link UsageError} for a bad one. */
+  DSPexPredict apply(DSPexPredict p) {
+    try {
+      DSPexPredict c = p.withModel(lm);
+      if (apiBase != null) {
+        c = c.withApiBase(apiBase);
+      }
+      if (apiKeyEnv != null) {
+        c = c.withApiKeyEnv(apiKeyEnv);
+      }
+      if (threads != null) {
+        c = c.withThreads(threads);
+      }
+      List<String> dirs = new ArrayList<>();
+      for (String d : pythonPath) {
+        if (!new File(d).isDirectory()) {
+          throw new UsageError("--python-path '" + d + "' is not a directory");
+        }
+        dirs.add(new File(d).getAbsolutePath());
+      }
+      return dirs.isEmpty() ? c : c.withPythonPath(dirs.toArray(String[]::new));
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage(), e);
+    }
+  }
+}

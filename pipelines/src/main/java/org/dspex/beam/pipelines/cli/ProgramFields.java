@@ -1,0 +1,27 @@
+package org.dspex.beam.pipelines.cli;
+
+import org.dspex.beam.connector.worker.RemoteHandlerException;
+import org.dspex.beam.connector.worker.WorkerException;
+import org.dspex.beam.transforms.DSPexPredict;
+import org.dspex.beam.transforms.signature.Signature;
+
+/**
+ * A program's input and output fields, learnt at launch from one worker that sets the program up
+ * (the command needs the inputs to read the records, the outputs for the written columns). A
+ * program that fails to load is bad usage; a worker that cannot start fails the job.
+ */
+final class ProgramFields {
+  private ProgramFields() {}
+
+  /** The fields of {@code predict}'s program, as a signature. */
+  static Signature describe(DSPexPredict predict, String what) {
+    try {
+      return predict.describeProgram();
+    } catch (RemoteHandlerException e) {
+      throw new UsageError("cannot load " + what + ": " + ExitCodes.describe(e), e);
+    } catch (WorkerException e) {
+      throw new IllegalStateException("could not start a Python worker to load " + what + ": "
+          + ExitCodes.describe(e), e);
+    }
+  }
+}

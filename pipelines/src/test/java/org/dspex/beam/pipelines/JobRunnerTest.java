@@ -1,0 +1,188 @@
+package org.dspex.beam.pipelines;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.beam.sdk.schemas.Schema;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.Row;
+import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
+import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.pipelines.cli.ExitCodes;
+import org.dspex.beam.pipelines.io.InputFormat;
+import org.dspex.beam.pipelines.io.InputProbe;
+import org.dspex.beam.pipelines.io.Json;
+import org.dspex.beam.pipelines.io.OutputTarget;
+import org.dspex.beam.pipelines.io.RecordLayout;
+import org.dspex.beam.pipelines.io.RecordReader;
+import org.dspex.beam.pipelines.io.SourceRecord;
+import org.dspex.beam.transforms.failures.ElementJson;
+import org.dspex.beam.transforms.failures.Failures;
+import org.dspex.beam.transforms.signature.FieldType;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Whole jobs on the DirectRunner with a model step in Java (no Python): every input line ends in
+ * exactly one of the output and the failures file, with its line and original record; one file or
+ * shards; JSONL or Parquet; the exit code follows the failure rate.
+ */
+class JobRunnerTest {
+  @TempDir Path dir;
+  private Path input;
+
+  @BeforeEach
+  void writeInput() throws Exception {
+    input = dir.resolve("in.jsonl");
+    StringBuilder b = new StringBuilder();
+    for (int i = 1; i <= 40; i++) {
+      if (i == 5) {
+        b.append("{not json\n");
+      } else if (i == 6) {
+        b.append("{\"id\": \"r6\", \"text\": 6}\n");
+      } else if (i == 7) {
+        b.append("{\"id\": \"r7\", \"text\": \"fail\"}\n");
+      } else {
+        b.append("{\"id\": \"r").append(i).append("\", \"text\": \"t").append(i).append("\", \"n\": ").append(i).append("}\n");
+      }
+    }
+    Files.writeString(input, b.toString());
+  }
+
+  private JobSettings settings(String output, int shards, double maxRate) {
+    return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
+        JobSettings.Runner.DIRECT, "[local]", 2, 1, null, Protocol.AUTO, maxRate, false);
+  }
+
+  private int run(JobSettings s, ByteArrayOutputStream err) throws Exception {
+    InputProbe probe = InputProbe.of(s.input(), null);
+    RecordLayout layout = RecordLayout.of(List.of(
+        new RecordLayout.Column("text", FieldType.STR, true),
+        new RecordLayout.Column("id", probe.infer("id"), false),
+        new RecordLayout.Column("n", probe.infer("n"), false)));
+    Job job = new Job("test", probe, layout, JobRunnerTest::upper, List.of("id", "n", "upper"), Set.of(), Map.of());
+    JobRunner runner = new JobRunner(s, new PrintStream(err, true, StandardCharsets.UTF_8), false);
+    return runner.run(job, runner.prepareOutput());
+  }
+
+  private static final TupleTag<Row> OK = new TupleTag<>() {};
+  private static final TupleTag<Row> FAILED = new TupleTag<>() {};
+
+  /** Adds {@code upper}; the text "fail" fails as a transform failure would. */
+  static Job.ModelOutput upper(PCollection<Row> rows) {
+    Schema out = Schema.builder().addFields(rows.getSchema().getFields()).addStringField("upper").build();
+    PCollectionTuple t = rows.apply(ParDo.of(new DoFn<Row, Row>() {
+      @ProcessElement
+      public void process(@Element Row r, MultiOutputReceiver o) {
+        if ("fail".equals(r.getString("text"))) {
+          o.get(FAILED).output(Failures.row(ElementJson.json(ElementJson.toMap(r)), "Boom", "it broke", 2, "w1"));
+        } else {
+          o.get(OK).output(Row.withSchema(out).addValues(r.getValues()).addValue(r.getString("text").toUpperCase()).build());
+        }
+      }
+    }).withOutputTags(OK, TupleTagList.of(FAILED)));
+    return new Job.ModelOutput(t.get(OK).setRowSchema(out),
+        Job.ModelOutput.failures(t.get(FAILED).setRowSchema(Failures.SCHEMA)));
+  }
+
+  private static List<Map<String, Object>> jsonl(Path p) throws Exception {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (String l : Files.readAllLines(p)) {
+      out.add(Json.parseObject(l));
+    }
+    return out;
+  }
+
+  @Test
+  void givenBadLines_whenWritingOneJsonlFile_thenEveryLineIsInExactlyOneFile() throws Exception {
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(ExitCodes.TOO_MANY_FAILURES, run(settings("out.jsonl", 0, 0.01), err));
+    List<Map<String, Object>> out = jsonl(dir.resolve("out.jsonl"));
+    assertEquals(37, out.size());
+    assertEquals(List.of("id", "n", "upper"), new ArrayList<>(out.get(0).keySet()));
+    Map<Object, Map<String, Object>> failures = new TreeMap<>();
+    for (Map<String, Object> f : jsonl(dir.resolve("out.jsonl.failures.jsonl"))) {
+      failures.put(f.get("line"), f);
+    }
+    assertEquals(Set.of(5, 6, 7), failures.keySet());
+    assertEquals("{not json", failures.get(5).get("input"));
+    assertEquals("InvalidJson", failures.get(5).get("error_type"));
+    assertEquals(0, failures.get(5).get("attempts"));
+    assertEquals("FieldTypeError", failures.get(6).get("error_type"));
+    assertEquals(Map.of("id", "r6", "text", 6), failures.get(6).get("input"));
+    assertEquals("Boom", failures.get(7).get("error_type"));
+    assertEquals(2, failures.get(7).get("attempts"));
+    assertEquals(Map.of("id", "r7", "text", "fail"), failures.get(7).get("input"));
+    assertEquals(List.of("line", "input", "error_type", "message", "attempts", "file"),
+        new ArrayList<>(failures.get(7).keySet()));
+    String summary = err.toString(StandardCharsets.UTF_8);
+    assertTrue(summary.contains("37 written"), summary);
+    assertTrue(summary.contains("InvalidJson 1"), summary);
+    try (Stream<Path> s = Files.list(dir)) {
+      assertEquals(List.of("in.jsonl", "out.jsonl", "out.jsonl.failures.jsonl"),
+          s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList()));
+    }
+  }
+
+  @Test
+  void givenAParquetOutput_thenExactlyThatFileHoldsTheColumns() throws Exception {
+    assertEquals(ExitCodes.OK, run(settings("out.parquet", 0, 0.5), new ByteArrayOutputStream()));
+    List<SourceRecord> rows = new ArrayList<>();
+    try (var ch = Files.newByteChannel(dir.resolve("out.parquet"));
+        RecordReader r = RecordReader.open(InputFormat.PARQUET, ch, false)) {
+      for (SourceRecord s = r.next(); s != null; s = r.next()) {
+        rows.add(s);
+      }
+    }
+    assertEquals(37, rows.size());
+    Map<String, Object> r1 = rows.stream().filter(s -> "r1".equals(s.fields().get("id"))).findFirst().get().fields();
+    assertEquals(List.of("id", "n", "upper"), new ArrayList<>(r1.keySet()));
+    assertEquals(1L, r1.get("n"));
+    assertEquals("T1", r1.get("upper"));
+  }
+
+  @Test
+  void givenShards_thenAFolderOfThatManyPartFiles() throws Exception {
+    assertEquals(ExitCodes.OK, run(settings("out.jsonl", 3, 0.5), new ByteArrayOutputStream()));
+    List<Path> parts;
+    try (Stream<Path> s = Files.list(dir.resolve("out.jsonl"))) {
+      parts = s.sorted(Comparator.naturalOrder()).collect(Collectors.toList());
+    }
+    assertEquals(3, parts.size());
+    assertTrue(parts.get(0).getFileName().toString().matches("part-00000-of-00003\\.jsonl"), parts.toString());
+    long lines = 0;
+    for (Path p : parts) {
+      lines += Files.readAllLines(p).size();
+    }
+    assertEquals(37, lines);
+  }
+
+  @Test
+  void givenAFailuresFileAsInput_whenRerun_thenOnlyItsRecordsRunUnderTheirLines() throws Exception {
+    run(settings("out.jsonl", 0, 1), new ByteArrayOutputStream());
+    input = dir.resolve("out.jsonl.failures.jsonl");
+    assertEquals(ExitCodes.TOO_MANY_FAILURES, run(settings("retry.jsonl", 0, 0.01), new ByteArrayOutputStream()));
+    assertEquals(0, Files.readAllLines(dir.resolve("retry.jsonl")).size());
+    Set<Object> lines = jsonl(dir.resolve("retry.jsonl.failures.jsonl")).stream().map(f -> f.get("line"))
+        .collect(Collectors.toSet());
+    assertEquals(Set.of(5, 6, 7), lines);
+  }
+}

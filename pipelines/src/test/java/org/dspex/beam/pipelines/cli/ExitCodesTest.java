@@ -1,0 +1,123 @@
+package org.dspex.beam.pipelines.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.dspex.beam.pipelines.DSPexCli;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bad usage exits 2 with one line on stderr and no stack trace; help exits 0 with examples. */
+class ExitCodesTest {
+  @TempDir Path dir;
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private PrintStream oldErr;
+  private PrintStream oldOut;
+  private Path input;
+
+  @BeforeEach
+  void capture() throws Exception {
+    oldErr = System.err;
+    oldOut = System.out;
+    System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+    System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+    input = dir.resolve("in.jsonl");
+    Files.writeString(input, "{\"id\": \"a\", \"text\": \"hello\", \"question\": \"q?\", \"answer\": \"x\"}\n");
+  }
+
+  @AfterEach
+  void restore() {
+    System.setErr(oldErr);
+    System.setOut(oldOut);
+  }
+
+  private String err() {
+    return err.toString(StandardCharsets.UTF_8);
+  }
+
+  private void assertUsageError(String expected, String... args) {
+    assertEquals(ExitCodes.USAGE, DSPexCli.run(args), err());
+    String e = err();
+    assertTrue(e.startsWith("dspex: error: "), e);
+    assertTrue(e.contains(expected), e);
+    assertFalse(e.contains("\tat "), "no stack trace: " + e);
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void givenAMissingInput_thenExit2() {
+    assertUsageError("does not exist", "embed", "--input", dir.resolve("nope.jsonl").toString(),
+        "--output", dir.resolve("o.jsonl").toString());
+  }
+
+  @Test
+  void givenAnUnknownField_thenExit2NamingTheInputsFields() {
+    assertUsageError("unknown field 'body' (--text-field): the input's fields are [id, text, question, answer]",
+        "embed", "--input", input.toString(), "--output", dir.resolve("o.jsonl").toString(), "--text-field", "body");
+  }
+
+  @Test
+  void givenAnExistingOutputWithoutOverwrite_thenExit2() throws Exception {
+    Files.writeString(dir.resolve("o.jsonl"), "");
+    assertUsageError("exists; give --overwrite", "embed", "--input", input.toString(),
+        "--output", dir.resolve("o.jsonl").toString());
+  }
+
+  @Test
+  void givenABadSignature_thenExit2() {
+    assertUsageError("bad --signature", "predict", "--signature", "question answer", "--lm", "openai/x",
+        "--input", input.toString(), "--output", dir.resolve("o.jsonl").toString());
+  }
+
+  @Test
+  void givenASignatureInputTheFileLacks_thenExit2() {
+    assertUsageError("unknown field 'context'", "predict", "--signature", "question, context -> response",
+        "--lm", "openai/x", "--input", input.toString(), "--output", dir.resolve("o.jsonl").toString());
+  }
+
+  @Test
+  void givenBadOptionValues_thenExit2() {
+    assertUsageError("--runner must be", "embed", "--input", input.toString(), "--output", "o.jsonl", "--runner", "Spark");
+    err.reset();
+    assertUsageError("--max-failure-rate", "embed", "--input", input.toString(), "--output", "o.jsonl",
+        "--max-failure-rate", "2");
+    err.reset();
+    assertUsageError("Unknown option", "embed", "--input", input.toString(), "--output", "o.jsonl", "--bogus");
+    err.reset();
+    assertUsageError("--metric must be", "trainset", "--teacher", "question -> answer", "--lm", "openai/x",
+        "--label-field", "answer", "--metric", "fuzzy", "--input", input.toString(), "--output", "o.jsonl");
+  }
+
+  @Test
+  void givenUnparseableParquet_thenExit2() throws Exception {
+    Path bad = dir.resolve("bad.parquet");
+    Files.writeString(bad, "nope");
+    assertUsageError("cannot read", "embed", "--input", bad.toString(), "--output", dir.resolve("o.jsonl").toString());
+  }
+
+  @Test
+  void givenAJobFailureWrappedByTheRunner_thenTheMessageIsTheCausesOnOneLine() {
+    Exception e = new org.apache.beam.sdk.Pipeline.PipelineExecutionException(
+        org.apache.beam.sdk.util.UserCodeException.wrap(new IllegalStateException("no worker:\n  python missing")));
+    assertEquals("no worker: python missing", ExitCodes.describe(new RuntimeException(e)));
+  }
+
+  @Test
+  void givenHelp_thenEverySubcommandShowsExamples() {
+    for (String c : new String[] {"embed", "predict", "trainset"}) {
+      out.reset();
+      assertEquals(ExitCodes.OK, DSPexCli.run(c, "--help"));
+      String help = out.toString(StandardCharsets.UTF_8);
+      assertTrue(help.contains("Examples:") && help.contains("dspex " + c + " --"), help);
+    }
+  }
+}

@@ -1,0 +1,146 @@
+package org.dspex.beam.transforms;
+
+import static org.dspex.beam.transforms.config.Checks.check;
+import static org.dspex.beam.transforms.config.Checks.nonEmpty;
+
+import java.time.Duration;
+import java.util.Map;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
+import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
+import org.apache.beam.sdk.values.PCollection;
+import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.worker.WorkerConfig;
+import org.dspex.beam.transforms.config.ExecutionSettings;
+
+/**
+ * What {@link DSPexPredict} and {@link DSPexEmbed} share: how their Python workers run (interpreter,
+ * path, count, timeouts), how elements are batched and retried, and where failures go. Every {@code
+ * with*} checks its argument at once and returns a changed copy of the transform ({@code T}).
+ *
+ * <pre>{@code
+ * DSPexEmbed embed = DSPexEmbed.of(model)
+ *     .withWorkers(2)                          // shared setting, still a DSPexEmbed
+ *     .withMaxBatchSize(256)
+ *     .withRequestTimeout(Duration.ofMinutes(2));
+ * }</pre>
+ *
+ * @param <T> the concrete transform, returned by every {@code with*}
+ */
+public abstract class DSPexTransform<T extends DSPexTransform<T>> extends PTransform<PCollection<?>, DSPexResult> {
+  private static final long serialVersionUID = 1L;
+
+  DSPexTransform() {}
+
+  abstract ExecutionSettings execution();
+
+  abstract @Nullable String apiKeyEnv();
+
+  abstract @Nullable ErrorHandler<BadRecord, ?> badRecordErrorHandler();
+
+  /** The {@code setup} arguments of the model (docs/protocol.md §9.9); never a secret. */
+  abstract Map<String, Object> setupArgs();
+
+  abstract T withExecution(ExecutionSettings settings);
+
+  abstract T withBadRecordErrorHandlerUnchecked(ErrorHandler<BadRecord, ?> handler);
+
+  abstract T withApiKeyEnvUnchecked(String variableName);
+
+  /**
+   * The worker configuration this transform's DoFns acquire their JVM-wide pool with. Holding a pool
+   * of it ({@link org.dspex.beam.connector.worker.WorkerPools#acquire}{@code (t.workerConfig())}, released after the pipeline) keeps workers
+   * and their loaded model warm across several pipelines run by one JVM.
+   */
+  public WorkerConfig workerConfig() {
+    return execution().workerConfig(setupArgs(), apiKeyEnv());
+  }
+
+  /** Sends failures to {@code handler} instead of {@link DSPexResult#failures()} (default none). */
+  public T withBadRecordErrorHandler(ErrorHandler<BadRecord, ?> handler) {
+    check(handler != null, "withBadRecordErrorHandler: must not be null");
+    return withBadRecordErrorHandlerUnchecked(handler);
+  }
+
+  /**
+   * The NAME of the environment variable holding the API key on the worker machines (default none:
+   * the provider's usual variable). The worker reads the value from its environment; it is never
+   * carried in the pipeline and is masked in every log line, failure and message.
+   */
+  public T withApiKeyEnv(String variableName) {
+    nonEmpty(variableName, "withApiKeyEnv");
+    check(variableName.matches("[A-Za-z_][A-Za-z0-9_]*"),
+        "withApiKeyEnv: takes the NAME of an environment variable (e.g. OPENAI_API_KEY), was '%s'",
+        variableName.length() > 8 ? variableName.substring(0, 4) + "..." : variableName);
+    return withApiKeyEnvUnchecked(variableName);
+  }
+
+  /** The Python interpreter of the workers (default: {@code $DSPEX_PYTHON}, else {@code python3}). */
+  public T withPython(String interpreter) {
+    return withExecution(execution().withPython(interpreter));
+  }
+
+  /** {@code PYTHONPATH} entries for the workers, e.g. where a program's package lives (default none). */
+  public T withPythonPath(String... entries) {
+    return withExecution(execution().withPythonPath(entries));
+  }
+
+  /** Python workers per JVM (default {@value ExecutionSettings#DEFAULT_WORKERS}). */
+  public T withWorkers(int n) {
+    return withExecution(execution().withWorkers(n));
+  }
+
+  /** Elements per request (default {@value ExecutionSettings#DEFAULT_MAX_BATCH_SIZE}). */
+  public T withMaxBatchSize(int n) {
+    return withExecution(execution().withMaxBatchSize(n));
+  }
+
+  /** Bytes of the elements of one request, as sent (default 8 MiB). */
+  public T withMaxBatchBytes(long n) {
+    return withExecution(execution().withMaxBatchBytes(n));
+  }
+
+  /** An element larger than this goes to the failures unsent, naming this setting (default 1 MiB). */
+  public T withMaxElementBytes(long n) {
+    return withExecution(execution().withMaxElementBytes(n));
+  }
+
+  /** Sends of an element before a worker fault fails it (default {@value ExecutionSettings#DEFAULT_MAX_ATTEMPTS}). */
+  public T withMaxAttempts(int n) {
+    return withExecution(execution().withMaxAttempts(n));
+  }
+
+  /** The body format of requests (default {@link Protocol#AUTO}: chosen per batch). */
+  public T withProtocol(Protocol format) {
+    return withExecution(execution().withProtocol(format));
+  }
+
+  /** One request, or the gap between two streamed results (default 5 min); a late worker is killed. */
+  public T withRequestTimeout(Duration d) {
+    return withExecution(execution().withRequestTimeout(d));
+  }
+
+  /** Worker process start to ready (default 60 s). */
+  public T withStartTimeout(Duration d) {
+    return withExecution(execution().withStartTimeout(d));
+  }
+
+  /** Loading the program or model on a worker (default 10 min). */
+  public T withSetupTimeout(Duration d) {
+    return withExecution(execution().withSetupTimeout(d));
+  }
+
+  /** Delay before a dead worker is restarted (default 1 s, doubling while it fails to start). */
+  public T withRestartBackoff(Duration d) {
+    return withExecution(execution().withRestartBackoff(d));
+  }
+
+  /**
+   * Unbounded input only: the longest an element waits for its batch to fill before the batch is
+   * sent anyway (default 5 s). Bounded input is batched per bundle and never waits.
+   */
+  public T withMaxBufferingDuration(Duration d) {
+    return withExecution(execution().withMaxBufferingDuration(d));
+  }
+}
