@@ -7,6 +7,7 @@ real ``dspy.LM`` path: typed outputs, retries, failures, usage and the cache.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -185,6 +186,33 @@ def test_elements_run_concurrently_and_are_emitted_as_they_complete() -> None:
     flat = [i for group in emitted for i in group]
     assert sorted(flat) == list(range(40)) and len(flat) == 40
     assert all(group == sorted(group) for group in emitted)
+
+
+def test_concurrent_requests_share_the_handles_threads() -> None:
+    handle = handle_for({"lm_factory": DUMMY, "cache": False}, threads=3)
+    lock = threading.Lock()
+    running = [0, 0]  # now, most at once
+
+    def program(**kwargs: Any) -> dict[str, Any]:
+        with lock:
+            running[0] += 1
+            running[1] = max(running[1], running[0])
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        return {"answer": kwargs["question"], "confidence": 1.0}
+
+    handle.program = program
+    results: list[list[Outcome]] = [[], []]
+    records = [{"question": f"q{i}", "context": []} for i in range(12)]
+    threads = [threading.Thread(target=lambda r=r: results[r].extend(run_all(handle, records)))
+               for r in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert [[o.output["answer"] for o in r] for r in results] == [[f"q{i}" for i in range(12)]] * 2
+    assert running[1] <= 3  # the setup's threads bound the whole worker, not each request
 
 
 # -- loopback server -----------------------------------------------------------------

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -81,6 +82,13 @@ class PredictHandle:
     inputs: list[dict[str, Any]]
     outputs: list[dict[str, Any]]
     threads: int = 8
+    #: Runs the elements of every request that uses ``threads``: concurrent requests share its
+    #: threads, so a worker has at most ``threads`` LM calls in flight for the handle, and the
+    #: elements of a request queued behind another start as soon as threads free up (no drain
+    #: at each request's end).
+    _pool: ThreadPoolExecutor | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
+    _pool_lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, init=False, repr=False,
+                                                   compare=False)
 
     @property
     def input_names(self) -> list[str]:
@@ -138,17 +146,33 @@ class PredictHandle:
         If ``emit`` raises (the client went away), elements not yet started are
         cancelled and the exception propagates.
         """
-        workers = min(threads or self.threads, max(1, len(records)))
-        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="dspex-predict")
+        own = threads is not None and threads != self.threads
+        if own:
+            # A request asking for another thread count gets a pool of its own.
+            pool = ThreadPoolExecutor(max_workers=min(threads, max(1, len(records))),
+                                      thread_name_prefix="dspex-predict")
+        else:
+            pool = self._shared_pool()
+        pending: set[Future[Outcome]] = set()
         try:
-            pending: set[Future[Outcome]] = {
-                pool.submit(self.run_one, index, record) for index, record in enumerate(records)
-            }
+            pending = {pool.submit(self.run_one, index, record) for index, record in enumerate(records)}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 emit(sorted((future.result() for future in done), key=lambda o: o.index))
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            if own:
+                pool.shutdown(wait=True, cancel_futures=True)
+            elif pending:
+                # Elements of this request not yet started are dropped; running ones finish first.
+                for future in pending:
+                    future.cancel()
+                wait(pending)
+
+    def _shared_pool(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="dspex-predict")
+            return self._pool
 
 
 def json_text(value: Any) -> str | None:

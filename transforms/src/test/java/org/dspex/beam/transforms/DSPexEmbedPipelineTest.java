@@ -38,6 +38,12 @@ public class DSPexEmbedPipelineTest {
     return r.getString("key") + "=" + r.getArray("embedding").iterator().next();
   }
 
+  /** A failure row's worker with its numbers masked ({@code worker N (pid N)}), or {@code none}. */
+  private static String workerShape(Row failure) {
+    String w = failure.getString("worker");
+    return w == null ? "none" : w.replaceAll("\\d+", "N");
+  }
+
   @Test
   public void givenKeyedTexts_thenEveryKeyGetsItsTextsVectorAndFailuresCarryTheElement() {
     List<KV<String, String>> in = new ArrayList<>();
@@ -55,10 +61,12 @@ public class DSPexEmbedPipelineTest {
     PAssert.that(r.output().apply("KeyAndLength", MapElements.into(TypeDescriptors.strings()).via(DSPexEmbedPipelineTest::keyAndLength)))
         .containsInAnyOrder(expected);
     PAssert.that(r.failures().apply("FailureSummary", MapElements.into(TypeDescriptors.strings())
-            .via(f -> f.getString("error_type") + "|" + f.getString("element") + "|" + f.getInt32("attempts"))))
+            .via(f -> f.getString("error_type") + "|" + f.getString("element") + "|" + f.getInt32("attempts")
+                + "|" + workerShape(f))))
         .containsInAnyOrder(
-            "ValueError|{\"key\":\"bad\",\"text\":\"please __FAIL__\"}|1",
-            Failures.ELEMENT_TOO_LARGE + "|{\"key\":\"huge\",\"text\":\"" + "x".repeat(300) + "\"}|0");
+            // The element the worker failed names the worker that served it; the one never sent names none.
+            "ValueError|{\"key\":\"bad\",\"text\":\"please __FAIL__\"}|1|worker N (pid N)",
+            Failures.ELEMENT_TOO_LARGE + "|{\"key\":\"huge\",\"text\":\"" + "x".repeat(300) + "\"}|0|none");
     PipelineResult result = p.run();
     result.waitUntilFinish();
 

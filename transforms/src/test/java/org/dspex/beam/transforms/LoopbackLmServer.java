@@ -33,7 +33,7 @@ final class LoopbackLmServer implements AutoCloseable {
     File pythonRoot = new File(System.getProperty("dspex.testdata", "../testdata")).getAbsoluteFile()
         .getParentFile().toPath().resolve("python").toFile();
     java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(TestSupport.python(), "-m",
-        "dspex_worker.testing.lm_server", "--max-seconds", "300", "--exit-on-stdin-eof"));
+        "dspex_worker.testing.lm_server", "--max-seconds", "1800", "--exit-on-stdin-eof"));
     cmd.addAll(java.util.List.of(extraArgs));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(pythonRoot)
         .redirectError(ProcessBuilder.Redirect.INHERIT);

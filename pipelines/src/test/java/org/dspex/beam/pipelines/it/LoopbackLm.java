@@ -30,7 +30,7 @@ final class LoopbackLm implements AutoCloseable {
   /** Starts a server on a free port; {@code options} as the server takes them (e.g. {@code --rate-malformed 0.2}). */
   static LoopbackLm start(String... options) throws IOException {
     List<String> cmd = new ArrayList<>(List.of(Dspex.python().toString(), "-m", "dspex_worker.testing.lm_server",
-        "--max-seconds", "900", "--exit-on-stdin-eof"));
+        "--max-seconds", "1800", "--exit-on-stdin-eof"));
     cmd.addAll(List.of(options));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
     pb.environment().put("PYTHONPATH", Dspex.root().resolve("python").toString());

@@ -33,7 +33,9 @@ import org.dspex.beam.transforms.failures.Failures;
  * </ul>
  *
  * <p>Before each request the {@link CostControl} may fail elements ({@link
- * Failures#BUDGET_EXHAUSTED}) or wait (rate limit). Not thread-safe: one per DoFn instance.
+ * Failures#BUDGET_EXHAUSTED}) or wait (rate limit). {@link #run} keeps its state per call, so
+ * a DoFn instance may run batches on several threads at once; the cost control and the listener
+ * must then be thread-safe.
  */
 public final class BatchExecutor {
   private static final Logger LOG = LoggerFactory.getLogger(BatchExecutor.class);

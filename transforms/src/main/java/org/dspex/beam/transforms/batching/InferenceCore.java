@@ -2,7 +2,14 @@ package org.dspex.beam.transforms.batching;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
 import java.util.WeakHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Consumer;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.beam.sdk.values.Row;
@@ -25,6 +32,9 @@ final class InferenceCore {
   private final DSPexMetrics metrics = new DSPexMetrics();
   private final WorkerPool pool;
   private final BatchExecutor executor;
+  // Executor events from sender threads, applied on the DoFn thread (Beam metrics need it).
+  private final Queue<Consumer<DSPexMetrics>> metricEvents = new ConcurrentLinkedQueue<>();
+  private ExecutorService senders;
 
   /** Acquires the pool for the spec's model; throws when no worker can start. */
   InferenceCore(InferenceSpec spec) throws WorkerException {
@@ -44,7 +54,7 @@ final class InferenceCore {
         SharedCostControl.forKey(spec.costKey(), spec.tokenBudget(), spec.callsPerSecond());
     this.executor = new BatchExecutor(
         (payloads, sink) -> client.send(pool, handle, payloads, spec.protocol(), sink),
-        spec.maxAttempts(), cost, new MetricsListener(metrics), lane(acquired));
+        spec.maxAttempts(), cost, new MetricsListener(metricEvents), lane(acquired));
   }
 
   /** The exclusive lane of a pool: every DoFn instance of the JVM sending to it shares one. */
@@ -75,7 +85,57 @@ final class InferenceCore {
 
   /** Gives each item an outcome; throws when no worker can serve. */
   void run(List<BatchItem> items) throws WorkerException, InterruptedException {
-    executor.run(items);
+    try {
+      executor.run(items);
+    } finally {
+      reportMetrics();
+    }
+  }
+
+  /**
+   * Starts giving each item an outcome on a sender thread, so the caller can go on batching while
+   * the worker serves these; {@link #await} the result on the DoFn thread.
+   */
+  Future<?> submit(List<BatchItem> items) {
+    if (senders == null) {
+      senders = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "dspex-batch-sender");
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    return senders.submit(() -> {
+      executor.run(items);
+      return null;
+    });
+  }
+
+  /** Waits for a {@link #submit}ted batch; throws what its run threw (no worker can serve). */
+  void await(Future<?> sent) throws WorkerException, InterruptedException {
+    try {
+      sent.get();
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof WorkerException) {
+        throw (WorkerException) c;
+      }
+      if (c instanceof InterruptedException) {
+        throw (InterruptedException) c;
+      }
+      if (c instanceof RuntimeException) {
+        throw (RuntimeException) c;
+      }
+      throw new IllegalStateException(c);
+    } finally {
+      reportMetrics();
+    }
+  }
+
+  /** Applies the executor's events so far to the metrics; on the DoFn thread. */
+  private void reportMetrics() {
+    for (Consumer<DSPexMetrics> e = metricEvents.poll(); e != null; e = metricEvents.poll()) {
+      e.accept(metrics);
+    }
   }
 
   /** The output row of a succeeded item. */
@@ -100,38 +160,45 @@ final class InferenceCore {
 
   /** Gives the pool back; the last holder in the JVM stops the workers. */
   void release() {
+    if (senders != null) {
+      senders.shutdownNow();
+    }
     WorkerPools.release(pool);
   }
 
-  /** Executor events as Beam metrics. */
+  /** Executor events as Beam metrics, queued for the DoFn thread: requests may run on sender threads. */
   private static final class MetricsListener implements BatchExecutor.Listener {
-    private final DSPexMetrics m;
+    private final Queue<Consumer<DSPexMetrics>> events;
 
-    MetricsListener(DSPexMetrics m) {
-      this.m = m;
+    MetricsListener(Queue<Consumer<DSPexMetrics>> events) {
+      this.events = events;
     }
 
     @Override
     public void request(int size, long bytes, long millis, boolean failed) {
-      m.batches.inc();
-      m.batchSize.update(size);
-      m.batchByteSize.update(bytes);
-      m.batchLatencyMillis.update(millis);
-      if (failed) {
-        m.failedBatches.inc();
-      }
+      events.add(m -> {
+        m.batches.inc();
+        m.batchSize.update(size);
+        m.batchByteSize.update(bytes);
+        m.batchLatencyMillis.update(millis);
+        if (failed) {
+          m.failedBatches.inc();
+        }
+      });
     }
 
     @Override
     public void retry() {
-      m.retries.inc();
+      events.add(m -> m.retries.inc());
     }
 
     @Override
     public void usage(long promptTokens, long completionTokens, long calls) {
-      m.lmPromptTokens.inc(promptTokens);
-      m.lmCompletionTokens.inc(completionTokens);
-      m.lmCalls.inc(calls);
+      events.add(m -> {
+        m.lmPromptTokens.inc(promptTokens);
+        m.lmCompletionTokens.inc(completionTokens);
+        m.lmCalls.inc(calls);
+      });
     }
   }
 }

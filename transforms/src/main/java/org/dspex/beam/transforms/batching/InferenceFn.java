@@ -1,7 +1,9 @@
 package org.dspex.beam.transforms.batching;
 
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Future;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.Row;
@@ -19,8 +21,11 @@ import org.joda.time.Instant;
  * <p>Lifecycle: {@code @Setup} acquires the JVM-wide worker pool for the model's configuration
  * ({@link WorkerPools}), {@code @Teardown} releases it. Elements are buffered per bundle up to
  * {@code maxBatchSize} elements or {@code maxBatchBytes}; a full buffer is sent at once, the rest in
- * {@code @FinishBundle}. Each result keeps its element's window and timestamp: results in the
- * current element's window are emitted at once, others in {@code @FinishBundle}. {@link
+ * {@code @FinishBundle}. Up to {@link #IN_FLIGHT} batches of an instance are in flight: the next
+ * batch is filled and sent while the worker still serves the one before, so the worker does not sit
+ * idle while this thread decodes, emits and batches. Each result keeps its element's window and
+ * timestamp: results in the current element's window are emitted when their batch is collected,
+ * others in {@code @FinishBundle}. {@link
  * BatchExecutor} does retries and bisection; a fault that is no element's (no worker can start) is
  * rethrown so the runner retries the bundle. Unbounded input goes through {@link GroupedInferenceFn}
  * instead, which bounds the wait.
@@ -33,12 +38,19 @@ public final class InferenceFn extends DoFn<Row, Row> {
   /** Failure rows ({@link Failures#SCHEMA}). */
   public static final TupleTag<Row> FAILURES = new TupleTag<Row>("failures") {};
 
+  /**
+   * Batches one instance keeps in flight: one the worker serves, one queued behind it (a worker
+   * runs its requests in arrival order for a model, so more would only add latency).
+   */
+  static final int IN_FLIGHT = 2;
+
   private final InferenceSpec spec;
 
   private transient InferenceCore core;
   private transient List<Pending> buffer;
   private transient long bufferBytes;
   private transient List<Pending> held;
+  private transient ArrayDeque<Sent> inFlight;
 
   /** An element waiting for its batch, then for its emission. */
   private static final class Pending {
@@ -52,6 +64,17 @@ public final class InferenceFn extends DoFn<Row, Row> {
       this.item = item;
       this.timestamp = timestamp;
       this.window = window;
+    }
+  }
+
+  /** A batch sent and not yet collected. */
+  private static final class Sent {
+    final List<Pending> batch;
+    final Future<?> done;
+
+    Sent(List<Pending> batch, Future<?> done) {
+      this.batch = batch;
+      this.done = done;
     }
   }
 
@@ -72,6 +95,7 @@ public final class InferenceFn extends DoFn<Row, Row> {
     buffer = new ArrayList<>();
     bufferBytes = 0;
     held = new ArrayList<>();
+    inFlight = new ArrayDeque<>();
   }
 
   /** Buffers the element, or fails it when too large; sends the buffer once full. */
@@ -97,7 +121,14 @@ public final class InferenceFn extends DoFn<Row, Row> {
   @FinishBundle
   public void finishBundle(FinishBundleContext c) throws WorkerException, InterruptedException {
     if (!buffer.isEmpty()) {
-      held.addAll(runBuffer());
+      inFlight.add(send());
+    }
+    // No worker can serve: the exception fails the bundle, which the runner retries; nothing
+    // held is emitted, so a replayed bundle starts clean.
+    while (!inFlight.isEmpty()) {
+      Sent sent = inFlight.poll();
+      core.await(sent.done);
+      held.addAll(sent.batch);
     }
     for (Pending p : held) {
       if (p.item.ok()) {
@@ -119,20 +150,26 @@ public final class InferenceFn extends DoFn<Row, Row> {
     }
   }
 
+  /** Sends the buffer; collects batches while more than {@link #IN_FLIGHT} are out, and any done. */
   private void flush(MultiOutputReceiver out, BoundedWindow window, Instant timestamp)
       throws WorkerException, InterruptedException {
-    for (Pending p : runBuffer()) {
-      // Outputs of ProcessElement land in the current element's window, at or after its timestamp
-      // without skew trouble; anything else waits for FinishBundle, which can name the window.
-      if (p.window.equals(window) && !p.timestamp.isBefore(timestamp)) {
-        emit(p, out);
-      } else {
-        held.add(p);
+    inFlight.add(send());
+    while (!inFlight.isEmpty() && (inFlight.size() > IN_FLIGHT || inFlight.peek().done.isDone())) {
+      Sent sent = inFlight.poll();
+      core.await(sent.done);
+      for (Pending p : sent.batch) {
+        // Outputs of ProcessElement land in the current element's window, at or after its timestamp
+        // without skew trouble; anything else waits for FinishBundle, which can name the window.
+        if (p.window.equals(window) && !p.timestamp.isBefore(timestamp)) {
+          emit(p, out);
+        } else {
+          held.add(p);
+        }
       }
     }
   }
 
-  private List<Pending> runBuffer() throws WorkerException, InterruptedException {
+  private Sent send() {
     List<Pending> batch = buffer;
     buffer = new ArrayList<>();
     bufferBytes = 0;
@@ -140,10 +177,7 @@ public final class InferenceFn extends DoFn<Row, Row> {
     for (Pending p : batch) {
       items.add(p.item);
     }
-    // No worker can serve: the exception fails the bundle, which the runner retries; nothing
-    // held is emitted, so a replayed bundle starts clean.
-    core.run(items);
-    return batch;
+    return new Sent(batch, core.submit(items));
   }
 
   private void emit(Pending p, MultiOutputReceiver out) {
