@@ -49,11 +49,6 @@ public final class EmbedClient implements ModelClient {
   }
 
   @Override
-  public List<String> secretEnvNames() {
-    return apiKeyEnv == null ? List.of() : List.of(apiKeyEnv);
-  }
-
-  @Override
   public @Nullable Object payload(Row input) {
     return input.getString(textField);
   }

@@ -18,13 +18,6 @@ public interface ModelClient extends Serializable {
   /** The worker configuration, {@code setup} included; built where the workers run. */
   WorkerConfig workerConfig();
 
-  /**
-   * Names of environment variables whose values are secrets (an API key): masked in failure rows,
-   * whatever a worker or an LM client put in an error message.
-   */
-  default List<String> secretEnvNames() {
-    return List.of();
-  }
 
   /**
    * What is sent for one input row (a record map, or a text); null when the row lacks what the

@@ -56,11 +56,6 @@ public final class PredictClient implements ModelClient {
   }
 
   @Override
-  public List<String> secretEnvNames() {
-    return apiKeyEnv == null ? List.of() : List.of(apiKeyEnv);
-  }
-
-  @Override
   public Object payload(Row input) {
     Map<String, Object> record = new LinkedHashMap<>();
     for (String name : inputNames) {
