@@ -11,8 +11,12 @@ final class CpuTime {
   private CpuTime() {}
 
   static double jvmSeconds() {
+    return jvmNanos() / 1e9;
+  }
+
+  static long jvmNanos() {
     return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-        .getProcessCpuTime() / 1e9;
+        .getProcessCpuTime();
   }
 
   /** Sum over {@code pids} from /proc (utime + stime at 100 ticks/s); 0 where unreadable. */

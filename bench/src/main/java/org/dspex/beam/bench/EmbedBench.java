@@ -59,52 +59,42 @@ final class EmbedBench {
     WorkerPool held = WorkerPools.acquire(config);
     double setupSeconds = (System.nanoTime() - t0) / 1e9;
     PipelineRun.Result warm;
-    PipelineRun.Result timed;
-    long requestsBefore;
-    long requestsAfter;
-    long startsBefore;
-    long startsAfter;
-    double jvmCpu;
-    double workerCpu;
+    HeldPoolRun timed;
+    HeldPoolRun runnerDefault;
     try {
-      warm = PipelineRun.run(texts, embed);
-      requestsBefore = held.stats().requests();
-      startsBefore = held.stats().workerStarts();
-      double jvm0 = CpuTime.jvmSeconds();
-      double worker0 = CpuTime.processesSeconds(held.pids());
-      timed = PipelineRun.run(texts, embed);
-      jvmCpu = CpuTime.jvmSeconds() - jvm0;
-      workerCpu = CpuTime.processesSeconds(held.pids()) - worker0;
-      requestsAfter = held.stats().requests();
-      startsAfter = held.stats().workerStarts();
+      warm = PipelineRun.run(texts, embed, PipelineRun.Parallelism.ONE_THREAD);
+      timed = HeldPoolRun.measure(held, texts, embed, PipelineRun.Parallelism.ONE_THREAD);
+      runnerDefault = HeldPoolRun.measure(held, texts, embed, PipelineRun.Parallelism.RUNNER_DEFAULT);
     } finally {
       WorkerPools.release(held);
     }
     double directPerS = direct.get("per_s").asDouble();
-    double dspexPerS = timed.outputs() / timed.seconds();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("machine", BenchEnvironment.machine());
     out.put("texts", TEXTS);
     out.put("direct_per_s", round(directPerS));
-    out.put("dspex_per_s", round(dspexPerS));
-    out.put("ratio", round(dspexPerS / directPerS));
+    out.put("dspex_per_s", round(timed.perSecond()));
+    out.put("ratio", round(timed.perSecond() / directPerS));
     out.put("direct_seconds", round(direct.get("seconds").asDouble()));
-    out.put("dspex_seconds", round(timed.seconds()));
-    out.put("dspex_outputs", timed.outputs());
-    out.put("dspex_pipeline_wall_seconds", round(timed.wallSeconds()));
+    out.put("dspex_seconds", round(timed.run().seconds()));
+    out.put("dspex_outputs", timed.run().outputs());
+    out.put("dspex_pipeline_wall_seconds", round(timed.run().wallSeconds()));
     out.put("dspex_warmup_seconds", round(warm.seconds()));
     out.put("direct_warmup_seconds", round(direct.get("warmup_s").asDouble()));
     out.put("dspex_worker_start_and_model_load_seconds", round(setupSeconds));
     out.put("direct_model_load_seconds", round(direct.get("load_s").asDouble()));
     out.put("direct_cpu_seconds", round(direct.get("cpu_s").asDouble()));
-    out.put("dspex_jvm_cpu_seconds", round(jvmCpu));
-    out.put("dspex_worker_cpu_seconds", round(workerCpu));
-    out.put("held_pool_requests_in_timed_run", requestsAfter - requestsBefore);
-    out.put("held_pool_worker_starts_in_timed_run", startsAfter - startsBefore);
+    out.put("dspex_jvm_cpu_seconds", round(timed.jvmCpuSeconds()));
+    out.put("dspex_jvm_cpu_seconds_in_timed_span", round(timed.run().jvmCpuSecondsInSpan()));
+    out.put("dspex_worker_cpu_seconds", round(timed.workerCpuSeconds()));
+    out.put("held_pool_requests_in_timed_run", timed.requests());
+    out.put("held_pool_worker_starts_in_timed_run", timed.workerStarts());
+    runnerDefault.putAsRunnerDefault(out, directPerS);
     out.put("setup", String.format("same %d texts, both sides %d BLAS threads: direct = 1 Python process "
         + "(OMP/MKL/OPENBLAS_NUM_THREADS=%d), encode(chunk of %d, batch_size=%d); DSPex = DSPexEmbed on the "
         + "DirectRunner, 1 worker, threadsPerWorker default max(1, cores/workers) (= %d BLAS threads here), "
-        + "maxBatchSize %d, modelBatchSize %d. Timed: direct = second pass after a warm-up pass; DSPex = first "
+        + "maxBatchSize %d, modelBatchSize %d, DirectRunner targetParallelism 1 (runner_default_*: the same "
+        + "pipeline again with the runner's default thread count). Timed: direct = second pass after a warm-up pass; DSPex = first "
         + "element into the transform to last output, second pipeline, worker pool held (started and model "
         + "loaded before both pipelines) so model load is excluded on both sides",
         TEXTS, THREADS, THREADS, REQUEST, MODEL_BATCH, config.threadsPerWorker(), REQUEST, MODEL_BATCH));

@@ -29,8 +29,8 @@ import org.dspex.beam.transforms.DSPexPredict;
  * loopback LM server with {@value #LATENCY_MS} ms per call, DSPy's cache off on both sides: {@code
  * dspy.Predict("question -> answer").batch(num_threads=16)} in one Python process ({@code
  * bench/py/predict_direct.py}) vs {@code DSPexPredict} on the DirectRunner with 1 worker and
- * withThreads(16), i.e. 16 LM calls in flight on each side. Each side warms up first (DSPex: a warm-up
- * pipeline with the pool held across both, as in {@link EmbedBench}); the server's counters are reset
+ * withThreads(16), i.e. 16 LM calls in flight on each side. Each side first runs the same questions once as a
+ * warm-up (DSPex: a warm-up pipeline with the pool held across both, as in {@link EmbedBench}); the server's counters are reset
  * before each timed run and read after it, to show every question made one call. Measures, never
  * asserts.
  */
@@ -78,7 +78,8 @@ final class PredictBench {
 
       // Direct side.
       ProcessBuilder dpb = new ProcessBuilder(env.python().toString(), env.peer("predict_direct.py").toString(),
-          qa.toString(), apiBase, "--questions", Integer.toString(QUESTIONS), "--threads", Integer.toString(THREADS));
+          qa.toString(), apiBase, "--questions", Integer.toString(QUESTIONS), "--warmup", Integer.toString(QUESTIONS),
+          "--threads", Integer.toString(THREADS));
       dpb.environment().put("PYTHONPATH", env.root().resolve("python").toString());
       dpb.redirectError(ProcessBuilder.Redirect.INHERIT);
       Process direct = dpb.start();
@@ -115,57 +116,58 @@ final class PredictBench {
       WorkerPool held = WorkerPools.acquire(config);
       double setupSeconds = (System.nanoTime() - t0) / 1e9;
       PipelineRun.Result warm;
-      PipelineRun.Result timed;
+      HeldPoolRun timed;
+      HeldPoolRun runnerDefault;
       JsonNode dspexStats;
-      long requests;
-      long starts;
-      double jvmCpu;
-      double workerCpu;
+      JsonNode runnerDefaultStats;
       try {
-        warm = PipelineRun.run(questions.subList(0, 200), predict);
+        // The whole set: the JVM's JIT is still compiling after a short warm-up (C2 threads took ~1.3 CPU s
+        // of a timed run after 200 questions), Python has no JIT to warm.
+        warm = PipelineRun.run(questions, predict, PipelineRun.Parallelism.ONE_THREAD);
         post(base + "/reset");
-        long r0 = held.stats().requests();
-        long s0 = held.stats().workerStarts();
-        double jvm0 = CpuTime.jvmSeconds();
-        double worker0 = CpuTime.processesSeconds(held.pids());
-        timed = PipelineRun.run(questions, predict);
-        jvmCpu = CpuTime.jvmSeconds() - jvm0;
-        workerCpu = CpuTime.processesSeconds(held.pids()) - worker0;
+        timed = HeldPoolRun.measure(held, questions, predict, PipelineRun.Parallelism.ONE_THREAD);
         dspexStats = get(base + "/stats");
-        requests = held.stats().requests() - r0;
-        starts = held.stats().workerStarts() - s0;
+        post(base + "/reset");
+        runnerDefault = HeldPoolRun.measure(held, questions, predict, PipelineRun.Parallelism.RUNNER_DEFAULT);
+        runnerDefaultStats = get(base + "/stats");
       } finally {
         WorkerPools.release(held);
       }
 
       double directPerS = directResult.get("per_s").asDouble();
-      double dspexPerS = timed.outputs() / timed.seconds();
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("machine", BenchEnvironment.machine());
       out.put("questions", QUESTIONS);
       out.put("dspy_batch_per_s", EmbedBench.round(directPerS));
-      out.put("dspex_per_s", EmbedBench.round(dspexPerS));
-      out.put("ratio", EmbedBench.round(dspexPerS / directPerS));
+      out.put("dspex_per_s", EmbedBench.round(timed.perSecond()));
+      out.put("ratio", EmbedBench.round(timed.perSecond() / directPerS));
       out.put("ideal_per_s", EmbedBench.round(THREADS * 1000.0 / LATENCY_MS));
       out.put("dspy_batch_seconds", EmbedBench.round(directResult.get("seconds").asDouble()));
       out.put("dspy_batch_answered", directResult.get("answered").asLong());
       out.put("dspy_batch_server_calls", directStats.get("chat_calls").asLong());
-      out.put("dspex_seconds", EmbedBench.round(timed.seconds()));
-      out.put("dspex_outputs", timed.outputs());
+      out.put("dspy_batch_server_span_seconds", serverSpan(directStats));
+      out.put("dspex_seconds", EmbedBench.round(timed.run().seconds()));
+      out.put("dspex_outputs", timed.run().outputs());
       out.put("dspex_server_calls", dspexStats.get("chat_calls").asLong());
-      out.put("dspex_pipeline_wall_seconds", EmbedBench.round(timed.wallSeconds()));
-      out.put("dspex_warmup_200_seconds", EmbedBench.round(warm.seconds()));
+      out.put("dspex_server_span_seconds", serverSpan(dspexStats));
+      out.put("dspex_pipeline_wall_seconds", EmbedBench.round(timed.run().wallSeconds()));
+      out.put("dspex_warmup_seconds", EmbedBench.round(warm.seconds()));
+      out.put("dspy_batch_warmup_seconds", EmbedBench.round(directResult.get("warmup_s").asDouble()));
       out.put("dspex_worker_start_and_setup_seconds", EmbedBench.round(setupSeconds));
       out.put("dspy_batch_cpu_seconds", EmbedBench.round(directResult.get("cpu_s").asDouble()));
-      out.put("dspex_jvm_cpu_seconds", EmbedBench.round(jvmCpu));
-      out.put("dspex_worker_cpu_seconds", EmbedBench.round(workerCpu));
-      out.put("held_pool_requests_in_timed_run", requests);
-      out.put("held_pool_worker_starts_in_timed_run", starts);
+      out.put("dspex_jvm_cpu_seconds", EmbedBench.round(timed.jvmCpuSeconds()));
+      out.put("dspex_jvm_cpu_seconds_in_timed_span", EmbedBench.round(timed.run().jvmCpuSecondsInSpan()));
+      out.put("dspex_worker_cpu_seconds", EmbedBench.round(timed.workerCpuSeconds()));
+      out.put("held_pool_requests_in_timed_run", timed.requests());
+      out.put("held_pool_worker_starts_in_timed_run", timed.workerStarts());
+      runnerDefault.putAsRunnerDefault(out, directPerS);
+      out.put("runner_default_dspex_server_calls", runnerDefaultStats.get("chat_calls").asLong());
       out.put("setup", String.format("loopback server --latency-ms %d; cache=False, num_retries=0 on both sides; "
-          + "direct = dspy.Predict.batch(num_threads=%d) in 1 Python process, second run after a 200-question "
-          + "warm-up; DSPex = DSPexPredict on the DirectRunner, 1 worker, withThreads(%d), maxBatchSize %d, "
-          + "first element into the transform to last output, after a 200-question warm-up pipeline, pool held "
-          + "(worker start and DSPy setup excluded)", LATENCY_MS, THREADS, THREADS, BATCH));
+          + "direct = dspy.Predict.batch(num_threads=%d) in 1 Python process, second run after a warm-up run of the same %d "
+          + "questions; DSPex = DSPexPredict on the DirectRunner, 1 worker, withThreads(%d), maxBatchSize %d, "
+          + "DirectRunner targetParallelism 1 (runner_default_*: the same pipeline again with the runner's default "
+          + "thread count), first element into the transform to last output, after a warm-up pipeline of the same questions, pool held "
+          + "(worker start and DSPy setup excluded)", LATENCY_MS, THREADS, QUESTIONS, THREADS, BATCH));
       EmbedBench.write("predict", out);
     } finally {
       server.getOutputStream().close();
@@ -173,6 +175,11 @@ final class PredictBench {
         server.destroyForcibly();
       }
     }
+  }
+
+  /** Seconds from the first to the last call the server received: the LM's busy span. */
+  private static double serverSpan(JsonNode stats) {
+    return EmbedBench.round(stats.get("last_call_s").asDouble() - stats.get("first_call_s").asDouble());
   }
 
   private JsonNode get(String url) throws Exception {

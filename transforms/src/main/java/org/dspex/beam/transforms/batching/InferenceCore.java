@@ -57,6 +57,16 @@ final class InferenceCore {
         spec.maxAttempts(), cost, new MetricsListener(metricEvents), lane(acquired));
   }
 
+  /**
+   * Batches one DoFn instance keeps in flight: one per worker, so one instance alone (a runner
+   * giving the transform one thread) keeps every worker busy, plus one queued behind them so a
+   * worker finishing finds the next batch waiting. A worker serves a model's requests in arrival
+   * order, so more would only add latency and memory.
+   */
+  int batchesInFlight() {
+    return pool.config().workers() + 1;
+  }
+
   /** The exclusive lane of a pool: every DoFn instance of the JVM sending to it shares one. */
   private static synchronized ReadWriteLock lane(WorkerPool pool) {
     return LANES.computeIfAbsent(pool, p -> new ReentrantReadWriteLock(true));

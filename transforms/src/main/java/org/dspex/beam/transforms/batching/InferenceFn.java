@@ -21,9 +21,10 @@ import org.joda.time.Instant;
  * <p>Lifecycle: {@code @Setup} acquires the JVM-wide worker pool for the model's configuration
  * ({@link WorkerPools}), {@code @Teardown} releases it. Elements are buffered per bundle up to
  * {@code maxBatchSize} elements or {@code maxBatchBytes}; a full buffer is sent at once, the rest in
- * {@code @FinishBundle}. Up to {@link #IN_FLIGHT} batches of an instance are in flight: the next
- * batch is filled and sent while the worker still serves the one before, so the worker does not sit
- * idle while this thread decodes, emits and batches. Each result keeps its element's window and
+ * {@code @FinishBundle}. Up to one batch per worker of the pool plus one are in flight per instance
+ * ({@link InferenceCore#batchesInFlight()}): the next batch is filled and sent while the workers
+ * still serve the ones before, so no worker sits idle while this thread decodes, emits and batches,
+ * even when the runner gives the transform a single thread. Each result keeps its element's window and
  * timestamp: results in the current element's window are emitted when their batch is collected,
  * others in {@code @FinishBundle}. {@link
  * BatchExecutor} does retries and bisection; a fault that is no element's (no worker can start) is
@@ -37,12 +38,6 @@ public final class InferenceFn extends DoFn<Row, Row> {
   public static final TupleTag<Row> OUTPUT = new TupleTag<Row>("output") {};
   /** Failure rows ({@link Failures#SCHEMA}). */
   public static final TupleTag<Row> FAILURES = new TupleTag<Row>("failures") {};
-
-  /**
-   * Batches one instance keeps in flight: one the worker serves, one queued behind it (a worker
-   * runs its requests in arrival order for a model, so more would only add latency).
-   */
-  static final int IN_FLIGHT = 2;
 
   private final InferenceSpec spec;
 
@@ -150,11 +145,11 @@ public final class InferenceFn extends DoFn<Row, Row> {
     }
   }
 
-  /** Sends the buffer; collects batches while more than {@link #IN_FLIGHT} are out, and any done. */
+  /** Sends the buffer; collects batches while more than the core allows are out, and any done. */
   private void flush(MultiOutputReceiver out, BoundedWindow window, Instant timestamp)
       throws WorkerException, InterruptedException {
     inFlight.add(send());
-    while (!inFlight.isEmpty() && (inFlight.size() > IN_FLIGHT || inFlight.peek().done.isDone())) {
+    while (!inFlight.isEmpty() && (inFlight.size() > core.batchesInFlight() || inFlight.peek().done.isDone())) {
       Sent sent = inFlight.poll();
       core.await(sent.done);
       for (Pending p : sent.batch) {
