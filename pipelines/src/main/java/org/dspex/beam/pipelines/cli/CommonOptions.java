@@ -37,7 +37,7 @@ public final class CommonOptions {
   String flinkMaster;
 
   @Option(names = "--parallelism", paramLabel = "N",
-      description = "Runner parallelism (default: the runner's; DirectRunner: the cores).")
+      description = "Runner parallelism (default: 1 on the DirectRunner, the runner's on Flink).")
   Integer parallelism;
 
   @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
