@@ -19,7 +19,10 @@ import threading
 import time
 from typing import Any
 
+from dspex_worker.codec import msgpack_codec
 from dspex_worker.handlers import DEFAULT_REGISTRY, Context, Loaded, Reply, register, register_setup
+from dspex_worker.protocol import headers
+from dspex_worker.protocol.frames import FrameType
 from dspex_worker.testing.echo_handlers import register_echo
 
 register_echo(DEFAULT_REGISTRY)
@@ -138,7 +141,9 @@ def stream_then_exit(ctx: Context) -> None:
     n = ctx.args.get("n")
     total = ctx.args.get("total", n + 1 if type(n) is int else None)
     if type(n) is not int or type(total) is not int or not 0 <= n <= total:
-        raise ValueError(f"args.n and args.total must be integers, 0 <= n <= total, were {n!r}, {total!r}")
+        raise ValueError(
+            f"args.n and args.total must be integers, 0 <= n <= total, were {n!r}, {total!r}"
+        )
     exit_code = ctx.args.get("exit_code", 9)
     if exit_code is not None and type(exit_code) is not int:
         raise ValueError(f"args.exit_code must be an integer or null, was {exit_code!r}")
@@ -155,6 +160,40 @@ def stream_then_exit(ctx: Context) -> None:
     if exit_code is not None:
         _crash_now(exit_code, None)
     ctx.stream.end()
+
+
+@register("stream_with_corrupt_chunk", streaming=True)
+def stream_with_corrupt_chunk(ctx: Context) -> None:
+    """Stream ``args.n`` one-element chunks (outputs ``[{"index": i}]``) and end normally, but
+    send the chunk of index ``args.corrupt`` with a MessagePack body the client cannot decode
+    (the byte 0xc1, which MessagePack never uses): a chunk broken in transit, while the
+    channel stays in step.
+    """
+    n = ctx.args.get("n")
+    corrupt = ctx.args.get("corrupt")
+    if type(n) is not int or type(corrupt) is not int or not 0 <= corrupt < n:
+        raise ValueError(
+            f"args.n and args.corrupt must be integers, 0 <= corrupt < n, were {n!r}, {corrupt!r}"
+        )
+    stream = ctx.stream
+    stream.start(n)
+    for index in range(n):
+        if index != corrupt:
+            stream.chunk([index], bodies={"outputs": [{"index": index}]})
+            continue
+        header = headers.stream_chunk(
+            ctx.id, [index], [], headers.usage_map(), headers.body_list([("outputs", "msgpack")])
+        )
+        frames = [
+            (FrameType.STREAM_CHUNK, msgpack_codec.encode(header)),
+            (FrameType.MSGPACK, b"\xc1"),
+        ]
+        # Below the stream API on purpose: the writer's own lock and frame writer, so the frames
+        # are a real chunk's with one body byte wrong.
+        stream._writer._send(frames, [])  # noqa: SLF001
+        stream._mark([index])  # noqa: SLF001 - reported, as a real chunk would be
+        stream.ok += 1
+    stream.end()
 
 
 @register("env")

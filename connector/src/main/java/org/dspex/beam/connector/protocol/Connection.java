@@ -252,14 +252,17 @@ public final class Connection implements AutoCloseable {
    *
    * @throws ProtocolException when the channel breaks (the input is then closed), or for a bad
    *     body of one request (then {@link ProtocolException#requestId()} names it, its REF files are
-   *     released, and reading may go on)
+   *     released, and reading may go on) or of one chunk of an open stream ({@link
+   *     ProtocolException#isChunkOfOpenStream()}: the stream's later events still come)
    */
   public Incoming read() throws IOException {
     Incoming next;
     try {
       next = reader.read();
     } catch (ProtocolException e) {
-      if (e.requestId().isPresent()) {
+      if (e.isChunkOfOpenStream()) {
+        // The stream is still open: its end releases the request's files.
+      } else if (e.requestId().isPresent()) {
         releaseSpilled(e.requestId().getAsLong());
       } else {
         // The reader lost its place in the stream (section 8): nothing more can be read from it.
@@ -308,12 +311,25 @@ public final class Connection implements AutoCloseable {
    * Sends a streaming request and reads until its stream ends: the events, last one a {@link
    * StreamEvent.End} or {@link StreamEvent.Error}, or a single {@link Message} when the worker
    * answered with an (error) response instead of a stream. For one request at a time.
+   *
+   * @throws ProtocolException after the stream's end when one of its chunks could not be read (the
+   *     channel is then still in step)
    */
   public List<Incoming> callStream(Request request) throws IOException {
     long id = send(request.withStream(true)).id();
     List<Incoming> events = new ArrayList<>();
+    ProtocolException brokenChunk = null;
     while (true) {
-      Incoming next = read();
+      Incoming next;
+      try {
+        next = read();
+      } catch (ProtocolException e) {
+        if (!e.isChunkOfOpenStream() || e.requestId().getAsLong() != id) {
+          throw e;
+        }
+        brokenChunk = brokenChunk == null ? e : brokenChunk;
+        continue;
+      }
       if (next == null) {
         throw new EOFException(peer + " closed the channel inside the stream of request " + id);
       }
@@ -323,6 +339,9 @@ public final class Connection implements AutoCloseable {
       }
       events.add(next);
       if (next instanceof Message || ((StreamEvent) next).isLast()) {
+        if (brokenChunk != null) {
+          throw brokenChunk;
+        }
         return events;
       }
     }

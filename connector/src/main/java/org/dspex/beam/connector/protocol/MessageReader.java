@@ -74,7 +74,15 @@ public final class MessageReader {
             return new StreamEvent.Start(streamId(m, f), longOr(m, "n", f), m);
           }
         case STREAM_CHUNK:
-          return readChunk(f);
+          try {
+            return readChunk(f);
+          } catch (ProtocolException e) {
+            // Every frame of the chunk was read: the stream goes on, only this chunk is lost.
+            if (e.requestId().isPresent()) {
+              e.attachStreamChunk(e.requestId().getAsLong());
+            }
+            throw e;
+          }
         case STREAM_END:
           {
             Map<String, Object> m = streamMap(f);

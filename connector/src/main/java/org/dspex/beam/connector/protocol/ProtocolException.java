@@ -32,6 +32,7 @@ public abstract class ProtocolException extends IOException {
   private final String detail;
   private volatile String peer;
   private volatile Long requestId;
+  private volatile boolean chunkOfOpenStream;
 
   protected ProtocolException(String detail) {
     this(detail, null);
@@ -81,6 +82,25 @@ public abstract class ProtocolException extends IOException {
     if (requestId == null) {
       requestId = id;
     }
+    return this;
+  }
+
+  /**
+   * Whether the error is confined to one {@code STREAM_CHUNK} of the stream {@link #requestId()}
+   * names: the stream is still open, its later chunks and its end still come, and each carries
+   * results a caller may keep (docs/protocol.md section 8).
+   */
+  public boolean isChunkOfOpenStream() {
+    return chunkOfOpenStream && requestId != null;
+  }
+
+  /**
+   * Confines this error to one chunk of the open stream {@code id}, see {@link
+   * #isChunkOfOpenStream()}; returns this error.
+   */
+  public ProtocolException attachStreamChunk(long id) {
+    attachRequestId(id);
+    chunkOfOpenStream = true;
     return this;
   }
 

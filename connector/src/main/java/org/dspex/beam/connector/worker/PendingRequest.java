@@ -21,6 +21,8 @@ final class PendingRequest {
   final long submittedNanos = System.nanoTime();
   volatile long id = -1;
   volatile long deadlineNanos = Long.MAX_VALUE;
+  /** The first chunk of this stream that could not be read; the stream fails with it at its end. */
+  volatile Exception brokenChunk;
 
   private PendingRequest(Request request, Duration timeout, StreamListener listener) {
     this.request = request;

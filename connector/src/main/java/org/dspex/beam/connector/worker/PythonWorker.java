@@ -346,6 +346,9 @@ public final class PythonWorker implements AutoCloseable {
         try {
           in = connection.read();
         } catch (ProtocolException e) {
+          if (e.isChunkOfOpenStream() && keepStreamOpen(e)) {
+            continue;
+          }
           if (e.requestId().isPresent()) {
             PendingRequest p = pending.remove(e.requestId().getAsLong());
             if (p != null) {
@@ -369,6 +372,25 @@ public final class PythonWorker implements AutoCloseable {
       failure = new IOException(e);
     }
     died(failure);
+  }
+
+  /**
+   * A chunk of an open stream could not be read: the stream stays pending so that its later
+   * chunks, whose results the caller keeps, still reach the listener (failing it now would drop
+   * them as "unknown request", and the caller would pay for those elements again). It fails with
+   * this error at its end, or with the worker's death.
+   */
+  private boolean keepStreamOpen(ProtocolException e) {
+    PendingRequest p = pending.get(e.requestId().getAsLong());
+    if (p == null || !p.isStream()) {
+      return false;
+    }
+    LOG.warn("{}: {}; the stream's later chunks are kept and it fails at its end", name, e.getMessage());
+    p.touch();
+    if (p.brokenChunk == null) {
+      p.brokenChunk = e;
+    }
+    return true;
   }
 
   private void dispatch(Incoming in) throws IOException {
@@ -413,6 +435,8 @@ public final class PythonWorker implements AutoCloseable {
     }
     if (e instanceof StreamEvent.Error) {
       p.fail(new RemoteHandlerException(name, p.id, p.request.command(), redact(((StreamEvent.Error) e).error())));
+    } else if (e instanceof StreamEvent.End && p.brokenChunk != null) {
+      p.fail(p.brokenChunk);
     } else {
       if (e instanceof StreamEvent.Chunk) {
         // Element failure messages come from Python (an LM client may echo its key).

@@ -2,6 +2,7 @@ package org.dspex.beam.connector.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -274,6 +275,28 @@ class MessagesTest {
     assertEquals(7, e.requestId().getAsLong());
     assertTrue(e.getMessage().startsWith("worker 1: "), e.getMessage());
     assertEquals(8, r.read().id());
+    assertFalse(e.isChunkOfOpenStream());
+    assertNull(r.read());
+  }
+
+  @Test
+  void givenChunkWithCorruptedBody_thenOnlyThatChunkLostAndTheStreamReadOnToItsEnd() throws IOException {
+    Map<String, Object> outputs = record("name", "outputs", "format", "msgpack");
+    byte[] bytes =
+        frames(
+            new Object[] {FrameType.STREAM_START, msgpack(record("id", 4, "n", 3))},
+            new Object[] {FrameType.STREAM_CHUNK, msgpack(record("id", 4, "indexes", List.of(0), "body", List.of(outputs)))},
+            new Object[] {FrameType.MSGPACK, ByteBuffer.wrap(new byte[] {(byte) 0xc1})},
+            new Object[] {FrameType.STREAM_CHUNK, msgpack(record("id", 4, "indexes", List.of(1), "body", List.of(outputs)))},
+            new Object[] {FrameType.MSGPACK, msgpack(List.of(record("answer", "a1")))},
+            new Object[] {FrameType.STREAM_END, msgpack(record("id", 4, "ok", 2, "failed", 0, "usage", record("calls", 2)))});
+    MessageReader r = reader(bytes);
+    assertInstanceOf(StreamEvent.Start.class, r.read());
+    CorruptedPayloadException e = assertThrows(CorruptedPayloadException.class, r::read);
+    assertEquals(4, e.requestId().getAsLong());
+    assertTrue(e.isChunkOfOpenStream());
+    assertEquals(List.of(1L), assertInstanceOf(StreamEvent.Chunk.class, r.read()).indexes());
+    assertInstanceOf(StreamEvent.End.class, r.read());
     assertNull(r.read());
   }
 

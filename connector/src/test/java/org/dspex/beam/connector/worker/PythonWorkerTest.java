@@ -15,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.dspex.beam.connector.codec.NdArray;
+import org.dspex.beam.connector.protocol.CorruptedPayloadException;
 import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
@@ -98,6 +99,33 @@ class PythonWorkerTest {
       }
       assertEquals(end, events.get(6));
       assertEquals(5, end.ok());
+    }
+  }
+
+  @Test
+  void givenChunkThatCannotBeRead_thenLaterChunksStillReachTheListenerAndTheStreamFailsAtItsEnd() throws Exception {
+    try (PythonWorker w = PythonWorker.start(WorkerTestSupport.config(), 1, new WorkerStats())) {
+      List<Long> delivered = Collections.synchronizedList(new ArrayList<>());
+      List<StreamEvent> ends = Collections.synchronizedList(new ArrayList<>());
+      CompletableFuture<StreamEvent.End> stream = w.submitStream(
+          Request.of("stream_with_corrupt_chunk").withArg("n", 6).withArg("corrupt", 2), event -> {
+            if (event instanceof StreamEvent.Chunk) {
+              delivered.addAll(((StreamEvent.Chunk) event).indexes());
+            } else if (event.isLast()) {
+              ends.add(event);
+            }
+          });
+      ExecutionException e = assertThrows(ExecutionException.class, () -> stream.get(10, TimeUnit.SECONDS));
+      CorruptedPayloadException c = assertInstanceOf(CorruptedPayloadException.class, e.getCause());
+      assertTrue(c.getMessage().startsWith(w.name() + ": "), c.getMessage());
+      // Every chunk but the broken one reached the caller, the ones after it included: a caller
+      // keeping streamed results re-sends index 2 only.
+      assertEquals(List.of(0L, 1L, 3L, 4L, 5L), delivered);
+      assertEquals(List.of(), ends);
+      // The channel stayed in step: the worker serves on.
+      assertTrue(w.isRunning());
+      assertEquals("still here", ((Map<?, ?>) w.submit(Request.of("echo").withArg("text", "still here"))
+          .get(10, TimeUnit.SECONDS).result()).get("text"));
     }
   }
 
