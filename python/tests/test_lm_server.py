@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -140,6 +141,21 @@ def test_call_times_span_the_calls() -> None:
         chat(server, "two")
         stats = server.stats()
         assert stats["last_call_s"] - stats["first_call_s"] >= 0.3
+
+
+def test_max_in_flight_counts_the_calls_served_at_once() -> None:
+    with LMServerProcess(["--latency-ms", "300"]) as server:
+        chat(server, "alone")
+        assert server.stats()["max_in_flight"] == 1
+        server.reset()
+        assert server.stats()["max_in_flight"] == 0
+        threads = [threading.Thread(target=chat, args=(server, f"q{i}")) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        # Three calls of 300 ms each, started together: all three were served at once.
+        assert server.stats()["max_in_flight"] == 3
 
 
 def test_latency_option_delays_answers() -> None:

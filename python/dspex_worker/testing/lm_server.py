@@ -55,6 +55,8 @@ class LoopbackState:
         self.started = time.monotonic()
         self.first_call: float | None = None
         self.last_call: float | None = None
+        self.in_flight = 0
+        self.max_in_flight = 0
 
     def count(self, *keys: str) -> None:
         """Add one to each counter in ``keys``."""
@@ -71,6 +73,17 @@ class LoopbackState:
                 self.first_call = now
             self.last_call = now
 
+    def entered(self) -> None:
+        """A request is being served (its latency included): track the most at once."""
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def left(self) -> None:
+        """A request was answered."""
+        with self.lock:
+            self.in_flight -= 1
+
     def attempt(self, request_key: str) -> int:
         """How many times this exact request was seen before (0 on the first attempt)."""
         with self.lock:
@@ -83,16 +96,20 @@ class LoopbackState:
 
         ``first_call_s`` and ``last_call_s`` are the arrival times of the first and the
         last chat or embedding call (seconds since the server started), ``None`` before
-        any: a test measures the rate calls came at from them.
+        any: a test measures the rate calls came at from them. ``max_in_flight`` is the
+        most API requests served at once (latency included), which shows how many
+        callers really worked in parallel.
         """
         with self.lock:
             counts = dict(self.counts)
             first, last = self.first_call, self.last_call
+            max_in_flight = self.max_in_flight
         keys = ("calls", "chat_calls", "embedding_calls", "ok", "errors_429", "errors_500",
                 "malformed", "bad_requests")
         return {**{k: counts.get(k, 0) for k in keys},
                 "first_call_s": None if first is None else round(first, 4),
                 "last_call_s": None if last is None else round(last, 4),
+                "max_in_flight": max_in_flight,
                 "uptime_s": round(time.monotonic() - self.started, 3)}
 
     def reset(self) -> None:
@@ -102,6 +119,7 @@ class LoopbackState:
             self.attempts.clear()
             self.first_call = None
             self.last_call = None
+            self.max_in_flight = self.in_flight
 
 
 def _fraction(key: str, salt: str) -> float:
@@ -153,6 +171,14 @@ class Handler(BaseHTTPRequestHandler):
             state.count("calls", "bad_requests")
             self._send_json(400, {"error": {"message": f"bad JSON: {exc}"}})
             return
+        state.entered()
+        try:
+            self._serve(path, request, raw)
+        finally:
+            state.left()
+
+    def _serve(self, path: str, request: Mapping[str, Any], raw: bytes) -> None:
+        state = self.server.state
         latency = state.options.latency_ms / 1000
         if latency > 0:
             time.sleep(latency)

@@ -5,8 +5,11 @@ import static org.junit.Assert.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
+import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.KV;
@@ -64,6 +67,36 @@ public class LoopbackLmPipelineTest {
       return null;
     });
     p.run().waitUntilFinish();
+  }
+
+  @Test
+  public void givenOneRunnerThreadAndThreeWorkers_thenAllThreeWorkersCallTheLmAtOnce() throws Exception {
+    // One DirectRunner thread means one DoFn instance: it alone must keep every worker busy.
+    p.getOptions().as(DirectOptions.class).setTargetParallelism(1);
+    List<String> questions = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      questions.add("Question number " + i + "?");
+    }
+    try (LoopbackLmServer slow = LoopbackLmServer.start("--latency-ms", "400")) {
+      DSPexResult r = p.apply(Create.of(questions))
+          .apply(DSPexPredict.of("question -> answer")
+              .withModel("openai/loopback")
+              .withApiBase(slow.apiBase())
+              .withApiKeyEnv("DSPEX_TEST_SECRET")
+              .withNumRetries(0)
+              .withCache(false)
+              .withWorkers(3)
+              .withThreads(1)
+              .withMaxBatchSize(1)
+              .withPython(TestSupport.python()));
+      PAssert.that(r.output().apply("Count", Count.globally())).containsInAnyOrder(24L);
+      PAssert.that(r.failures()).empty();
+      p.run().waitUntilFinish();
+      Map<String, Object> stats = slow.stats();
+      assertEquals(24L, ((Number) stats.get("chat_calls")).longValue());
+      // Three workers of one LM thread each: three calls at once, never more.
+      assertEquals(3, ((Number) stats.get("max_in_flight")).intValue());
+    }
   }
 
   @Test

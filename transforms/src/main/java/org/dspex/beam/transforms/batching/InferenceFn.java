@@ -23,7 +23,7 @@ import org.joda.time.Instant;
  * {@code maxBatchSize} elements or {@code maxBatchBytes}; a full buffer is sent at once, the rest in
  * {@code @FinishBundle}. Up to one batch per worker of the pool plus one are in flight per instance
  * ({@link InferenceCore#batchesInFlight()}): the next batch is filled and sent while the workers
- * still serve the ones before, so no worker sits idle while this thread decodes, emits and batches,
+ * still serve the ones before, and one waits queued whenever this thread waits, so no worker sits idle while this thread decodes, emits and batches,
  * even when the runner gives the transform a single thread. Each result keeps its element's window and
  * timestamp: results in the current element's window are emitted when their batch is collected,
  * others in {@code @FinishBundle}. {@link
@@ -145,11 +145,14 @@ public final class InferenceFn extends DoFn<Row, Row> {
     }
   }
 
-  /** Sends the buffer; collects batches while more than the core allows are out, and any done. */
+  /**
+   * Sends the buffer, then collects the oldest batches while as many as the core allows are out
+   * (this thread then waits with one batch queued behind the workers' ones), and any already done.
+   */
   private void flush(MultiOutputReceiver out, BoundedWindow window, Instant timestamp)
       throws WorkerException, InterruptedException {
     inFlight.add(send());
-    while (!inFlight.isEmpty() && (inFlight.size() > core.batchesInFlight() || inFlight.peek().done.isDone())) {
+    while (!inFlight.isEmpty() && (inFlight.size() >= core.batchesInFlight() || inFlight.peek().done.isDone())) {
       Sent sent = inFlight.poll();
       core.await(sent.done);
       for (Pending p : sent.batch) {
