@@ -3,9 +3,11 @@
 Usage: ``embed_direct.py CORPUS_JSONL --texts 2000 --threads 2 --request 64 --batch-size 32``
 
 Sets the BLAS thread count (``OMP/MKL/OPENBLAS_NUM_THREADS``) before numpy loads, loads the
-bundled all-MiniLM-L6-v2 once, encodes all the texts once as a warm-up, then times encoding
-them again in chunks of ``--request`` texts (what the transform sends per worker request),
-``--batch-size`` at a time inside each chunk (the worker's default). Prints one JSON line.
+bundled all-MiniLM-L6-v2 once, encodes all the texts once as a warm-up (printing ``{"phase": "warm", ...}``), then, for
+each line the caller writes to stdin, times encoding them again in chunks of ``--request``
+texts (what the transform sends per worker request), ``--batch-size`` at a time inside each
+chunk (the worker's default), printing one JSON line a pass: the caller alternates these
+passes with the DSPex side's, so both see the machine in the same state.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ import json
 import os
 import sys
 import time
+
+from passes import serve_passes
 
 
 def main() -> int:
@@ -44,15 +48,19 @@ def main() -> int:
         return time.perf_counter() - t0
 
     warmup_s = run()
-    cpu0 = time.process_time()
-    seconds = run()
-    cpu_s = time.process_time() - cpu0
-    print(json.dumps({
-        "texts": len(texts), "seconds": seconds, "cpu_s": cpu_s, "per_s": len(texts) / seconds,
-        "warmup_s": warmup_s, "load_s": load_s, "threads": args.threads,
-        "request": args.request, "batch_size": args.batch_size,
-        "loadavg": os.getloadavg()[0],
-    }), flush=True)
+    print(json.dumps({"phase": "warm", "warmup_s": warmup_s, "load_s": load_s}), flush=True)
+
+    def timed() -> dict[str, object]:
+        cpu0 = time.process_time()
+        seconds = run()
+        return {
+            "texts": len(texts), "seconds": seconds, "cpu_s": time.process_time() - cpu0,
+            "per_s": len(texts) / seconds, "threads": args.threads,
+            "request": args.request, "batch_size": args.batch_size,
+            "loadavg": os.getloadavg()[0],
+        }
+
+    serve_passes(timed)
     return 0
 
 

@@ -3,8 +3,9 @@
 Usage: ``predict_direct.py QA_JSONL API_BASE --questions 1000 --threads 16``
 
 Questions are the QA set's, cycled to ``--questions``. One LM, ``cache=False`` (no disk or
-memory cache), against the loopback server. Runs the batch once as a warm-up, then times a
-second run. Prints one JSON line.
+memory cache), against the loopback server. Runs the batch once as a warm-up (printing
+``{"phase": "warm", ...}``), then times one more run for each line the caller writes to
+stdin, printing one JSON line a run.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import json
 import os
 import sys
 import time
+
+from passes import serve_passes
 
 
 def main() -> int:
@@ -43,16 +46,19 @@ def main() -> int:
         return seconds, sum(1 for r in results if r is not None and getattr(r, "answer", None))
 
     warmup_s, _ = run(args.warmup)
-    print(json.dumps({"phase": "warm"}), flush=True)
-    sys.stdin.readline()  # the caller resets the server's counters, then says go
-    cpu0 = time.process_time()
-    seconds, answered = run(len(questions))
-    cpu_s = time.process_time() - cpu0
-    print(json.dumps({
-        "questions": len(questions), "answered": answered, "seconds": seconds, "cpu_s": cpu_s,
-        "per_s": len(questions) / seconds, "warmup_s": warmup_s, "threads": args.threads,
-        "loadavg": os.getloadavg()[0],
-    }), flush=True)
+    print(json.dumps({"phase": "warm", "warmup_s": warmup_s}), flush=True)
+
+    def timed() -> dict[str, object]:
+        cpu0 = time.process_time()
+        seconds, answered = run(len(questions))
+        return {
+            "questions": len(questions), "answered": answered, "seconds": seconds,
+            "cpu_s": time.process_time() - cpu0, "per_s": len(questions) / seconds,
+            "threads": args.threads, "loadavg": os.getloadavg()[0],
+        }
+
+    # The caller resets the server's counters before each pass, then says go.
+    serve_passes(timed)
     return 0
 
 

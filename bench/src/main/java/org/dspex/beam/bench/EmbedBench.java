@@ -3,9 +3,6 @@ package org.dspex.beam.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -25,14 +22,18 @@ import org.dspex.beam.transforms.DSPexEmbed;
  * (the transform's max batch size), {@value #MODEL_BATCH} at a time in the model. Model load is out
  * of both timings: the direct side loads then warms up once; the DSPex side holds the pool the
  * transform's DoFns acquire ({@link WorkerPools#acquire} on the same config) across a warm-up
- * pipeline and the timed one, and checks the timed run used it (requests grew, no new worker
- * start). Measures, never asserts.
+ * pipeline and the timed ones, and checks the timed runs used it (requests grew, no new worker
+ * start). Then {@value #ROUNDS} rounds alternate a direct pass ({@link DirectPeer}) and a DSPex
+ * pipeline, so a drift of the shared machine's speed (10-20% over minutes) hits both sides alike.
+ * Measures, never asserts.
  */
 final class EmbedBench {
   static final int TEXTS = 2000;
   static final int THREADS = 2;
   static final int REQUEST = 64;
   static final int MODEL_BATCH = 32;
+  /** Alternating rounds of one direct pass and one DSPex pipeline. */
+  static final int ROUNDS = 2;
 
   private final BenchEnvironment env;
 
@@ -49,41 +50,58 @@ final class EmbedBench {
         texts.add(json.readTree(line).get("text").asText());
       }
     }
-    JsonNode direct = direct(corpus);
-
     DSPexEmbed embed = DSPexEmbed.of("all-MiniLM-L6-v2").withNormalize(true).withWorkers(1)
         .withMaxBatchSize(REQUEST).withModelBatchSize(MODEL_BATCH).withPython(env.python().toString())
         .withPythonPath(env.root().resolve("python").toString());
     WorkerConfig config = embed.workerConfig();
-    long t0 = System.nanoTime();
-    WorkerPool held = WorkerPools.acquire(config);
-    double setupSeconds = (System.nanoTime() - t0) / 1e9;
+    JsonNode directWarm;
+    List<JsonNode> directPasses = new ArrayList<>();
+    List<HeldPoolRun> dspexRuns = new ArrayList<>();
     PipelineRun.Result warm;
-    HeldPoolRun timed;
     HeldPoolRun runnerDefault;
-    try {
-      warm = PipelineRun.run(texts, embed, PipelineRun.Parallelism.ONE_THREAD);
-      timed = HeldPoolRun.measure(held, texts, embed, PipelineRun.Parallelism.ONE_THREAD);
-      runnerDefault = HeldPoolRun.measure(held, texts, embed, PipelineRun.Parallelism.RUNNER_DEFAULT);
-    } finally {
-      WorkerPools.release(held);
+    double setupSeconds;
+    try (DirectPeer direct = DirectPeer.start(env, "embed_direct.py", List.of(corpus.toString(),
+        "--texts", Integer.toString(TEXTS), "--threads", Integer.toString(THREADS),
+        "--request", Integer.toString(REQUEST), "--batch-size", Integer.toString(MODEL_BATCH)))) {
+      directWarm = direct.warm();
+      long t0 = System.nanoTime();
+      WorkerPool held = WorkerPools.acquire(config);
+      setupSeconds = (System.nanoTime() - t0) / 1e9;
+      try {
+        warm = PipelineRun.run(texts, embed, PipelineRun.Parallelism.ONE_THREAD);
+        for (int round = 0; round < ROUNDS; round++) {
+          directPasses.add(direct.timedPass());
+          dspexRuns.add(HeldPoolRun.measure(held, texts, embed, PipelineRun.Parallelism.ONE_THREAD));
+        }
+        runnerDefault = HeldPoolRun.measure(held, texts, embed, PipelineRun.Parallelism.RUNNER_DEFAULT);
+      } finally {
+        WorkerPools.release(held);
+      }
     }
-    double directPerS = direct.get("per_s").asDouble();
+    HeldPoolRun timed = HeldPoolRun.total(dspexRuns);
+    double directSeconds = sum(directPasses, "seconds");
+    double directPerS = ROUNDS * (double) TEXTS / directSeconds;
+    List<Double> roundRatios = new ArrayList<>();
+    for (int round = 0; round < ROUNDS; round++) {
+      roundRatios.add(round(dspexRuns.get(round).perSecond() / directPasses.get(round).get("per_s").asDouble()));
+    }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("machine", BenchEnvironment.machine());
     out.put("texts", TEXTS);
     out.put("direct_per_s", round(directPerS));
     out.put("dspex_per_s", round(timed.perSecond()));
     out.put("ratio", round(timed.perSecond() / directPerS));
-    out.put("direct_seconds", round(direct.get("seconds").asDouble()));
+    out.put("rounds", ROUNDS);
+    out.put("round_ratios", roundRatios);
+    out.put("direct_seconds", round(directSeconds));
     out.put("dspex_seconds", round(timed.run().seconds()));
     out.put("dspex_outputs", timed.run().outputs());
     out.put("dspex_pipeline_wall_seconds", round(timed.run().wallSeconds()));
     out.put("dspex_warmup_seconds", round(warm.seconds()));
-    out.put("direct_warmup_seconds", round(direct.get("warmup_s").asDouble()));
+    out.put("direct_warmup_seconds", round(directWarm.get("warmup_s").asDouble()));
     out.put("dspex_worker_start_and_model_load_seconds", round(setupSeconds));
-    out.put("direct_model_load_seconds", round(direct.get("load_s").asDouble()));
-    out.put("direct_cpu_seconds", round(direct.get("cpu_s").asDouble()));
+    out.put("direct_model_load_seconds", round(directWarm.get("load_s").asDouble()));
+    out.put("direct_cpu_seconds", round(sum(directPasses, "cpu_s")));
     out.put("dspex_jvm_cpu_seconds", round(timed.jvmCpuSeconds()));
     out.put("dspex_jvm_cpu_seconds_in_timed_span", round(timed.run().jvmCpuSecondsInSpan()));
     out.put("dspex_worker_cpu_seconds", round(timed.workerCpuSeconds()));
@@ -94,30 +112,22 @@ final class EmbedBench {
         + "(OMP/MKL/OPENBLAS_NUM_THREADS=%d), encode(chunk of %d, batch_size=%d); DSPex = DSPexEmbed on the "
         + "DirectRunner, 1 worker, threadsPerWorker default max(1, cores/workers) (= %d BLAS threads here), "
         + "maxBatchSize %d, modelBatchSize %d, DirectRunner targetParallelism 1 (runner_default_*: the same "
-        + "pipeline again with the runner's default thread count). Timed: direct = second pass after a warm-up pass; DSPex = first "
-        + "element into the transform to last output, second pipeline, worker pool held (started and model "
-        + "loaded before both pipelines) so model load is excluded on both sides",
-        TEXTS, THREADS, THREADS, REQUEST, MODEL_BATCH, config.threadsPerWorker(), REQUEST, MODEL_BATCH));
+        + "pipeline once more with the runner's default thread count). Both sides warm up once, then %d rounds "
+        + "alternate one timed direct pass and one timed DSPex pipeline (rates and ratio over all rounds). "
+        + "Timed: direct = one pass over the texts; DSPex = first element into the transform to last output, "
+        + "worker pool held (started and model loaded before every pipeline), so model load is excluded on "
+        + "both sides", TEXTS, THREADS, THREADS, REQUEST, MODEL_BATCH, config.threadsPerWorker(), REQUEST,
+        MODEL_BATCH, ROUNDS));
     write("embed", out);
   }
 
-  private JsonNode direct(Path corpus) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(env.python().toString(), env.peer("embed_direct.py").toString(),
-        corpus.toString(), "--texts", Integer.toString(TEXTS), "--threads", Integer.toString(THREADS),
-        "--request", Integer.toString(REQUEST), "--batch-size", Integer.toString(MODEL_BATCH));
-    pb.environment().put("PYTHONPATH", env.root().resolve("python").toString());
-    pb.redirectError(ProcessBuilder.Redirect.INHERIT);
-    Process p = pb.start();
-    String last = null;
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line = r.readLine(); line != null; line = r.readLine()) {
-        last = line;
-      }
+  /** The sum of {@code field} over the direct peer's passes. */
+  static double sum(List<JsonNode> passes, String field) {
+    double total = 0;
+    for (JsonNode p : passes) {
+      total += p.get(field).asDouble();
     }
-    if (p.waitFor() != 0 || last == null) {
-      throw new IllegalStateException("embed_direct.py failed: " + last);
-    }
-    return new ObjectMapper().readTree(last);
+    return total;
   }
 
   static void write(String name, Map<String, Object> out) throws Exception {

@@ -28,6 +28,29 @@ record HeldPoolRun(PipelineRun.Result run, double jvmCpuSeconds, double workerCp
         held.stats().requests() - requests0, held.stats().workerStarts() - starts0);
   }
 
+  /** The runs as one: seconds, outputs, CPU and counters summed. */
+  static HeldPoolRun total(List<HeldPoolRun> runs) {
+    double seconds = 0;
+    long outputs = 0;
+    double wall = 0;
+    double jvmInSpan = 0;
+    double jvm = 0;
+    double worker = 0;
+    long requests = 0;
+    long starts = 0;
+    for (HeldPoolRun r : runs) {
+      seconds += r.run.seconds();
+      outputs += r.run.outputs();
+      wall += r.run.wallSeconds();
+      jvmInSpan += r.run.jvmCpuSecondsInSpan();
+      jvm += r.jvmCpuSeconds;
+      worker += r.workerCpuSeconds;
+      requests += r.requests;
+      starts += r.workerStarts;
+    }
+    return new HeldPoolRun(new PipelineRun.Result(seconds, outputs, wall, jvmInSpan), jvm, worker, requests, starts);
+  }
+
   double perSecond() {
     return run.outputs() / run.seconds();
   }
