@@ -3,11 +3,12 @@
 Usage: ``embed_direct.py CORPUS_JSONL --texts 2000 --threads 2 --request 64 --batch-size 32``
 
 Sets the BLAS thread count (``OMP/MKL/OPENBLAS_NUM_THREADS``) before numpy loads, loads the
-bundled all-MiniLM-L6-v2 once, encodes all the texts once as a warm-up (printing ``{"phase": "warm", ...}``), then, for
-each line the caller writes to stdin, times encoding them again in chunks of ``--request``
-texts (what the transform sends per worker request), ``--batch-size`` at a time inside each
-chunk (the worker's default), printing one JSON line a pass: the caller alternates these
-passes with the DSPex side's, so both see the machine in the same state.
+bundled all-MiniLM-L6-v2 once, encodes all the texts once as a warm-up (printing
+``{"phase": "warm", ...}``), then, for each line the caller writes to stdin, times encoding
+them again in chunks of ``--request`` texts (what the transform sends per worker request),
+``--batch-size`` at a time inside each chunk (the worker's default), printing one JSON line
+a pass: the caller alternates these passes with the DSPex side's, so both see the machine
+in the same state.
 """
 
 from __future__ import annotations

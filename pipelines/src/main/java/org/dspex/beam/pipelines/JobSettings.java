@@ -36,7 +36,7 @@ public record JobSettings(
   /**
    * The DirectRunner's thread count unless {@code --parallelism} says otherwise. The runner's
    * monitor task resubmits itself without pause while a bundle is in progress (Beam 2.62,
-   * apache/beam#18070), so every pool thread that is not inside a bundle spins a core the model
+   * apache/beam#18070), so a pool thread that is not inside a bundle spins a core the model
    * needs; the transforms keep every worker busy from one thread (workers + 1 batches in flight).
    * Measured on the 5,852-verse embed: the same records/s as the default 3 threads, 0.8 to 1.1 GB of
    * memory instead of 2.6 to 3.1 GB.

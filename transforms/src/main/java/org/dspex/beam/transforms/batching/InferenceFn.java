@@ -23,11 +23,11 @@ import org.joda.time.Instant;
  * {@code maxBatchSize} elements or {@code maxBatchBytes}; a full buffer is sent at once, the rest in
  * {@code @FinishBundle}. Up to one batch per worker of the pool plus one are in flight per instance
  * ({@link InferenceCore#batchesInFlight()}): the next batch is filled and sent while the workers
- * still serve the ones before, and one waits queued whenever this thread waits, so no worker sits idle while this thread decodes, emits and batches,
- * even when the runner gives the transform a single thread. Each result keeps its element's window and
- * timestamp: results in the current element's window are emitted when their batch is collected,
- * others in {@code @FinishBundle}. {@link
- * BatchExecutor} does retries and bisection; a fault that is no element's (no worker can start) is
+ * still serve the ones before, and one waits queued whenever this thread waits, so no worker sits
+ * idle while this thread decodes, emits and batches, even when the runner gives the transform a
+ * single thread. Each result keeps its element's window and timestamp: results in the current
+ * element's window are emitted when their batch is collected, others in {@code @FinishBundle}.
+ * {@link BatchExecutor} does retries and bisection; a fault that is no element's (no worker can start) is
  * rethrown so the runner retries the bundle. Unbounded input goes through {@link GroupedInferenceFn}
  * instead, which bounds the wait.
  */
