@@ -1,6 +1,5 @@
 package org.dspex.beam.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.nio.file.Files;
@@ -9,9 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.dspex.beam.connector.worker.WorkerConfig;
-import org.dspex.beam.connector.worker.WorkerPool;
-import org.dspex.beam.connector.worker.WorkerPools;
 import org.dspex.beam.transforms.DSPexEmbed;
 
 /**
@@ -19,13 +15,9 @@ import org.dspex.beam.transforms.DSPexEmbed;
  * one Python process ({@code bench/py/embed_direct.py}) vs {@code DSPexEmbed} on the DirectRunner,
  * same thread budget: direct with {@value #THREADS} BLAS threads, DSPex with 1 worker of
  * {@value #THREADS} BLAS threads (threadsPerWorker); both encode requests of {@value #REQUEST} texts
- * (the transform's max batch size), {@value #MODEL_BATCH} at a time in the model. Model load is out
- * of both timings: the direct side loads then warms up once; the DSPex side holds the pool the
- * transform's DoFns acquire ({@link WorkerPools#acquire} on the same config) across a warm-up
- * pipeline and the timed ones, and checks the timed runs used it (requests grew, no new worker
- * start). Then {@value #ROUNDS} rounds alternate a direct pass ({@link DirectPeer}) and a DSPex
- * pipeline, so a drift of the shared machine's speed (10-20% over minutes) hits both sides alike.
- * Measures, never asserts.
+ * (the transform's max batch size), {@value #MODEL_BATCH} at a time in the model, in {@value
+ * #ROUNDS} rounds of {@link AlternatingRounds} (model load out of both timings; the JSON shows the
+ * timed runs used the held pool: requests grew, no new worker start). Measures, never asserts.
  */
 final class EmbedBench {
   static final int TEXTS = 2000;
@@ -53,61 +45,34 @@ final class EmbedBench {
     DSPexEmbed embed = DSPexEmbed.of("all-MiniLM-L6-v2").withNormalize(true).withWorkers(1)
         .withMaxBatchSize(REQUEST).withModelBatchSize(MODEL_BATCH).withPython(env.python().toString())
         .withPythonPath(env.root().resolve("python").toString());
-    WorkerConfig config = embed.workerConfig();
-    JsonNode directWarm;
-    List<JsonNode> directPasses = new ArrayList<>();
-    List<HeldPoolRun> dspexRuns = new ArrayList<>();
-    PipelineRun.Result warm;
-    HeldPoolRun runnerDefault;
-    double setupSeconds;
-    try (DirectPeer direct = DirectPeer.start(env, "embed_direct.py", List.of(corpus.toString(),
+    AlternatingRounds.Result r = AlternatingRounds.run(env, "embed_direct.py", List.of(corpus.toString(),
         "--texts", Integer.toString(TEXTS), "--threads", Integer.toString(THREADS),
-        "--request", Integer.toString(REQUEST), "--batch-size", Integer.toString(MODEL_BATCH)))) {
-      directWarm = direct.warm();
-      long t0 = System.nanoTime();
-      WorkerPool held = WorkerPools.acquire(config);
-      setupSeconds = (System.nanoTime() - t0) / 1e9;
-      try {
-        warm = PipelineRun.run(texts, embed, PipelineRun.Parallelism.ONE_THREAD);
-        for (int round = 0; round < ROUNDS; round++) {
-          directPasses.add(direct.timedPass());
-          dspexRuns.add(HeldPoolRun.measure(held, texts, embed, PipelineRun.Parallelism.ONE_THREAD));
-        }
-        runnerDefault = HeldPoolRun.measure(held, texts, embed, PipelineRun.Parallelism.RUNNER_DEFAULT);
-      } finally {
-        WorkerPools.release(held);
-      }
-    }
-    HeldPoolRun timed = HeldPoolRun.total(dspexRuns);
-    double directSeconds = sum(directPasses, "seconds");
-    double directPerS = ROUNDS * (double) TEXTS / directSeconds;
-    List<Double> roundRatios = new ArrayList<>();
-    for (int round = 0; round < ROUNDS; round++) {
-      roundRatios.add(round(dspexRuns.get(round).perSecond() / directPasses.get(round).get("per_s").asDouble()));
-    }
+        "--request", Integer.toString(REQUEST), "--batch-size", Integer.toString(MODEL_BATCH)),
+        embed, texts, ROUNDS, AlternatingRounds.PassCounter.NONE);
+    HeldPoolRun timed = r.dspex();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("machine", BenchEnvironment.machine());
     out.put("texts", TEXTS);
-    out.put("direct_per_s", round(directPerS));
+    out.put("direct_per_s", round(r.directPerSecond()));
     out.put("dspex_per_s", round(timed.perSecond()));
-    out.put("ratio", round(timed.perSecond() / directPerS));
+    out.put("ratio", round(r.ratio()));
     out.put("rounds", ROUNDS);
-    out.put("round_ratios", roundRatios);
-    out.put("direct_seconds", round(directSeconds));
+    out.put("round_ratios", r.roundRatios());
+    out.put("direct_seconds", round(r.directSeconds()));
     out.put("dspex_seconds", round(timed.run().seconds()));
     out.put("dspex_outputs", timed.run().outputs());
     out.put("dspex_pipeline_wall_seconds", round(timed.run().wallSeconds()));
-    out.put("dspex_warmup_seconds", round(warm.seconds()));
-    out.put("direct_warmup_seconds", round(directWarm.get("warmup_s").asDouble()));
-    out.put("dspex_worker_start_and_model_load_seconds", round(setupSeconds));
-    out.put("direct_model_load_seconds", round(directWarm.get("load_s").asDouble()));
-    out.put("direct_cpu_seconds", round(sum(directPasses, "cpu_s")));
+    out.put("dspex_warmup_seconds", round(r.warm().seconds()));
+    out.put("direct_warmup_seconds", round(r.directWarm().get("warmup_s").asDouble()));
+    out.put("dspex_worker_start_and_model_load_seconds", round(r.setupSeconds()));
+    out.put("direct_model_load_seconds", round(r.directWarm().get("load_s").asDouble()));
+    out.put("direct_cpu_seconds", round(r.directCpuSeconds()));
     out.put("dspex_jvm_cpu_seconds", round(timed.jvmCpuSeconds()));
     out.put("dspex_jvm_cpu_seconds_in_timed_span", round(timed.run().jvmCpuSecondsInSpan()));
     out.put("dspex_worker_cpu_seconds", round(timed.workerCpuSeconds()));
     out.put("held_pool_requests_in_timed_run", timed.requests());
     out.put("held_pool_worker_starts_in_timed_run", timed.workerStarts());
-    runnerDefault.putAsRunnerDefault(out, directPerS);
+    r.runnerDefault().putAsRunnerDefault(out, r.directPerSecond());
     out.put("setup", String.format("same %d texts, both sides %d BLAS threads: direct = 1 Python process "
         + "(OMP/MKL/OPENBLAS_NUM_THREADS=%d), encode(chunk of %d, batch_size=%d); DSPex = DSPexEmbed on the "
         + "DirectRunner, 1 worker, threadsPerWorker default max(1, cores/workers) (= %d BLAS threads here), "
@@ -116,18 +81,9 @@ final class EmbedBench {
         + "alternate one timed direct pass and one timed DSPex pipeline (rates and ratio over all rounds). "
         + "Timed: direct = one pass over the texts; DSPex = first element into the transform to last output, "
         + "worker pool held (started and model loaded before every pipeline), so model load is excluded on "
-        + "both sides", TEXTS, THREADS, THREADS, REQUEST, MODEL_BATCH, config.threadsPerWorker(), REQUEST,
+        + "both sides", TEXTS, THREADS, THREADS, REQUEST, MODEL_BATCH, embed.workerConfig().threadsPerWorker(), REQUEST,
         MODEL_BATCH, ROUNDS));
     write("embed", out);
-  }
-
-  /** The sum of {@code field} over the direct peer's passes. */
-  static double sum(List<JsonNode> passes, String field) {
-    double total = 0;
-    for (JsonNode p : passes) {
-      total += p.get(field).asDouble();
-    }
-    return total;
   }
 
   static void write(String name, Map<String, Object> out) throws Exception {

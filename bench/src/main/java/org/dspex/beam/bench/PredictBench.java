@@ -18,9 +18,6 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.dspex.beam.connector.worker.WorkerConfig;
-import org.dspex.beam.connector.worker.WorkerPool;
-import org.dspex.beam.connector.worker.WorkerPools;
 import org.dspex.beam.transforms.DSPexPredict;
 
 /**
@@ -28,11 +25,9 @@ import org.dspex.beam.transforms.DSPexPredict;
  * loopback LM server with {@value #LATENCY_MS} ms per call, DSPy's cache off on both sides: {@code
  * dspy.Predict("question -> answer").batch(num_threads=16)} in one Python process ({@code
  * bench/py/predict_direct.py}) vs {@code DSPexPredict} on the DirectRunner with 1 worker and
- * withThreads(16), i.e. 16 LM calls in flight on each side. Each side first runs the same questions once as a
- * warm-up (DSPex: a warm-up pipeline with the pool held across all, as in {@link EmbedBench}), then
- * {@value #ROUNDS} rounds alternate the two sides ({@link DirectPeer}); the server's counters are reset
- * before each timed run and read after it, to show every question made one call. Measures, never
- * asserts.
+ * withThreads(16), i.e. 16 LM calls in flight on each side, in {@value #ROUNDS} rounds of {@link
+ * AlternatingRounds}; the server's counters are reset before each timed run and read after it, to
+ * show every question made one call. Measures, never asserts.
  */
 final class PredictBench {
   static final int QUESTIONS = 1000;
@@ -85,80 +80,39 @@ final class PredictBench {
           .withApiBase(apiBase).withApiKeyEnv(KEY_ENV).withNumRetries(0).withCache(false)
           .withWorkers(1).withThreads(THREADS).withMaxBatchSize(BATCH)
           .withPython(env.python().toString()).withPythonPath(env.root().resolve("python").toString());
-      WorkerConfig config = predict.workerConfig();
-      JsonNode directWarm;
-      List<JsonNode> directPasses = new ArrayList<>();
-      List<HeldPoolRun> dspexRuns = new ArrayList<>();
-      long directCalls = 0;
-      long dspexCalls = 0;
-      PipelineRun.Result warm;
-      HeldPoolRun runnerDefault;
-      JsonNode runnerDefaultStats;
-      double setupSeconds;
       // Both sides warm up on the whole set: the JVM's JIT was still compiling after a 200-question
       // warm-up (its C2 threads took ~1.3 CPU s of the timed run); Python has no JIT to warm.
-      try (DirectPeer direct = DirectPeer.start(env, "predict_direct.py", List.of(qa.toString(), apiBase,
+      AlternatingRounds.Result r = AlternatingRounds.run(env, "predict_direct.py", List.of(qa.toString(), apiBase,
           "--questions", Integer.toString(QUESTIONS), "--warmup", Integer.toString(QUESTIONS),
-          "--threads", Integer.toString(THREADS)))) {
-        directWarm = direct.warm();
-        long t0 = System.nanoTime();
-        WorkerPool held = WorkerPools.acquire(config);
-        setupSeconds = (System.nanoTime() - t0) / 1e9;
-        try {
-          warm = PipelineRun.run(questions, predict, PipelineRun.Parallelism.ONE_THREAD);
-          for (int round = 0; round < ROUNDS; round++) {
-            post(base + "/reset");
-            directPasses.add(direct.timedPass());
-            directCalls += get(base + "/stats").get("chat_calls").asLong();
-            post(base + "/reset");
-            dspexRuns.add(HeldPoolRun.measure(held, questions, predict, PipelineRun.Parallelism.ONE_THREAD));
-            dspexCalls += get(base + "/stats").get("chat_calls").asLong();
-          }
-          post(base + "/reset");
-          runnerDefault = HeldPoolRun.measure(held, questions, predict, PipelineRun.Parallelism.RUNNER_DEFAULT);
-          runnerDefaultStats = get(base + "/stats");
-        } finally {
-          WorkerPools.release(held);
-        }
-      }
-
-      HeldPoolRun timed = HeldPoolRun.total(dspexRuns);
-      double directSeconds = EmbedBench.sum(directPasses, "seconds");
-      double directPerS = ROUNDS * (double) QUESTIONS / directSeconds;
-      List<Double> roundRatios = new ArrayList<>();
-      long answered = 0;
-      for (int round = 0; round < ROUNDS; round++) {
-        roundRatios.add(EmbedBench.round(
-            dspexRuns.get(round).perSecond() / directPasses.get(round).get("per_s").asDouble()));
-        answered += directPasses.get(round).get("answered").asLong();
-      }
+          "--threads", Integer.toString(THREADS)), predict, questions, ROUNDS, new ServerCalls(base));
+      HeldPoolRun timed = r.dspex();
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("machine", BenchEnvironment.machine());
       out.put("questions", QUESTIONS);
-      out.put("dspy_batch_per_s", EmbedBench.round(directPerS));
+      out.put("dspy_batch_per_s", EmbedBench.round(r.directPerSecond()));
       out.put("dspex_per_s", EmbedBench.round(timed.perSecond()));
-      out.put("ratio", EmbedBench.round(timed.perSecond() / directPerS));
+      out.put("ratio", EmbedBench.round(r.ratio()));
       out.put("rounds", ROUNDS);
-      out.put("round_ratios", roundRatios);
+      out.put("round_ratios", r.roundRatios());
       out.put("ideal_per_s", EmbedBench.round(THREADS * 1000.0 / LATENCY_MS));
-      out.put("dspy_batch_seconds", EmbedBench.round(directSeconds));
-      out.put("dspy_batch_answered", answered);
-      out.put("dspy_batch_server_calls", directCalls);
+      out.put("dspy_batch_seconds", EmbedBench.round(r.directSeconds()));
+      out.put("dspy_batch_answered", r.directSum("answered"));
+      out.put("dspy_batch_server_calls", r.directCount());
       out.put("dspex_seconds", EmbedBench.round(timed.run().seconds()));
       out.put("dspex_outputs", timed.run().outputs());
-      out.put("dspex_server_calls", dspexCalls);
+      out.put("dspex_server_calls", r.dspexCount());
       out.put("dspex_pipeline_wall_seconds", EmbedBench.round(timed.run().wallSeconds()));
-      out.put("dspex_warmup_seconds", EmbedBench.round(warm.seconds()));
-      out.put("dspy_batch_warmup_seconds", EmbedBench.round(directWarm.get("warmup_s").asDouble()));
-      out.put("dspex_worker_start_and_setup_seconds", EmbedBench.round(setupSeconds));
-      out.put("dspy_batch_cpu_seconds", EmbedBench.round(EmbedBench.sum(directPasses, "cpu_s")));
+      out.put("dspex_warmup_seconds", EmbedBench.round(r.warm().seconds()));
+      out.put("dspy_batch_warmup_seconds", EmbedBench.round(r.directWarm().get("warmup_s").asDouble()));
+      out.put("dspex_worker_start_and_setup_seconds", EmbedBench.round(r.setupSeconds()));
+      out.put("dspy_batch_cpu_seconds", EmbedBench.round(r.directCpuSeconds()));
       out.put("dspex_jvm_cpu_seconds", EmbedBench.round(timed.jvmCpuSeconds()));
       out.put("dspex_jvm_cpu_seconds_in_timed_span", EmbedBench.round(timed.run().jvmCpuSecondsInSpan()));
       out.put("dspex_worker_cpu_seconds", EmbedBench.round(timed.workerCpuSeconds()));
       out.put("held_pool_requests_in_timed_run", timed.requests());
       out.put("held_pool_worker_starts_in_timed_run", timed.workerStarts());
-      runnerDefault.putAsRunnerDefault(out, directPerS);
-      out.put("runner_default_dspex_server_calls", runnerDefaultStats.get("chat_calls").asLong());
+      r.runnerDefault().putAsRunnerDefault(out, r.directPerSecond());
+      out.put("runner_default_dspex_server_calls", r.runnerDefaultCount());
       out.put("setup", String.format("loopback server --latency-ms %d; cache=False, num_retries=0 on both sides; "
           + "direct = dspy.Predict.batch(num_threads=%d) in 1 Python process; DSPex = DSPexPredict on the DirectRunner, "
           + "1 worker, withThreads(%d), maxBatchSize %d, DirectRunner targetParallelism 1 (runner_default_*: the same "
@@ -172,6 +126,25 @@ final class PredictBench {
       if (!server.waitFor(10, TimeUnit.SECONDS)) {
         server.destroyForcibly();
       }
+    }
+  }
+
+  /** The loopback server's chat calls per timed pass: counters reset before, read after. */
+  private final class ServerCalls implements AlternatingRounds.PassCounter {
+    private final String base;
+
+    ServerCalls(String base) {
+      this.base = base;
+    }
+
+    @Override
+    public void reset() throws Exception {
+      post(base + "/reset");
+    }
+
+    @Override
+    public long count() throws Exception {
+      return get(base + "/stats").get("chat_calls").asLong();
     }
   }
 
