@@ -33,6 +33,22 @@ public final class DSPexCli {
       }
       System.setProperty("org.slf4j.simpleLogger.log.org.dspex.beam", "off");
     }
+    keepPekkoOutOfJvmExit();
     return ExitCodes.install(new CommandLine(new DSPexCommand())).execute(args);
+  }
+
+  /**
+   * Flink's local cluster closes itself asynchronously once the job ends, so the command exits while
+   * it closes. Pekko's JVM shutdown hook then races that close: when it runs just after Flink has
+   * closed the class loader Pekko lives in, it prints a {@code NoClassDefFoundError} for {@code
+   * CoordinatedShutdown$JvmExitReason$} after a job that succeeded. The hook has nothing to do for
+   * a cluster that ends with this process, so it is off unless the user set it. Pekko reads the
+   * system property when Flink creates its actor systems, after this.
+   */
+  private static void keepPekkoOutOfJvmExit() {
+    String hook = "pekko.coordinated-shutdown.run-by-jvm-shutdown-hook";
+    if (System.getProperty(hook) == null) {
+      System.setProperty(hook, "off");
+    }
   }
 }
