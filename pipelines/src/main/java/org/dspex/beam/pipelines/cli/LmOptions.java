@@ -29,6 +29,11 @@ public final class LmOptions {
       description = "LM calls in flight per worker (default: 8).")
   Integer threads;
 
+  @Option(names = "--cache-dir", paramLabel = "DIR",
+      description = "DSPy's LM cache on disk, kept across runs: a record already answered there costs"
+          + " no LM call when it runs again (default: a temporary one per worker, gone after the run).")
+  String cacheDir;
+
   @Option(names = "--program-state", paramLabel = "FILE",
       description = "A saved program state (program.save(path) JSON) loaded into the program.")
   String programState;
@@ -46,6 +51,22 @@ public final class LmOptions {
       throw new UsageError("--program-state '" + programState + "' is not a file");
     }
     return new File(programState).getAbsolutePath();
+  }
+
+  /**
+   * The absolute path of {@code --cache-dir} when the workers run here (made when missing, so a
+   * typo fails now rather than in every worker); as given for a remote cluster, whose machines
+   * hold it.
+   */
+  private String cacheDir(boolean workersRunHere) {
+    if (!workersRunHere) {
+      return cacheDir;
+    }
+    File dir = new File(cacheDir).getAbsoluteFile();
+    if (!dir.isDirectory() && !dir.mkdirs()) {
+      throw new UsageError("--cache-dir '" + cacheDir + "' is not a directory and cannot be made");
+    }
+    return dir.getPath();
   }
 
   /**
@@ -71,6 +92,9 @@ public final class LmOptions {
       }
       if (threads != null) {
         c = c.withThreads(threads);
+      }
+      if (cacheDir != null) {
+        c = c.withCacheDir(cacheDir(workersRunHere));
       }
       List<String> dirs = new ArrayList<>();
       for (String d : pythonPath) {

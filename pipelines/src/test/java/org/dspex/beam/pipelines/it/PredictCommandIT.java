@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ./dspex predict} end to end against the loopback LM server (deterministic answers: the QA
  * set's known ones): CSV in, Parquet out with some records failing on malformed LM output, then
- * just those records re-run from the failures file against a healthy server; and JSONL on the
- * FlinkRunner in local mode.
+ * just those records re-run from the failures file against a healthy server; a second run over
+ * the same {@code --cache-dir} that makes no LM call; and JSONL on the FlinkRunner in local mode.
  */
 class PredictCommandIT {
   /** The loopback server takes any key; the worker reads it from this variable. */
@@ -98,6 +98,26 @@ class PredictCommandIT {
       assertEquals(0, Files.size(dir.resolve("retry.parquet.failures.jsonl")));
       assertEquals(failedIds.size(), healthy.chatCalls(), "only the failed records reach the LM again");
     }
+  }
+
+  @Test
+  void givenACacheDir_whenTheSameJobRunsTwice_thenTheSecondMakesNoLmCallAndWritesTheSameAnswers()
+      throws Exception {
+    Map<Object, Object> answers = knownAnswers();
+    try (LoopbackLm lm = LoopbackLm.start()) {
+      for (String out : List.of("first.jsonl", "second.jsonl")) {
+        List<String> args = predict(lm, "--input", Records.qa().toString(), "--output", out,
+            "--cache-dir", "lm-cache");
+        Dspex.Run r = Dspex.run(dir, KEY, args.toArray(String[]::new)).expectExit(0).expectNoStackTrace();
+        List<Map<String, Object>> rows = Records.readJsonl(dir.resolve(out));
+        assertEquals(50, rows.size(), r::toString);
+        for (Map<String, Object> row : rows) {
+          assertEquals(answers.get(row.get("id")), row.get("answer"), row::toString);
+        }
+        assertEquals(50, lm.chatCalls(), () -> "LM calls after " + out + "; " + r);
+      }
+    }
+    assertTrue(Files.isDirectory(dir.resolve("lm-cache")));
   }
 
   @Test
