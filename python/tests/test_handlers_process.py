@@ -139,6 +139,23 @@ def test_predict_with_dummy_lm_factory_in_a_worker(worker: WorkerProcess) -> Non
     assert all(r == {"answer": "dummy"} for c in chunks if c.header["indexes"] for r in c.body("outputs"))
 
 
+def test_an_unencodable_answer_fails_its_element_and_the_stream_ends_normally(
+    worker: WorkerProcess,
+) -> None:
+    handle = setup(worker, {"kind": "predict", "signature": "question -> answer", "threads": 4,
+                            "lm": {"lm_factory": "dspex_worker.testing.lms:half_surrogate_lm",
+                                   "cache": False,
+                                   "factory_args": {"on": "q3", "default": {"answer": "ok"}}}})["handle"]
+    for formats in (None, "msgpack"):
+        chunks, end = stream_events(worker, handle, [{"question": f"q{i}"} for i in range(8)],
+                                    formats=formats)
+        assert (end["ok"], end["failed"]) == (7, 1)
+        failed = [f for c in chunks for f in c.header["failed"]]
+        assert [(f["index"], f["type"]) for f in failed] == [(3, "OutputEncodingError")]
+        answered = sorted(i for c in chunks for i in c.header["indexes"])
+        assert answered == [0, 1, 2, 4, 5, 6, 7]
+
+
 def test_the_disk_cache_makes_a_second_worker_run_free(
     worker: WorkerProcess, server: LMServerProcess, tmp_path: Path
 ) -> None:

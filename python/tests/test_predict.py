@@ -130,6 +130,27 @@ def test_a_raising_user_program_fails_only_its_element(tmp_path: Path) -> None:
     assert outcomes[1].failure["type"] == "RuntimeError" and "boom" in outcomes[1].failure["message"]
 
 
+def test_an_answer_no_format_can_carry_fails_only_its_element() -> None:
+    lm, _ = build_lm({"lm_factory": "dspex_worker.testing.lms:half_surrogate_lm", "cache": False,
+                      "factory_args": {"on": "emoji", "default": {"answer": "fine", "n": "7"}}})
+    program, inputs, outputs = build_program({"signature": "question -> answer, n: int"})
+    huge = build_lm({"lm_factory": DUMMY, "cache": False,
+                     "factory_args": {"default": {"answer": "big", "n": str(2**70)}}})[0]
+    handle = PredictHandle(program, lm, inputs, outputs, 2)
+    outcomes = run_all(handle, [{"question": "plain"}, {"question": "an emoji please"}])
+    assert outcomes[0].output == {"answer": "fine", "n": 7}
+    failure = outcomes[1].failure
+    assert failure["type"] == "OutputEncodingError"
+    assert failure["message"].startswith("outputs.answer: string has an unpaired surrogate")
+    # The answer is in the message, escaped, so the message itself encodes.
+    assert "'fine \\ud83d'" in failure["message"]
+    failure["message"].encode("utf-8")
+    assert outcomes[1].usage["calls"] == 1  # the LM call was made and is counted
+    too_big = run_all(PredictHandle(program, huge, inputs, outputs, 2), [{"question": "count"}])[0]
+    assert too_big.failure["type"] == "OutputEncodingError"
+    assert "outputs.n: integer 1180591620717411303424 is outside" in too_big.failure["message"]
+
+
 def test_the_lm_free_failing_program_answers_without_an_lm_call() -> None:
     lm, _ = build_lm({"lm_factory": DUMMY, "cache": False,
                       "factory_args": {"default": {"answer": "from the lm"}}})

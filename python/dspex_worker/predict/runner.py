@@ -7,8 +7,9 @@ elements never share settings and each gets its own token counts;
 ``dspy.configure`` (process-global, and refused from other threads) is never used.
 
 Every failure of an element (missing inputs, unparseable LM output, LM errors after
-the LM's own retries, the program raising) becomes that element's ``{index, type,
-message}``; nothing an element does fails the batch.
+the LM's own retries, the program raising, an output no body format can carry)
+becomes that element's ``{index, type, message}``; nothing an element does fails
+the batch.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
+from dspex_worker.codec import values
 from dspex_worker.predict.fields import plain_value
 from dspex_worker.protocol import headers
 
 #: Longest failure message sent back (LM errors can quote whole prompts).
 MAX_MESSAGE_CHARS = 2000
+#: Longest preview of an output that cannot be encoded, in its failure message.
+MAX_PREVIEW_CHARS = 500
 #: Upper bound on ``threads`` (setup or request), a guard against typos like 10000.
 MAX_THREADS = 256
 
@@ -64,6 +68,25 @@ def tracked_usage(tracker: Any) -> dict[str, int]:
 def _message(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= MAX_MESSAGE_CHARS else text[:MAX_MESSAGE_CHARS] + " [...]"
+
+
+def _unencodable(output: dict[str, Any]) -> str | None:
+    """Why no body format can carry ``output`` (``None`` when one can), with a preview of it.
+
+    Checked per element because the answer is a chunk's: an LM answer holding half of a
+    surrogate pair (a JSON API's ``"\\ud83d"`` cut off before its low half) would otherwise
+    fail the encoding of the chunk, and so the request of every element in flight.
+    """
+    # The full walk, not the fast scan: the scan leaves strings to the encoders. One element's
+    # record is small, and it follows an LM call.
+    problem = values.first_problem(output, "outputs", json_mode=False)
+    if problem is None:
+        return None
+    # repr escapes what UTF-8 cannot carry, so the message itself can travel.
+    preview = repr(output)
+    if len(preview) > MAX_PREVIEW_CHARS:
+        preview = preview[:MAX_PREVIEW_CHARS] + " [...]"
+    return f"{problem}; the program's output was {preview}"
 
 
 def check_threads(value: Any, where: str) -> int:
@@ -129,7 +152,11 @@ class PredictHandle:
                     prediction = self.program(**kwargs)
                 finally:
                     usage = tracked_usage(tracker)
-            return Outcome(index, self.output_record(prediction), None, usage)
+            output = self.output_record(prediction)
+            unencodable = _unencodable(output)
+            if unencodable is not None:
+                return Outcome(index, None, headers.failure(index, "OutputEncodingError", unencodable), usage)
+            return Outcome(index, output, None, usage)
         except Exception as exc:  # noqa: BLE001 - every element failure is reported, not raised
             failure = headers.failure(index, type(exc).__name__, _message(exc))
             return Outcome(index, None, failure, usage)

@@ -30,6 +30,17 @@ def dummy_lm(answers: Mapping[str, Mapping[str, Any]] | None = None,
     return DummyLM(table)
 
 
+def half_surrogate_lm(on: str, default: Mapping[str, Any]) -> Any:
+    """A ``DummyLM`` answering ``default``, except that prompts containing ``on`` get an
+    ``answer`` ending in ``"\\ud83d"``: the high half of an emoji's surrogate pair, as a JSON
+    API returns when the answer is cut between the halves. Python decodes it into a ``str``
+    that UTF-8 cannot encode. (Built here because setup args, being UTF-8, cannot carry it.)
+    """
+    broken = dict(default)
+    broken["answer"] = f"{default.get('answer', '')} \ud83d"
+    return dummy_lm({on: broken}, default)
+
+
 def failing_program(fail_on: str = "boom", lm_free: bool = False) -> Any:
     """A ``dspy.Module`` (question -> answer) that raises ``RuntimeError`` when the
     question contains ``fail_on`` and answers through its Predict otherwise.

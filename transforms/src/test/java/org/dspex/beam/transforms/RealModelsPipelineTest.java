@@ -94,6 +94,35 @@ public class RealModelsPipelineTest {
   }
 
   @Test
+  public void givenAnAnswerNoFormatCanCarry_thenItFailsAloneOnItsFirstAttempt() {
+    List<String> questions = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      questions.add(i == 5 ? "an emoji for question 5" : "question " + i);
+    }
+    DSPexResult r = p.apply(Create.of(questions)).apply(DSPexPredict.of("question -> answer")
+        .withLmFactory("dspex_worker.testing.lms:half_surrogate_lm",
+            Map.of("on", "emoji", "default", Map.of("answer", "fine")))
+        .withCache(false)
+        .withPython(TestSupport.python()));
+    PAssert.that(r.output().apply("Answers", MapElements.into(TypeDescriptors.strings())
+        .via(x -> x.getString("answer")))).containsInAnyOrder(java.util.Collections.nCopies(11, "fine"));
+    PAssert.that(r.failures()).satisfies(fs -> {
+      List<Row> l = new ArrayList<>();
+      fs.forEach(l::add);
+      assertEquals(1, l.size());
+      Row f = l.get(0);
+      assertEquals("OutputEncodingError", f.getString("error_type"));
+      assertEquals("{\"question\":\"an emoji for question 5\"}", f.getString("element"));
+      // Sent once: not retried, not bisected, so its LM call and its batch's were paid once.
+      assertEquals(1, (int) f.getInt32("attempts"));
+      assertTrue(f.getString("message"), f.getString("message").contains("'fine \\ud83d'"));
+      assertTrue(f.getString("worker"), f.getString("worker").startsWith("worker "));
+      return null;
+    });
+    p.run().waitUntilFinish();
+  }
+
+  @Test
   public void givenForcedArrowProtocol_thenBatchesTravelAsArrowAndAnswersAreTyped() {
     List<String> questions = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
