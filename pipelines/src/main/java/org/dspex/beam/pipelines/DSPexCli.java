@@ -32,9 +32,16 @@ public final class DSPexCli {
         System.setProperty("org.slf4j.simpleLogger.log." + noisy, "error");
       }
       System.setProperty("org.slf4j.simpleLogger.log.org.dspex.beam", "off");
+      // The DirectRunner logs the stack trace of an error that the one-line error reports.
+      System.setProperty("org.slf4j.simpleLogger.log.org.apache.beam.runners.direct", "off");
     }
     keepPekkoOutOfJvmExit();
-    return ExitCodes.install(new CommandLine(new DSPexCommand())).execute(args);
+    CommandLine cli = ExitCodes.install(new CommandLine(new DSPexCommand()));
+    try {
+      return cli.execute(args);
+    } catch (OutOfMemoryError e) {
+      return ExitCodes.outOfMemory(cli.getErr(), e, verbose);
+    }
   }
 
   /**

@@ -140,7 +140,11 @@ public final class JobRunner {
     }
     PipelineResult.State state = result.getState();
     if (state != PipelineResult.State.DONE) {
-      throw new IllegalStateException("the runner ended the job in state " + state);
+      IllegalStateException e = new IllegalStateException("the runner ended the job in state " + state);
+      if (HeapAfterGc.nearlyFull()) {
+        e.initCause(new OutOfMemoryError("the heap was nearly full after the last collection"));
+      }
+      throw e;
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     EmptyOutputs.ensure(target, written);

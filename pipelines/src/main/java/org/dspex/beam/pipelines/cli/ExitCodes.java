@@ -49,11 +49,31 @@ public final class ExitCodes {
       err.flush();
       return USAGE;
     }
+    if (find(e, OutOfMemoryError.class) != null) {
+      return outOfMemory(err, e, verbose);
+    }
     err.println("dspex: error: the job failed: " + describe(e));
     if (verbose) {
       e.printStackTrace(err);
     } else {
       err.println("(run with --verbose for the stack trace)");
+    }
+    err.flush();
+    return JOB_FAILED;
+  }
+
+  /**
+   * Reports a JVM out of heap as one line that says what to do, and returns {@link #JOB_FAILED}.
+   * Picocli hands errors (not exceptions) straight to the caller, so {@code DSPexCli} calls this
+   * for an {@link OutOfMemoryError} thrown outside the job as well.
+   */
+  public static int outOfMemory(PrintWriter err, Throwable e, boolean verbose) {
+    err.println("dspex: error: the job failed: the JVM ran out of memory (heap limit "
+        + (Runtime.getRuntime().maxMemory() >> 20) + " MiB). The DirectRunner keeps every record of"
+        + " the input in memory; give the JVM more (DSPEX_JAVA_OPTS=-Xmx8g) or run on Flink"
+        + " (--runner FlinkRunner), which streams them.");
+    if (verbose) {
+      e.printStackTrace(err);
     }
     err.flush();
     return JOB_FAILED;

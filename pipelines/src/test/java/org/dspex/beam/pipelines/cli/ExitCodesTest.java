@@ -111,6 +111,28 @@ class ExitCodesTest {
     assertEquals("no worker: python missing", ExitCodes.describe(new RuntimeException(e)));
   }
 
+  /** A command whose job runs out of heap, as the DirectRunner reports it. */
+  @picocli.CommandLine.Command(name = "oom")
+  static final class OutOfHeapJob implements java.util.concurrent.Callable<Integer> {
+    @Override
+    public Integer call() {
+      throw new org.apache.beam.sdk.Pipeline.PipelineExecutionException(
+          new OutOfMemoryError("Java heap space"));
+    }
+  }
+
+  @Test
+  void givenAJobOutOfHeap_thenExit1WithOneLineSayingHowToGiveItMemory() {
+    java.io.StringWriter text = new java.io.StringWriter();
+    picocli.CommandLine cli = ExitCodes.install(new picocli.CommandLine(new OutOfHeapJob()))
+        .setErr(new java.io.PrintWriter(text));
+    assertEquals(ExitCodes.JOB_FAILED, cli.execute());
+    String e = text.toString();
+    assertTrue(e.startsWith("dspex: error: the job failed: the JVM ran out of memory (heap limit "), e);
+    assertTrue(e.contains("DSPEX_JAVA_OPTS=-Xmx8g") && e.contains("--runner FlinkRunner"), e);
+    assertEquals(1, e.strip().lines().count(), "one line, no stack trace: " + e);
+  }
+
   @Test
   void givenHelp_thenEverySubcommandShowsExamples() {
     for (String c : new String[] {"embed", "predict", "trainset"}) {
