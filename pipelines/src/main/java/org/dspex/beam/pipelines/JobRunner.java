@@ -142,6 +142,7 @@ public final class JobRunner {
     if (state != PipelineResult.State.DONE) {
       IllegalStateException e = new IllegalStateException("the runner ended the job in state " + state);
       if (HeapAfterGc.nearlyFull()) {
+        // The runner swallowed the error itself; this cause makes the command report it as such.
         e.initCause(new OutOfMemoryError("the heap was nearly full after the last collection"));
       }
       throw e;

@@ -69,9 +69,9 @@ public final class ExitCodes {
    */
   public static int outOfMemory(PrintWriter err, Throwable e, boolean verbose) {
     err.println("dspex: error: the job failed: the JVM ran out of memory (heap limit "
-        + (Runtime.getRuntime().maxMemory() >> 20) + " MiB). The DirectRunner keeps every record of"
-        + " the input in memory; give the JVM more (DSPEX_JAVA_OPTS=-Xmx8g) or run on Flink"
-        + " (--runner FlinkRunner), which streams them.");
+        + (Runtime.getRuntime().maxMemory() >> 20) + " MiB). On the DirectRunner the command holds"
+        + " the input's records in memory; give the JVM more (DSPEX_JAVA_OPTS=-Xmx8g) or run on"
+        + " Flink (--runner FlinkRunner), which streams them.");
     if (verbose) {
       e.printStackTrace(err);
     }
