@@ -36,7 +36,8 @@ final class HeapAfterGc {
   private static List<MemoryUsage> lastCollections() {
     List<MemoryUsage> usages = new ArrayList<>();
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP && pool.isCollectionUsageThresholdSupported()) {
+      if (pool.getType() == MemoryType.HEAP) {
+        // Null for a pool the JVM does not measure after collections.
         MemoryUsage u = pool.getCollectionUsage();
         if (u != null) {
           usages.add(u);
