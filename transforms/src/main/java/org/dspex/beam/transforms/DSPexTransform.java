@@ -116,6 +116,21 @@ public abstract class DSPexTransform<T extends DSPexTransform<T>> extends PTrans
     return withExecution(execution().withProtocol(format));
   }
 
+  /**
+   * The body format of requests by its wire name: {@code "auto"} (the default: chosen per batch),
+   * {@code "json"}, {@code "msgpack"}, {@code "arrow"} or {@code "numpy"}.
+   */
+  public T withFormat(String format) {
+    nonEmpty(format, "withFormat");
+    Protocol p;
+    try {
+      p = Protocol.fromWireName(format);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("withFormat: " + e.getMessage(), e);
+    }
+    return withProtocol(p);
+  }
+
   /** One request, or the gap between two streamed results (default 5 min); a late worker is killed. */
   public T withRequestTimeout(Duration d) {
     return withExecution(execution().withRequestTimeout(d));
