@@ -5,7 +5,6 @@ import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.checkerframework.checker.nullness.qual.Nullable;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.transforms.DSPexTransform;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 
@@ -17,6 +16,7 @@ import org.dspex.beam.transforms.config.ExecutionSettings;
  * @param parallelism null for the default: 1 on the DirectRunner ({@link #DIRECT_DEFAULT_PARALLELISM}),
  *     the runner's on Flink
  * @param batchSize null for the transforms' default
+ * @param format the body format's wire name ({@link DSPexTransform#withFormat})
  */
 public record JobSettings(
     String input,
@@ -29,7 +29,7 @@ public record JobSettings(
     @Nullable Integer parallelism,
     int workers,
     @Nullable Integer batchSize,
-    Protocol protocol,
+    String format,
     double maxFailureRate,
     boolean verbose) {
 
@@ -91,7 +91,7 @@ public record JobSettings(
   public <T extends DSPexTransform<T>> T configure(T t) {
     String python = System.getProperty(PYTHON_PROPERTY);
     T c = python == null || python.isEmpty() ? t : t.withPython(python);
-    c = c.withWorkers(workers).withProtocol(protocol);
+    c = c.withWorkers(workers).withFormat(format);
     return batchSize == null ? c : c.withMaxBatchSize(batchSize);
   }
 }

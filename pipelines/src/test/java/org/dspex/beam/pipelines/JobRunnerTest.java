@@ -24,7 +24,6 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.pipelines.cli.ExitCodes;
 import org.dspex.beam.pipelines.io.InputFormat;
 import org.dspex.beam.pipelines.io.InputProbe;
@@ -69,7 +68,7 @@ class JobRunnerTest {
 
   private JobSettings settings(String output, int shards, double maxRate) {
     return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
-        JobSettings.Runner.DIRECT, "[local]", 2, 1, null, Protocol.AUTO, maxRate, false);
+        JobSettings.Runner.DIRECT, "[local]", 2, 1, null, "auto", maxRate, false);
   }
 
   private int run(JobSettings s, ByteArrayOutputStream err) throws Exception {

@@ -5,14 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import org.apache.beam.runners.direct.DirectOptions;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.junit.jupiter.api.Test;
 
 /** The runner options the command builds: the DirectRunner's thread count and Flink's parallelism. */
 class JobSettingsTest {
   private static JobSettings settings(JobSettings.Runner runner, Integer parallelism) {
     return new JobSettings("in.jsonl", null, "out.jsonl", false, 0, runner, "[local]", parallelism, 2,
-        null, Protocol.AUTO, 0.0, false);
+        null, "auto", 0.0, false);
   }
 
   @Test

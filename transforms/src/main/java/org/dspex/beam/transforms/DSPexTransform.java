@@ -4,6 +4,8 @@ import static org.dspex.beam.transforms.config.Checks.check;
 import static org.dspex.beam.transforms.config.Checks.nonEmpty;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
@@ -114,6 +116,21 @@ public abstract class DSPexTransform<T extends DSPexTransform<T>> extends PTrans
   /** The body format of requests (default {@link Protocol#AUTO}: chosen per batch). */
   public T withProtocol(Protocol format) {
     return withExecution(execution().withProtocol(format));
+  }
+
+  /**
+   * The names {@link #withFormat} takes for batches of records, {@code "auto"} first: the formats
+   * that can carry a list of records (NumPy carries only numeric arrays).
+   */
+  public static List<String> recordFormatNames() {
+    List<String> names = new ArrayList<>();
+    names.add(Protocol.AUTO.wireName());
+    for (Protocol p : Protocol.values()) {
+      if (p.isContentFormat() && p != Protocol.NUMPY) {
+        names.add(p.wireName());
+      }
+    }
+    return names;
   }
 
   /**

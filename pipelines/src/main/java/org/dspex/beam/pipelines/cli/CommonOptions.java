@@ -1,7 +1,7 @@
 package org.dspex.beam.pipelines.cli;
 
 import java.util.Locale;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.transforms.DSPexTransform;
 import org.dspex.beam.pipelines.JobSettings;
 import picocli.CommandLine.Option;
 
@@ -72,14 +72,10 @@ public final class CommonOptions {
     } else {
       throw new UsageError("--runner must be DirectRunner or FlinkRunner, was '" + runner + "'");
     }
-    Protocol protocol = null;
-    for (Protocol p : new Protocol[] {Protocol.AUTO, Protocol.JSON, Protocol.MSGPACK, Protocol.ARROW}) {
-      if (p.name().equalsIgnoreCase(format)) {
-        protocol = p;
-      }
-    }
-    if (protocol == null) {
-      throw new UsageError("--format must be json, msgpack, arrow or auto, was '" + format + "'");
+    String wireFormat = format.toLowerCase(Locale.ROOT);
+    if (!DSPexTransform.recordFormatNames().contains(wireFormat)) {
+      throw new UsageError("--format must be one of " + String.join(", ", DSPexTransform.recordFormatNames())
+          + "; was '" + format + "'");
     }
     positive(shards >= 0, "--shards", shards);
     positive(workers > 0, "--workers", workers);
@@ -89,7 +85,7 @@ public final class CommonOptions {
       throw new UsageError("--max-failure-rate must be within [0, 1], was " + maxFailureRate);
     }
     return new JobSettings(input, inputFormat, output, overwrite, shards, run, flinkMaster,
-        parallelism, workers, batchSize, protocol, maxFailureRate, verbose);
+        parallelism, workers, batchSize, wireFormat, maxFailureRate, verbose);
   }
 
   private static void positive(boolean ok, String option, Object value) {
