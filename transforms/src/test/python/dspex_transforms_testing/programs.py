@@ -61,3 +61,24 @@ def faulty_qa(marker_dir: str) -> Any:
 
     return FaultyQA()
 
+
+
+def typed_lists() -> Any:
+    """``question -> counts: list[int], scores: list[float], flags: list[bool]``, answered
+    without an LM (the lists are computed from the question), so a test sees list outputs of
+    every element type arrive as the Beam types its output schema declares.
+    """
+    import dspy
+
+    class TypedLists(dspy.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lists = dspy.Predict(
+                "question -> counts: list[int], scores: list[float], flags: list[bool]")
+
+        def forward(self, question: str) -> Any:
+            n = len(question)
+            return dspy.Prediction(counts=[n, 2 * n], scores=[n / 2, 0.25],
+                                   flags=[n % 2 == 0, True])
+
+    return TypedLists()

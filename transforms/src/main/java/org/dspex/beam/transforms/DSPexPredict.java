@@ -78,8 +78,9 @@ import org.dspex.beam.transforms.signature.SignatureField;
  *
  * <p>{@link DSPexResult#output()}: rows of the input's fields then the signature's outputs, typed
  * {@code str} STRING, {@code int} INT64, {@code float} DOUBLE, {@code bool} BOOLEAN, {@code
- * list[str]} ARRAY&lt;STRING&gt;, {@code Literal[...]} STRING (outputs are nullable: an LM may leave
- * one out). For {@link #ofProgram} the outputs come from {@link #withOutputSchema}, or, without it,
+ * list[str]} ARRAY&lt;STRING&gt;, {@code list[int]} / {@code list[float]} / {@code list[bool]} arrays of
+ * INT64 / DOUBLE / BOOLEAN, {@code Literal[...]} STRING (outputs are nullable: an LM may leave one
+ * out). For {@link #ofProgram} the outputs come from {@link #withOutputSchema}, or, without it,
  * from the program itself: {@code expand} then starts one worker on the machine that builds the
  * pipeline, sets the program up, reads its output fields and stops it (so that machine needs the
  * Python environment and the LM configuration too; {@link #withOutputSchema} avoids that).
@@ -505,34 +506,13 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
   private static List<SignatureField> fieldsOf(Schema s) {
     List<SignatureField> l = new ArrayList<>();
     for (Schema.Field f : s.getFields()) {
-      Schema.FieldType t = f.getType();
-      String py;
-      switch (t.getTypeName()) {
-        case INT16:
-        case INT32:
-        case INT64:
-          py = "int";
-          break;
-        case FLOAT:
-        case DOUBLE:
-          py = "float";
-          break;
-        case BOOLEAN:
-          py = "bool";
-          break;
-        case STRING:
-          py = "str";
-          break;
-        case ARRAY:
-        case ITERABLE:
-          py = "list[str]";
-          break;
-        default:
-          throw new IllegalArgumentException("withOutputSchema: field '" + f.getName() + "' has type "
-              + t + "; supported: STRING, INT64, DOUBLE, BOOLEAN, ARRAY<STRING>");
+      try {
+        l.add(new SignatureField(f.getName(), FieldType.ofBeamType(f.getName(), f.getType())));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException("withOutputSchema: " + e.getMessage(), e);
       }
-      l.add(new SignatureField(f.getName(), FieldType.parse(py)));
     }
     return l;
   }
+
 }

@@ -115,6 +115,50 @@ public final class FieldType implements java.io.Serializable {
     }
   }
 
+  /**
+   * The type whose {@link #beamType()} a user-given Beam field type stands for: INT16/INT32/INT64
+   * {@code int}, FLOAT/DOUBLE {@code float}, BOOLEAN {@code bool}, STRING {@code str}, and arrays
+   * (or iterables) of those the matching {@code list[...]}.
+   *
+   * @throws IllegalArgumentException for any other Beam type, naming {@code field} and the supported
+   *     types
+   */
+  public static FieldType ofBeamType(String field, Schema.FieldType type) {
+    Schema.TypeName name = type.getTypeName();
+    if (name == Schema.TypeName.ARRAY || name == Schema.TypeName.ITERABLE) {
+      String element = scalarSpelling(type.getCollectionElementType().getTypeName());
+      if (element != null) {
+        return parse("list[" + element + "]");
+      }
+    } else {
+      String scalar = scalarSpelling(name);
+      if (scalar != null) {
+        return parse(scalar);
+      }
+    }
+    throw new IllegalArgumentException("field '" + field + "' has type " + type + "; supported: STRING,"
+        + " INT64, DOUBLE, BOOLEAN and ARRAY of one of them (INT16, INT32 and FLOAT are read as INT64 and"
+        + " DOUBLE)");
+  }
+
+  private static String scalarSpelling(Schema.TypeName name) {
+    switch (name) {
+      case INT16:
+      case INT32:
+      case INT64:
+        return "int";
+      case FLOAT:
+      case DOUBLE:
+        return "float";
+      case BOOLEAN:
+        return "bool";
+      case STRING:
+        return "str";
+      default:
+        return null;
+    }
+  }
+
   /** The kind. */
   public Kind kind() {
     return kind;
