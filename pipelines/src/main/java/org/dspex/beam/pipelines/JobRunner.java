@@ -84,7 +84,7 @@ public final class JobRunner {
     String jobId = UUID.randomUUID().toString();
     Pipeline p = Pipeline.create(settings.pipelineOptions());
     PCollectionTuple read = p.apply("Read", new ReadRecords(job.input().pattern(), job.input().format(),
-        job.input().replay(), job.layout(), settings.chunkSize()));
+        job.input().replay(), job.layout(), job.input().maxLineBytes(), settings.chunkSize()));
     Job.ModelOutput model;
     try {
       model = job.model().apply(read.get(ReadRecords.ROWS));

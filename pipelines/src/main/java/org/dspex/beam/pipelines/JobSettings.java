@@ -16,6 +16,7 @@ import org.dspex.beam.transforms.config.ExecutionSettings;
  * @param parallelism null for the default: 1 on the DirectRunner ({@link #DIRECT_DEFAULT_PARALLELISM}),
  *     the runner's on Flink
  * @param batchSize null for the transforms' default
+ * @param maxLineBytes the longest JSONL or CSV line read; longer ones fail as {@code LineTooLong}
  * @param format the body format's wire name ({@link DSPexTransform#withFormat})
  */
 public record JobSettings(
@@ -31,7 +32,8 @@ public record JobSettings(
     @Nullable Integer batchSize,
     String format,
     double maxFailureRate,
-    boolean verbose) {
+    boolean verbose,
+    int maxLineBytes) {
 
   /**
    * The DirectRunner's thread count unless {@code --parallelism} says otherwise. The runner's

@@ -68,7 +68,7 @@ class JobRunnerTest {
 
   private JobSettings settings(String output, int shards, double maxRate) {
     return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
-        JobSettings.Runner.DIRECT, "[local]", 2, 1, null, "auto", maxRate, false);
+        JobSettings.Runner.DIRECT, "[local]", 2, 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
   }
 
   private int run(JobSettings s, ByteArrayOutputStream err) throws Exception {

@@ -1,5 +1,7 @@
 package org.dspex.beam.pipelines;
 
+import org.dspex.beam.pipelines.io.InputProbe;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import org.apache.beam.runners.direct.DirectOptions;
@@ -11,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class JobSettingsTest {
   private static JobSettings settings(JobSettings.Runner runner, Integer parallelism) {
     return new JobSettings("in.jsonl", null, "out.jsonl", false, 0, runner, "[local]", parallelism, 2,
-        null, "auto", 0.0, false);
+        null, "auto", 0.0, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
   }
 
   @Test

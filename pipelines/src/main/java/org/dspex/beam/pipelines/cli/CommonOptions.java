@@ -16,6 +16,11 @@ public final class CommonOptions {
       description = "Input format when the extension does not say.")
   String inputFormat;
 
+  @Option(names = "--max-line-bytes", paramLabel = "N", defaultValue = "67108864",
+      description = "Longest line of a JSONL or CSV input, in bytes; a longer line fails unread as"
+          + " LineTooLong (default: ${DEFAULT-VALUE}, 64 MiB).")
+  int maxLineBytes;
+
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE",
       description = "Output: .parquet or .pq for Parquet, anything else JSONL. Failures go to"
           + " <output>.failures.jsonl.")
@@ -78,6 +83,7 @@ public final class CommonOptions {
           + "; was '" + format + "'");
     }
     positive(shards >= 0, "--shards", shards);
+    positive(maxLineBytes > 0, "--max-line-bytes", maxLineBytes);
     positive(workers > 0, "--workers", workers);
     positive(parallelism == null || parallelism > 0, "--parallelism", parallelism);
     positive(batchSize == null || batchSize > 0, "--batch-size", batchSize);
@@ -85,7 +91,7 @@ public final class CommonOptions {
       throw new UsageError("--max-failure-rate must be within [0, 1], was " + maxFailureRate);
     }
     return new JobSettings(input, inputFormat, output, overwrite, shards, run, flinkMaster,
-        parallelism, workers, batchSize, wireFormat, maxFailureRate, verbose);
+        parallelism, workers, batchSize, wireFormat, maxFailureRate, verbose, maxLineBytes);
   }
 
   private static void positive(boolean ok, String option, Object value) {

@@ -42,7 +42,7 @@ abstract class JobCommand implements Callable<Integer> {
     JobSettings settings = common.settings();
     InputProbe input;
     try {
-      input = InputProbe.of(settings.input(), settings.inputFormat());
+      input = InputProbe.of(settings.input(), settings.inputFormat(), settings.maxLineBytes());
     } catch (InputProbe.InputException e) {
       throw new UsageError(e.getMessage(), e);
     }

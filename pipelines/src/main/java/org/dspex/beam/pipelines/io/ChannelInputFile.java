@@ -11,9 +11,12 @@ import org.apache.parquet.io.SeekableInputStream;
 /** A Parquet {@link InputFile} over a Beam file's seekable channel (any Beam file system). */
 final class ChannelInputFile implements InputFile {
   private final SeekableByteChannel channel;
+  private final String name;
 
-  ChannelInputFile(SeekableByteChannel channel) {
+  /** The file {@code name} (what Parquet's errors call it) behind {@code channel}. */
+  ChannelInputFile(SeekableByteChannel channel, String name) {
     this.channel = channel;
+    this.name = name;
   }
 
   @Override
@@ -35,5 +38,11 @@ final class ChannelInputFile implements InputFile {
         channel.position(newPos);
       }
     };
+  }
+
+  /** The file's name: Parquet's errors say "NAME is not a Parquet file". */
+  @Override
+  public String toString() {
+    return name;
   }
 }

@@ -25,17 +25,31 @@ public final class CsvRecordReader implements RecordReader {
   private static final CSVFormat FORMAT = CSVFormat.RFC4180.builder()
       .setHeader().setSkipHeaderRecord(true).setAllowMissingColumnNames(false).build();
 
+  private final Utf8LinesReader text;
   private final CSVParser parser;
   private final Iterator<CSVRecord> records;
   private final List<String> header;
   private boolean broken;
 
-  /** Reads {@code in} (closed with this reader); reads the header now. */
+  /** Reads {@code in} (closed with this reader) with the default line limit; reads the header now. */
   public CsvRecordReader(InputStream in) throws IOException {
+    this(in, Utf8LineReader.DEFAULT_MAX_LINE_BYTES);
+  }
+
+  /**
+   * Reads {@code in} (closed with this reader); a record on a line over {@code maxLineBytes} or not
+   * valid UTF-8 fails alone. Reads the header now.
+   */
+  public CsvRecordReader(InputStream in, int maxLineBytes) throws IOException {
+    this.text = new Utf8LinesReader(new Utf8LineReader(in, maxLineBytes));
     try {
-      this.parser = CSVParser.parse(Utf8Lines.reader(in), FORMAT);
+      this.parser = CSVParser.parse(text, FORMAT);
     } catch (IllegalArgumentException e) {
       throw new IOException("bad CSV header: " + e.getMessage(), e);
+    }
+    Utf8LineReader.Line badHeader = text.firstBadLine(1, Math.max(1, parser.getCurrentLineNumber()));
+    if (badHeader != null) {
+      throw new IOException("the CSV header: " + badHeader.failure(text.maxLineBytes()).message());
     }
     this.header = parser.getHeaderNames();
     this.records = parser.iterator();
@@ -63,6 +77,11 @@ public final class CsvRecordReader implements RecordReader {
       String m = e.getCause() != null ? e.getCause().getMessage() : e.getMessage();
       return SourceRecord.unreadable(line, Json.write("(unreadable from here to the end of the file)"),
           INVALID_CSV, "malformed CSV from line " + line + ": " + m);
+    }
+    Utf8LineReader.Line bad = text.firstBadLine(line, Math.max(line, parser.getCurrentLineNumber()));
+    if (bad != null) {
+      SourceRecord f = bad.failure(text.maxLineBytes());
+      return SourceRecord.unreadable(line, f.inputJson(), f.errorType(), f.message());
     }
     if (r.size() != header.size()) {
       return SourceRecord.unreadable(line, Json.write(String.join(",", r.values())), INVALID_CSV,

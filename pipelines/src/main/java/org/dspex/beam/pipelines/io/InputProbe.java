@@ -23,6 +23,8 @@ import org.dspex.beam.transforms.signature.FieldType;
 public final class InputProbe {
   /** Records sampled from the first file. */
   public static final int SAMPLE = 100;
+  /** The default longest text line, in bytes (64 MiB): {@code --max-line-bytes}. */
+  public static final int DEFAULT_MAX_LINE_BYTES = Utf8LineReader.DEFAULT_MAX_LINE_BYTES;
   /** Local inputs up to this size are counted up front. */
   public static final long COUNT_LIMIT_BYTES = 2L << 30;
 
@@ -33,9 +35,10 @@ public final class InputProbe {
   private final List<Map<String, Object>> samples;
   private final Set<String> fieldNames;
   private final long total;
+  private final int maxLineBytes;
 
   private InputProbe(String pattern, InputFormat format, List<String> files, boolean replay,
-      List<Map<String, Object>> samples, Set<String> fieldNames, long total) {
+      List<Map<String, Object>> samples, Set<String> fieldNames, long total, int maxLineBytes) {
     this.pattern = pattern;
     this.format = format;
     this.files = List.copyOf(files);
@@ -43,6 +46,7 @@ public final class InputProbe {
     this.samples = List.copyOf(samples);
     this.fieldNames = java.util.Collections.unmodifiableSet(new LinkedHashSet<>(fieldNames));
     this.total = total;
+    this.maxLineBytes = maxLineBytes;
   }
 
   /**
@@ -52,6 +56,17 @@ public final class InputProbe {
    *     read as that format (e.g. not Parquet)
    */
   public static InputProbe of(String pattern, String explicitFormat) throws InputException {
+    return of(pattern, explicitFormat, DEFAULT_MAX_LINE_BYTES);
+  }
+
+  /**
+   * Probes {@code pattern} (a file or glob), reading text lines of at most {@code maxLineBytes}
+   * (longer ones fail as {@code LineTooLong} records, here and in the job).
+   *
+   * @throws InputException when nothing matches, the format is unknown, or the first file cannot be
+   *     read as that format (e.g. not Parquet, UTF-16 text, no records)
+   */
+  public static InputProbe of(String pattern, String explicitFormat, int maxLineBytes) throws InputException {
     InputFormat format;
     try {
       format = InputFormat.of(pattern, explicitFormat);
@@ -81,13 +96,23 @@ public final class InputProbe {
     Set<String> names = new LinkedHashSet<>();
     boolean replay = false;
     String first = files.get(0);
+    if (format != InputFormat.PARQUET) {
+      checkUtf8Text(first);
+    }
+    SourceRecord firstFailure = null;
+    long lines = 0;
     try (SeekableByteChannel ch = open(first)) {
-      RecordReader sniff = RecordReader.open(format, ch, false);
+      RecordReader sniff = RecordReader.open(first, format, ch, false, maxLineBytes);
       if (sniff instanceof CsvRecordReader) {
         names.addAll(((CsvRecordReader) sniff).header());
       }
       SourceRecord r;
-      while (samples.size() < SAMPLE && (r = sniff.next()) != null) {
+      // Bounded: a file whose first lines all fail is not read to its end here.
+      while (samples.size() < SAMPLE && lines < 10L * SAMPLE && (r = sniff.next()) != null) {
+        lines++;
+        if (!r.ok() && firstFailure == null) {
+          firstFailure = r;
+        }
         if (r.ok()) {
           if (samples.isEmpty() && format == InputFormat.JSONL && ReplayReader.isFailureRecord(r.fields())) {
             replay = true;
@@ -103,11 +128,52 @@ public final class InputProbe {
       samples = replaySamples(first);
       names.clear();
     }
+    if (samples.isEmpty() && names.isEmpty()) {
+      throw new InputException(noRecords(first, format, lines, firstFailure));
+    }
     for (Map<String, Object> s : samples) {
       names.addAll(s.keySet());
     }
     long total = local && bytes <= COUNT_LIMIT_BYTES ? count(files, format, replay) : -1;
-    return new InputProbe(pattern, format, files, replay, samples, names, total);
+    return new InputProbe(pattern, format, files, replay, samples, names, total, maxLineBytes);
+  }
+
+  /** The bytes looked at for a byte-order mark or NUL bytes. */
+  private static final int TEXT_CHECK_BYTES = 4096;
+
+  /**
+   * Refuses a text input that is not UTF-8 before any record is read: a UTF-16 or UTF-32 byte-order
+   * mark, or NUL bytes (UTF-16 text without a mark, or a binary file), which would otherwise make
+   * every line an unreadable record.
+   */
+  private static void checkUtf8Text(String file) throws InputException {
+    byte[] head;
+    try (SeekableByteChannel ch = open(file)) {
+      head = java.nio.channels.Channels.newInputStream(ch).readNBytes(TEXT_CHECK_BYTES);
+    } catch (IOException e) {
+      throw new InputException("cannot read '" + file + "': " + e.getMessage());
+    }
+    String convert = "; dspex reads UTF-8: convert it first (e.g. iconv -f UTF-16 -t UTF-8)";
+    if (head.length >= 2 && ((head[0] & 0xFF) == 0xFF && (head[1] & 0xFF) == 0xFE
+        || (head[0] & 0xFF) == 0xFE && (head[1] & 0xFF) == 0xFF)) {
+      throw new InputException("input '" + file + "' is UTF-16 or UTF-32 text (it starts with the byte-order mark "
+          + String.format("%02X %02X", head[0] & 0xFF, head[1] & 0xFF) + ")" + convert);
+    }
+    for (int i = 0; i < head.length; i++) {
+      if (head[i] == 0) {
+        throw new InputException("input '" + file + "' holds NUL bytes (the first at byte " + (i + 1)
+            + "), which UTF-8 text does not: it looks like UTF-16 text or a binary file" + convert);
+      }
+    }
+  }
+
+  /** Why the first file gave no record to learn fields from. */
+  private static String noRecords(String file, InputFormat format, long records, SourceRecord firstFailure) {
+    if (records == 0) {
+      return "input '" + file + "' has no records: it is empty or holds only blank lines";
+    }
+    return "input '" + file + "' has no readable record among its first " + records + " as " + format
+        + " (line " + firstFailure.line() + ": " + firstFailure.errorType() + ": " + firstFailure.message() + ")";
   }
 
   private static List<Map<String, Object>> replaySamples(String file) throws InputException {
@@ -140,14 +206,17 @@ public final class InputProbe {
     for (String f : files) {
       try (SeekableByteChannel ch = open(f)) {
         if (format == InputFormat.PARQUET) {
-          try (ParquetFileReader r = ParquetFileReader.open(new ChannelInputFile(ch))) {
+          try (ParquetFileReader r = ParquetFileReader.open(new ChannelInputFile(ch, f))) {
             n += r.getRecordCount();
           }
           continue;
         }
         if (format == InputFormat.JSONL) {
-          try (var lines = Utf8Lines.reader(java.nio.channels.Channels.newInputStream(ch))) {
-            n += lines.lines().filter(l -> !l.isBlank()).count();
+          try (Utf8LineReader lines = new Utf8LineReader(java.nio.channels.Channels.newInputStream(ch),
+              Utf8LineReader.DEFAULT_MAX_LINE_BYTES)) {
+            for (Utf8LineReader.Line l = lines.next(); l != null; l = lines.next()) {
+              n += l.blank() ? 0 : 1;
+            }
           }
           continue;
         }
@@ -181,6 +250,11 @@ public final class InputProbe {
   /** Whether the input is a failures file whose records are run again. */
   public boolean replay() {
     return replay;
+  }
+
+  /** The longest text line read, in bytes. */
+  public int maxLineBytes() {
+    return maxLineBytes;
   }
 
   /** Records in the input, or -1 when not counted (remote or very large inputs). */

@@ -1,7 +1,6 @@
 package org.dspex.beam.pipelines.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
@@ -11,31 +10,35 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /**
  * JSONL: one JSON object a line. Line ends LF or CRLF; a leading BOM is dropped; blank lines are
  * skipped (they are no record) but counted. A line that is not a JSON object is an {@value
- * #INVALID_JSON} record holding the raw line.
+ * #INVALID_JSON} record holding the raw line; one that is not UTF-8 an {@code InvalidUtf8} record,
+ * one over the line limit a {@code LineTooLong} record (see {@link Utf8LineReader}).
  */
 public final class JsonLinesReader implements RecordReader {
   /** The error type of a line that is not a JSON object. */
   public static final String INVALID_JSON = "InvalidJson";
 
-  private final BufferedReader in;
-  private long line;
+  private final Utf8LineReader in;
 
-  /** Reads {@code in} (closed with this reader). */
-  public JsonLinesReader(InputStream in) throws IOException {
-    this.in = Utf8Lines.reader(in);
+  /** Reads {@code in} (closed with this reader) with the default line limit. */
+  public JsonLinesReader(InputStream in) {
+    this(in, Utf8LineReader.DEFAULT_MAX_LINE_BYTES);
+  }
+
+  /** Reads {@code in} (closed with this reader); lines over {@code maxLineBytes} are not read. */
+  public JsonLinesReader(InputStream in, int maxLineBytes) {
+    this.in = new Utf8LineReader(in, maxLineBytes);
   }
 
   @Override
   public @Nullable SourceRecord next() throws IOException {
-    String raw;
+    Utf8LineReader.Line l;
     do {
-      raw = in.readLine();
-      if (raw == null) {
+      l = in.next();
+      if (l == null) {
         return null;
       }
-      line++;
-    } while (raw.isBlank());
-    return parseLine(line, raw);
+    } while (l.blank());
+    return l.ok() ? parseLine(l.number(), l.text()) : l.failure(in.maxLineBytes());
   }
 
   /** One line as a record, or as an {@value #INVALID_JSON} one holding the raw line. */

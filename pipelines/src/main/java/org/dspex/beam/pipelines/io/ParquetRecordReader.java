@@ -24,9 +24,9 @@ public final class ParquetRecordReader implements RecordReader {
   private org.apache.avro.Schema avroSchema;
   private Schema beamSchema;
 
-  /** Reads the Parquet file behind {@code channel}. */
-  public ParquetRecordReader(SeekableByteChannel channel) throws IOException {
-    this.reader = AvroParquetReader.<GenericRecord>builder(new ChannelInputFile(channel))
+  /** Reads the Parquet file {@code name} behind {@code channel}. */
+  public ParquetRecordReader(SeekableByteChannel channel, String name) throws IOException {
+    this.reader = AvroParquetReader.<GenericRecord>builder(new ChannelInputFile(channel, name))
         .withDataModel(GenericData.get())
         .withConf(new Configuration(false))
         .build();

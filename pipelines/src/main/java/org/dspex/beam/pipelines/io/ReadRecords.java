@@ -40,17 +40,21 @@ public final class ReadRecords extends PTransform<PBegin, PCollectionTuple> {
   private final InputFormat format;
   private final boolean replay;
   private final RecordLayout layout;
+  private final int maxLineBytes;
   private final int chunk;
 
   /**
    * Reads {@code pattern} (a file or glob) in {@code format}; {@code replay} for a failures file;
-   * rows regrouped in chunks of {@code chunk} records.
+   * text lines over {@code maxLineBytes} fail unread; rows regrouped in chunks of {@code chunk}
+   * records.
    */
-  public ReadRecords(String pattern, InputFormat format, boolean replay, RecordLayout layout, int chunk) {
+  public ReadRecords(String pattern, InputFormat format, boolean replay, RecordLayout layout, int maxLineBytes,
+      int chunk) {
     this.pattern = pattern;
     this.format = format;
     this.replay = replay;
     this.layout = layout;
+    this.maxLineBytes = maxLineBytes;
     this.chunk = chunk;
   }
 
@@ -59,7 +63,7 @@ public final class ReadRecords extends PTransform<PBegin, PCollectionTuple> {
     PCollectionTuple t = begin
         .apply("Match", FileIO.match().filepattern(pattern).withEmptyMatchTreatment(EmptyMatchTreatment.DISALLOW))
         .apply("Open", FileIO.readMatches())
-        .apply("Parse", ParDo.of(new ReadFileFn(format, replay, layout))
+        .apply("Parse", ParDo.of(new ReadFileFn(format, replay, layout, maxLineBytes))
             .withOutputTags(ROWS, TupleTagList.of(FAILURES)));
     t.get(ROWS).setRowSchema(layout.schema());
     t.get(FAILURES).setRowSchema(FailureRecords.SCHEMA);
@@ -106,18 +110,20 @@ public final class ReadRecords extends PTransform<PBegin, PCollectionTuple> {
     private final InputFormat format;
     private final boolean replay;
     private final RecordLayout layout;
+    private final int maxLineBytes;
 
-    ReadFileFn(InputFormat format, boolean replay, RecordLayout layout) {
+    ReadFileFn(InputFormat format, boolean replay, RecordLayout layout, int maxLineBytes) {
       this.format = format;
       this.replay = replay;
       this.layout = layout;
+      this.maxLineBytes = maxLineBytes;
     }
 
     @ProcessElement
     public void process(@Element FileIO.ReadableFile file, MultiOutputReceiver out) throws IOException {
       String name = file.getMetadata().resourceId().toString();
       try (SeekableByteChannel ch = file.openSeekable();
-          RecordReader reader = RecordReader.open(format, ch, replay)) {
+          RecordReader reader = RecordReader.open(name, format, ch, replay, maxLineBytes)) {
         for (SourceRecord r = reader.next(); r != null; r = reader.next()) {
           if (!r.ok()) {
             out.get(FAILURES).output(FailureRecords.row(r.line(), r.inputJson(), r.errorType(), r.message(), 0, name));

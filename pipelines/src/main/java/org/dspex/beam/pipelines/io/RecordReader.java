@@ -15,21 +15,28 @@ public interface RecordReader extends Closeable {
   /** The next record, or null at the end of the file. */
   @Nullable SourceRecord next() throws IOException;
 
-  /**
-   * A reader of {@code format} over {@code channel}; with {@code replay}, a failures file whose
-   * {@code input} values are read again (see {@link ReplayReader}).
-   */
+  /** {@link #open(String, InputFormat, SeekableByteChannel, boolean, int)}: the default line limit. */
   static RecordReader open(InputFormat format, SeekableByteChannel channel, boolean replay) throws IOException {
+    return open("input", format, channel, replay, Utf8LineReader.DEFAULT_MAX_LINE_BYTES);
+  }
+
+  /**
+   * A reader of {@code format} over {@code channel} of the file {@code name}; with {@code replay}, a
+   * failures file whose {@code input} values are read again (see {@link ReplayReader}). Text lines
+   * over {@code maxLineBytes} are failed unread.
+   */
+  static RecordReader open(String name, InputFormat format, SeekableByteChannel channel, boolean replay,
+      int maxLineBytes) throws IOException {
     if (replay) {
-      return new ReplayReader(new JsonLinesReader(stream(channel)));
+      return new ReplayReader(new JsonLinesReader(stream(channel), maxLineBytes));
     }
     switch (format) {
       case JSONL:
-        return new JsonLinesReader(stream(channel));
+        return new JsonLinesReader(stream(channel), maxLineBytes);
       case CSV:
-        return new CsvRecordReader(stream(channel));
+        return new CsvRecordReader(stream(channel), maxLineBytes);
       case PARQUET:
-        return new ParquetRecordReader(channel);
+        return new ParquetRecordReader(channel, name);
       default:
         throw new IllegalArgumentException("format " + format);
     }

@@ -129,4 +129,125 @@ class ReadersTest {
     assertTrue(e.getMessage().contains("as PARQUET"), e.getMessage());
     assertNull(e.getCause());
   }
+
+  private static ByteArrayInputStream raw(byte[]... parts) {
+    java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+    for (byte[] p : parts) {
+      b.writeBytes(p);
+    }
+    return new ByteArrayInputStream(b.toByteArray());
+  }
+
+  private static byte[] utf8(String s) {
+    return s.getBytes(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void givenALineThatIsNotUtf8_whenReadingJsonl_thenItAloneIsInvalidUtf8NamingTheByte() throws IOException {
+    List<SourceRecord> r = all(new JsonLinesReader(raw(utf8("{\"text\": \"ok\"}\n{\"text\": \"bad "),
+        new byte[] {(byte) 0xFF, (byte) 0xFE}, utf8(" here\"}\n{\"text\": \"fine\"}\n"))));
+    assertEquals(3, r.size());
+    assertEquals(Map.of("text", "ok"), r.get(0).fields());
+    assertEquals("InvalidUtf8", r.get(1).errorType());
+    assertEquals(2, r.get(1).line());
+    assertTrue(r.get(1).message().contains("line 2 is not valid UTF-8 (byte 15 of the line)"), r.get(1).message());
+    assertTrue(r.get(1).inputJson().contains("bad \uFFFD\uFFFD here"), r.get(1).inputJson());
+    assertEquals(Map.of("text", "fine"), r.get(2).fields());
+    assertEquals(3, r.get(2).line());
+  }
+
+  @Test
+  void givenALineOverTheLimit_whenReadingJsonl_thenItIsLineTooLongAndTheNextLineIsRead() throws IOException {
+    String longLine = "{\"text\": \"" + "x".repeat(1000) + "\"}";
+    List<SourceRecord> r = all(new JsonLinesReader(bytes(longLine + "\n{\"text\": \"short\"}\n" + longLine), 100));
+    assertEquals(3, r.size());
+    assertEquals("LineTooLong", r.get(0).errorType());
+    assertTrue(r.get(0).message().contains("line 1 is 1,012 bytes, above the limit of 100 bytes per line"
+        + " (--max-line-bytes)"), r.get(0).message());
+    assertEquals(Map.of("text", "short"), r.get(1).fields());
+    assertEquals(2, r.get(1).line());
+    assertEquals("LineTooLong", r.get(2).errorType());
+    assertEquals(3, r.get(2).line());
+  }
+
+  @Test
+  void givenAFileOfOneHugeLine_whenReadingJsonl_thenOneLineTooLongRecordWithoutHoldingTheLine() throws IOException {
+    // 64 MiB + 1 of one line through the default limit: memory holds at most the limit.
+    java.io.InputStream huge = new java.io.InputStream() {
+      long left = (64L << 20) + 1;
+
+      @Override
+      public int read() {
+        return left-- > 0 ? 'x' : -1;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        if (left <= 0) {
+          return -1;
+        }
+        int n = (int) Math.min(len, left);
+        java.util.Arrays.fill(b, off, off + n, (byte) 'x');
+        left -= n;
+        return n;
+      }
+    };
+    List<SourceRecord> r = all(new JsonLinesReader(huge));
+    assertEquals(1, r.size());
+    assertEquals("LineTooLong", r.get(0).errorType());
+    assertTrue(r.get(0).message().contains("67,108,865 bytes"), r.get(0).message());
+  }
+
+  @Test
+  void givenARecordWithABadByteOnItsSecondLine_whenReadingCsv_thenItAloneFailsAsInvalidUtf8() throws IOException {
+    List<SourceRecord> r = all(new CsvRecordReader(raw(utf8("id,text\r\n1,a\r\n2,\"first\r\nsec"),
+        new byte[] {(byte) 0xC3}, utf8("ond\"\r\n3,c\r\n"))));
+    assertEquals(3, r.size());
+    assertEquals(Map.of("id", "1", "text", "a"), r.get(0).fields());
+    assertEquals("InvalidUtf8", r.get(1).errorType());
+    assertEquals(3, r.get(1).line());
+    assertTrue(r.get(1).message().contains("line 4 is not valid UTF-8"), r.get(1).message());
+    assertEquals(Map.of("id", "3", "text", "c"), r.get(2).fields());
+    assertEquals(5, r.get(2).line());
+  }
+
+  private InputProbe.InputException probeFails(String name, byte[] content) throws IOException {
+    Path f = dir.resolve(name);
+    Files.write(f, content);
+    return org.junit.jupiter.api.Assertions.assertThrows(InputProbe.InputException.class,
+        () -> InputProbe.of(f.toString(), null));
+  }
+
+  @Test
+  void givenEmptyOrBlankFiles_whenProbed_thenTheErrorSaysThereAreNoRecords() throws IOException {
+    assertTrue(probeFails("empty.jsonl", new byte[0]).getMessage().endsWith("has no records: it is empty or holds"
+        + " only blank lines"));
+    assertTrue(probeFails("blank.jsonl", utf8("\n  \r\n\n")).getMessage().contains("has no records"));
+    assertTrue(probeFails("empty.csv", new byte[0]).getMessage().contains("has no records"));
+  }
+
+  @Test
+  void givenUtf16Files_whenProbed_thenTheErrorSaysUtf16AndHowToConvert() throws IOException {
+    String bom = probeFails("bom.jsonl", "{\"text\": \"hi\"}\n".getBytes(StandardCharsets.UTF_16)).getMessage();
+    assertTrue(bom.contains("is UTF-16 or UTF-32 text (it starts with the byte-order mark FE FF)"), bom);
+    assertTrue(bom.contains("iconv -f UTF-16 -t UTF-8"), bom);
+    String noBom = probeFails("le.csv", "id,text\n1,a\n".getBytes(StandardCharsets.UTF_16LE)).getMessage();
+    assertTrue(noBom.contains("holds NUL bytes (the first at byte 2)"), noBom);
+  }
+
+  @Test
+  void givenOnlyBrokenLines_whenProbed_thenTheErrorQuotesTheFirstFailure() throws IOException {
+    String m = probeFails("broken.jsonl", utf8("{\"a\": 1\nnope\n")).getMessage();
+    assertTrue(m.contains("has no readable record among its first 2 as JSONL (line 1: InvalidJson: line 1 is not"
+        + " valid JSON"), m);
+  }
+
+  @Test
+  void givenATruncatedParquetFile_whenProbed_thenTheErrorNamesTheFileNotAJavaObject() throws IOException {
+    Path corpus = Path.of(System.getProperty("dspex.testdata", "../testdata"), "corpus", "kjv_pentateuch.parquet");
+    byte[] head = java.util.Arrays.copyOf(Files.readAllBytes(corpus), 100_000);
+    String m = probeFails("truncated.parquet", head).getMessage();
+    assertTrue(m.contains("truncated.parquet is not a Parquet file"), m);
+    assertFalse(m.contains("ChannelInputFile@"), m);
+  }
 }

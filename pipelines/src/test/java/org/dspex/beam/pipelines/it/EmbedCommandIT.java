@@ -134,6 +134,31 @@ class EmbedCommandIT {
   }
 
   @Test
+  void givenALineThatIsNotUtf8AndOneOverTheLineLimit_thenEachFailsAloneOnItsLine() throws Exception {
+    List<Map<String, Object>> verses = Records.readJsonl(Records.corpus()).subList(0, 3);
+    java.io.ByteArrayOutputStream file = new java.io.ByteArrayOutputStream();
+    file.writeBytes((Records.JSON.writeValueAsString(verses.get(0)) + "\n").getBytes(StandardCharsets.UTF_8));
+    file.writeBytes("{\"id\": \"latin1\", \"text\": \"caf".getBytes(StandardCharsets.UTF_8));
+    file.write(0xE9);                                                                     // 2: Latin-1 e-acute
+    file.writeBytes("\"}\n".getBytes(StandardCharsets.UTF_8));
+    file.writeBytes(("{\"id\": \"long\", \"text\": \"" + "x".repeat(300) + "\"}\n").getBytes(StandardCharsets.UTF_8));
+    for (Map<String, Object> v : verses.subList(1, 3)) {                                 // 4, 5
+      file.writeBytes((Records.JSON.writeValueAsString(v) + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+    Files.write(dir.resolve("mixed.jsonl"), file.toByteArray());
+
+    Dspex.Run r = Dspex.run(dir, "embed", "--input", "mixed.jsonl", "--output", "mixed-out.jsonl",
+        "--max-line-bytes", "250", "--max-failure-rate", "0.5").expectExit(0).expectNoStackTrace();
+    assertTrue(r.stderr().contains("5: 3 written"), r::toString);
+    assertEquals(Records.ids(verses), Records.ids(Records.readJsonl(dir.resolve("mixed-out.jsonl"))));
+    Map<Integer, String> failed = new TreeMap<>();
+    for (Map<String, Object> f : Records.readJsonl(dir.resolve("mixed-out.jsonl.failures.jsonl"))) {
+      failed.put(((Number) f.get("line")).intValue(), (String) f.get("error_type"));
+    }
+    assertEquals(Map.of(2, "InvalidUtf8", 3, "LineTooLong"), failed);
+  }
+
+  @Test
   void givenParquetInput_onFlinkWithParallelism2_thenShardedJsonlWithEveryVerse() throws Exception {
     Dspex.python(dir, String.join("\n",
         "import sys, pyarrow.parquet as pq",

@@ -53,6 +53,24 @@ class UsageIT {
   }
 
   @Test
+  void givenAnEmptyOrUtf16Input_thenExit2SayingSoRatherThanAnUnknownField() throws Exception {
+    java.nio.file.Files.write(dir.resolve("empty.jsonl"), new byte[0]);
+    usage("input '" + dir.resolve("empty.jsonl") + "' has no records: it is empty or holds only blank lines",
+        "embed", "--input", "empty.jsonl", "--output", "out.parquet");
+    java.nio.file.Files.write(dir.resolve("wide.jsonl"),
+        "{\"text\": \"hi\"}\n".getBytes(java.nio.charset.StandardCharsets.UTF_16));
+    usage("is UTF-16 or UTF-32 text (it starts with the byte-order mark FE FF); dspex reads UTF-8",
+        "embed", "--input", "wide.jsonl", "--output", "out.parquet");
+  }
+
+  @Test
+  void givenANonPositiveLineLimit_thenExit2() throws Exception {
+    Records.head(Records.corpus(), 3, dir.resolve("v.jsonl"));
+    usage("--max-line-bytes must be positive, was 0",
+        "embed", "--input", "v.jsonl", "--output", "out.parquet", "--max-line-bytes", "0");
+  }
+
+  @Test
   void givenAnUnknownField_thenExit2NamingTheInputsFields() throws Exception {
     Records.head(Records.corpus(), 3, dir.resolve("v.jsonl"));
     usage("unknown field 'body' (--text-field): the input's fields are [id, text]",
