@@ -257,7 +257,7 @@ public final class PythonWorker implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       load.decrementAndGet();
-      p.fail(new WorkerCrashedException(name + ": interrupted while queueing " + p.describe(), e));
+      p.fail(new WorkerCrashedException(name, name + ": interrupted while queueing " + p.describe(), e));
       return;
     }
     // Whoever takes it out of the queue fails it: the death handler drains the queue (after
@@ -271,7 +271,7 @@ public final class PythonWorker implements AutoCloseable {
   private WorkerException notRunning(PendingRequest p) {
     WorkerException death = terminated.getNow(null);
     String why = closing && death == null ? " was closed" : " is dead";
-    return new WorkerCrashedException(name + why + "; " + p.describe() + " was not sent"
+    return new WorkerCrashedException(name, name + why + "; " + p.describe() + " was not sent"
         + (death == null ? "" : ": " + death.getMessage()), death);
   }
 
@@ -525,9 +525,9 @@ public final class PythonWorker implements AutoCloseable {
       load.decrementAndGet();
       String when = " during " + p.describe() + " after " + Durations.nanos(now - p.submittedNanos);
       if (p == timedOut) {
-        p.fail(new WorkerTimeoutException(how + when + suffix, cause));
+        p.fail(new WorkerTimeoutException(name, how + when + suffix, cause));
       } else {
-        p.fail(new WorkerCrashedException(how + when + suffix, cause));
+        p.fail(new WorkerCrashedException(name, how + when + suffix, cause));
       }
     }
     Thread writer = writerThread;
@@ -538,7 +538,7 @@ public final class PythonWorker implements AutoCloseable {
     while ((q = queue.poll()) != null) {
       if (q != STOP) {
         load.decrementAndGet();
-        q.fail(new WorkerCrashedException(how + " before " + q.describe() + " was sent" + suffix, cause));
+        q.fail(new WorkerCrashedException(name, how + " before " + q.describe() + " was sent" + suffix, cause));
       }
     }
     try {
@@ -556,8 +556,8 @@ public final class PythonWorker implements AutoCloseable {
     WorkerException death = null;
     if (!expected || !all.isEmpty()) {
       death = timedOut != null
-          ? new WorkerTimeoutException(how + suffix, cause)
-          : new WorkerCrashedException(how + (all.isEmpty() ? " while idle" : "") + suffix, cause);
+          ? new WorkerTimeoutException(name, how + suffix, cause)
+          : new WorkerCrashedException(name, how + (all.isEmpty() ? " while idle" : "") + suffix, cause);
       LOG.warn("{}", death.getMessage());
     } else {
       LOG.info("{} stopped ({})", name, exit == null ? "killed" : ExitStatus.describe(exit));

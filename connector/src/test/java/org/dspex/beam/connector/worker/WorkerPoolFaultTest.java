@@ -53,6 +53,7 @@ class WorkerPoolFaultTest {
       for (CompletableFuture<Message> f : pending) {
         WorkerCrashedException e = assertInstanceOf(WorkerCrashedException.class, failure(f));
         assertTrue(e.isRetryable());
+        assertEquals(java.util.Optional.of("worker 1 (pid " + pid + ")"), e.worker());
         assertTrue(e.getMessage().matches("(?s)worker 1 \\(pid " + pid + "\\) exited with SIGKILL / exit code 137"
             + " during request [123] 'sleep' after \\d+ ms; last stderr lines:.*"), e.getMessage());
       }
@@ -98,6 +99,7 @@ class WorkerPoolFaultTest {
           + " exceeded its timeout of 1.0 s; it exited with SIGTERM / exit code 143 during request 1 'sleep' after"),
           e.getMessage());
       assertTrue(e.isRetryable());
+      assertEquals(java.util.Optional.of("worker 1 (pid " + pid + ")"), e.worker());
       assertEquals(2L, ((Map<?, ?>) pool.call(Request.of("echo").withArg("n", 2)).result()).get("n"));
       assertNotEquals(pid, (long) pool.pids().get(0));
       assertEquals(1, pool.stats().workerTimeouts());

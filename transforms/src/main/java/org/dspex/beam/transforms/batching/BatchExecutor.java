@@ -4,8 +4,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReadWriteLock;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.dspex.beam.connector.worker.RemoteHandlerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,7 +37,6 @@ import org.dspex.beam.transforms.failures.Failures;
  */
 public final class BatchExecutor {
   private static final Logger LOG = LoggerFactory.getLogger(BatchExecutor.class);
-  private static final Pattern WORKER_NAME = Pattern.compile("worker \\d+ \\(pid \\d+\\)");
 
   /** Sends one request for some elements' payloads. */
   @FunctionalInterface
@@ -141,7 +138,7 @@ public final class BatchExecutor {
       if (left.isEmpty()) {
         return;
       }
-      String worker = workerOf(error);
+      String worker = error.worker().orElse(null);
       if (error instanceof RemoteHandlerException) {
         if (left.size() == 1) {
           left.get(0).fail(Failures.HANDLER_ERROR, error.getMessage(), worker);
@@ -229,16 +226,6 @@ public final class BatchExecutor {
       }
     }
     return l;
-  }
-
-  /** The worker a connector message names ({@code worker 3 (pid 1234)}), or null. */
-  static String workerOf(Exception e) {
-    String m = e.getMessage();
-    if (m == null) {
-      return null;
-    }
-    Matcher matcher = WORKER_NAME.matcher(m);
-    return matcher.find() ? matcher.group() : null;
   }
 
   /** Reports into the request's items; called on callback threads. */

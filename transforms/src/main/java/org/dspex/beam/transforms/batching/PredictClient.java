@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.codec.ArrowTable;
 import org.dspex.beam.connector.protocol.ElementFailure;
@@ -78,6 +79,7 @@ public final class PredictClient implements ModelClient {
         .withArg("stream", true)
         .withBody("inputs", payloads, format)
         .withStream(true);
+    AtomicReference<String> worker = new AtomicReference<>();
     try {
       pool.submitStream(request, new StreamListener() {
         @Override
@@ -89,6 +91,7 @@ public final class PredictClient implements ModelClient {
 
         @Override
         public void onAssigned(String workerName) {
+          worker.set(workerName);
           sink.worker(workerName);
         }
       }).get();
@@ -99,7 +102,7 @@ public final class PredictClient implements ModelClient {
       }
       // A listener that threw (a chunk that is not what the protocol says) fails the request; the
       // elements it did report stay reported.
-      throw new WorkerCrashedException("stream of '" + command + "' failed: " + c, c);
+      throw new WorkerCrashedException(worker.get(), "stream of '" + command + "' failed: " + c, c);
     }
   }
 

@@ -34,7 +34,7 @@ public class BatchExecutorTest {
         String p = (String) payloads.get(i);
         if (p.equals("kill") || (p.equals("once") && !killedOnce)) {
           killedOnce = true;
-          throw new WorkerCrashedException("worker 1 (pid 42) exited with exit code 9", null);
+          throw new WorkerCrashedException("worker 1 (pid 42)", "worker 1 (pid 42) exited with exit code 9", null);
         }
         if (p.equals("break") && handlerBreaksOn) {
           throw new RemoteHandlerException("worker 1 (pid 42)", 7, "predict",
