@@ -22,7 +22,6 @@ import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.ProtocolException;
 import org.dspex.beam.connector.protocol.RemoteError;
 import org.dspex.beam.connector.protocol.Request;
-import org.dspex.beam.connector.protocol.SentMessage;
 import org.dspex.beam.connector.protocol.SpillDirectory;
 import org.dspex.beam.connector.protocol.StreamEvent;
 import org.slf4j.Logger;
@@ -85,7 +84,6 @@ public final class PythonWorker implements AutoCloseable {
   private volatile long lastActivityNanos = System.nanoTime();
   private volatile Thread writerThread;
   private ScheduledFuture<?> watchdog;
-  private long nextId = 1;
 
   private PythonWorker(
       int id, String name, WorkerConfig config, Process process, Redactor redactor, StderrPump stderr,
@@ -287,24 +285,25 @@ public final class PythonWorker implements AutoCloseable {
         closeOutput();
         return;
       }
-      long requestId = nextId++;
-      p.id = requestId;
-      p.touch();
-      pending.put(requestId, p);
       if (dying.get()) {
-        // The death handler may have emptied the map before this put: whoever removes, fails.
-        failIfStillPending(requestId);
+        failUnsent(p);
         return;
       }
+      p.touch();
       try {
-        SentMessage sent = connection.send(p.request);
-        if (sent.id() != requestId) {
-          throw new IllegalStateException(name + ": request ids out of step (" + sent.id() + " != " + requestId + ")");
+        // Pending under the connection's id before a byte is written: the answer may be read first.
+        stats.sent(connection.send(p.request, id -> {
+          p.id = id;
+          pending.put(id, p);
+        }));
+        if (dying.get()) {
+          // The death handler may have emptied the map before the put: whoever removes, fails.
+          failIfStillPending(p);
+          return;
         }
-        stats.sent(sent);
       } catch (ProtocolException | IllegalArgumentException | UnsupportedOperationException e) {
         // The request could not be encoded; nothing was written, the channel is fine.
-        if (pending.remove(requestId) != null) {
+        if (p.id < 0 || pending.remove(p.id) != null) {
           load.decrementAndGet();
           p.fail(e);
         }
@@ -314,20 +313,25 @@ public final class PythonWorker implements AutoCloseable {
           LOG.debug("{}: write failed", name, e);
         }
         process.destroy();
-        if (dying.get()) {
-          failIfStillPending(requestId);
+        if (p.id < 0) {
+          failUnsent(p);
+        } else if (dying.get()) {
+          failIfStillPending(p);
         }
         return;
       }
     }
   }
 
-  private void failIfStillPending(long requestId) {
-    PendingRequest p = pending.remove(requestId);
-    if (p != null) {
-      load.decrementAndGet();
-      p.fail(notRunning(p));
+  private void failIfStillPending(PendingRequest p) {
+    if (pending.remove(p.id) != null) {
+      failUnsent(p);
     }
+  }
+
+  private void failUnsent(PendingRequest p) {
+    load.decrementAndGet();
+    p.fail(notRunning(p));
   }
 
   private void closeOutput() {
