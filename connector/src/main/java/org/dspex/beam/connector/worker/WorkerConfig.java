@@ -76,8 +76,6 @@ public final class WorkerConfig {
   public static final int DEFAULT_STDERR_LINES = 20;
   /** Requests queued per worker for its writer thread before callers wait. */
   public static final int DEFAULT_QUEUE_CAPACITY = 64;
-  /** Times a pool re-sends a non-streaming request that failed retryably. */
-  public static final int DEFAULT_MAX_RETRIES = 0;
   /** Environment variable naming the interpreter when {@link #withPython} is not used. */
   public static final String PYTHON_ENV = "DSPEX_PYTHON";
 
@@ -101,7 +99,6 @@ public final class WorkerConfig {
   private Duration idleShutdown = DEFAULT_IDLE_SHUTDOWN;
   private int stderrLines = DEFAULT_STDERR_LINES;
   private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
-  private int maxRetries = DEFAULT_MAX_RETRIES;
   private boolean spill = true;
   private ProtocolSettings protocolSettings = ProtocolSettings.defaults();
   private Map<String, String> env = Map.of();
@@ -137,7 +134,6 @@ public final class WorkerConfig {
     c.idleShutdown = idleShutdown;
     c.stderrLines = stderrLines;
     c.queueCapacity = queueCapacity;
-    c.maxRetries = maxRetries;
     c.spill = spill;
     c.protocolSettings = protocolSettings;
     c.env = env;
@@ -311,17 +307,6 @@ public final class WorkerConfig {
     return c;
   }
 
-  /**
-   * Times a pool re-sends a non-streaming request after a retryable failure (default {@value
-   * #DEFAULT_MAX_RETRIES}: the caller decides).
-   */
-  public WorkerConfig withMaxRetries(int n) {
-    check(n >= 0, "max retries must not be negative, was %s", n);
-    WorkerConfig c = copy();
-    c.maxRetries = n;
-    return c;
-  }
-
   /** Whether large bodies may travel as REF spill files (default true). */
   public WorkerConfig withSpill(boolean enabled) {
     WorkerConfig c = copy();
@@ -483,11 +468,6 @@ public final class WorkerConfig {
     return queueCapacity;
   }
 
-  /** Pool retries per request. */
-  public int maxRetries() {
-    return maxRetries;
-  }
-
   /** Whether REF spill files are used. */
   public boolean spill() {
     return spill;
@@ -530,7 +510,7 @@ public final class WorkerConfig {
         python, module, handlerModules, pythonPath, workers, threadsPerWorker, requestThreads,
         startTimeout, setupTimeout, requestTimeout, killGrace, pingInterval, backoffInitial,
         backoffMax, crashLoopCrashes, crashLoopWindow, recycleAfterRequests, idleShutdown,
-        stderrLines, queueCapacity, maxRetries, spill, protocolSettings, env, secretNames, setups);
+        stderrLines, queueCapacity, spill, protocolSettings, env, secretNames, setups);
   }
 
   @Override

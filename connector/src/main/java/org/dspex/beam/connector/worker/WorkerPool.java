@@ -47,9 +47,10 @@ import org.slf4j.LoggerFactory;
  *
  * <h3>Failures</h3>
  *
- * <p>A request fails with a {@link WorkerException}: see {@link WorkerException#isRetryable()}. With
- * {@link WorkerConfig#withMaxRetries} the pool re-sends non-streaming requests that failed
- * retryably; streams are never re-sent (the caller knows which indexes it still needs). A start
+ * <p>A request fails with a {@link WorkerException}: see {@link WorkerException#isRetryable()}. The
+ * pool sends each request once and never re-sends it: the caller knows what it still needs (which
+ * indexes of a stream, whether a batch is worth splitting), so retries are the caller's (in the
+ * transforms, {@code BatchExecutor}). A start
  * failure that a restart cannot fix (no interpreter, missing packages, version mismatch) fails the
  * pool at once with its {@link WorkerStartException}; a worker that dies while starting counts as a
  * crash.
@@ -197,14 +198,32 @@ public final class WorkerPool implements AutoCloseable {
   }
 
   /**
-   * {@link #submit}, telling {@code onAssigned} the name of each worker the request is sent to
-   * ({@code worker 3 (pid 1234)}; again on a re-send, so the last name is the one that answered).
+   * {@link #submit}, telling {@code onAssigned} the name of the worker the request is sent to
+   * ({@code worker 3 (pid 1234)}), before it is sent.
    */
   public CompletableFuture<Message> submit(Request request, Consumer<String> onAssigned) {
     stats.request();
     long t0 = System.nanoTime();
     CompletableFuture<Message> result = new CompletableFuture<>();
-    attempt(request, 0, result, t0, onAssigned);
+    Member m;
+    try {
+      m = pick();
+    } catch (WorkerException e) {
+      stats.failure();
+      result.completeExceptionally(e);
+      return result;
+    }
+    onAssigned.accept(m.worker.name());
+    m.worker.submit(request).whenComplete((msg, err) -> {
+      done(m, err == null);
+      if (err == null) {
+        stats.requestLatency().recordNanos(System.nanoTime() - t0);
+        result.complete(msg);
+      } else {
+        stats.failure();
+        result.completeExceptionally(unwrap(err));
+      }
+    });
     return result;
   }
 
@@ -253,37 +272,6 @@ public final class WorkerPool implements AutoCloseable {
       }
     });
     return result;
-  }
-
-  private void attempt(Request request, int attempt, CompletableFuture<Message> result, long t0,
-      Consumer<String> onAssigned) {
-    Member m;
-    try {
-      m = pick();
-    } catch (WorkerException e) {
-      stats.failure();
-      result.completeExceptionally(e);
-      return;
-    }
-    onAssigned.accept(m.worker.name());
-    m.worker.submit(request).whenComplete((msg, err) -> {
-      done(m, err == null);
-      if (err == null) {
-        stats.requestLatency().recordNanos(System.nanoTime() - t0);
-        result.complete(msg);
-        return;
-      }
-      Throwable c = unwrap(err);
-      if (c instanceof WorkerException && ((WorkerException) c).isRetryable() && attempt < config.maxRetries()
-          && !closed) {
-        stats.retry();
-        // pick() may wait for a restart: not on the thread that completed the future.
-        WorkerThreads.CALLBACKS.execute(() -> attempt(request, attempt + 1, result, t0, onAssigned));
-        return;
-      }
-      stats.failure();
-      result.completeExceptionally(c);
-    });
   }
 
   private static Throwable unwrap(Throwable t) {
