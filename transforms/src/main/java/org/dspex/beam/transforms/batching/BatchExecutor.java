@@ -2,8 +2,7 @@ package org.dspex.beam.transforms.batching;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReadWriteLock;
+import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.RemoteHandlerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -20,9 +19,9 @@ import org.dspex.beam.transforms.failures.Failures;
  *       if it fails again it is split in halves, each handled the same way, so a poison element
  *       ends up alone and fails with {@link Failures#WORKER_CRASHED} after {@code maxAttempts}
  *       sends, while the others succeed;
- *   <li>an element that is alone and has been in a crashed request before is sent <em>exclusively</em>
- *       (no other request of this pool in flight, through the {@code lane} lock shared by every
- *       executor of the pool), so a crash then is its own and not the collateral of another
+ *   <li>an element that is alone and has been in a crashed request before is sent {@link
+ *       Exclusivity#EXCLUSIVE exclusively} (the pool sends it when nothing else of the pool is in
+ *       flight, whoever sent that), so a crash then is its own and not the collateral of another
  *       thread's poison element; only such a crash fails it;
  *   <li>a handler error (not retryable: the same batch would break the same way) splits the batch
  *       at once, down to the element that breaks it ({@link Failures#HANDLER_ERROR});
@@ -42,7 +41,8 @@ public final class BatchExecutor {
   @FunctionalInterface
   public interface Sender {
     /** See {@link ModelClient#send}. */
-    void send(List<Object> payloads, BatchSink sink) throws WorkerException, InterruptedException;
+    void send(List<Object> payloads, BatchSink sink, Exclusivity exclusivity)
+        throws WorkerException, InterruptedException;
   }
 
   /** What is admitted into requests: a token budget and a rate limit, both optional. */
@@ -88,23 +88,13 @@ public final class BatchExecutor {
   private final int maxAttempts;
   private final CostControl cost;
   private final Listener listener;
-  private final ReadWriteLock lane;
 
-  /**
-   * An executor that sends with {@code sender} and fails an element after {@code maxAttempts}
-   * sends; {@code lane} is shared by every executor sending to the same workers (null: none).
-   */
-  public BatchExecutor(Sender sender, int maxAttempts, CostControl cost, Listener listener, ReadWriteLock lane) {
+  /** An executor that sends with {@code sender} and fails an element after {@code maxAttempts} sends. */
+  public BatchExecutor(Sender sender, int maxAttempts, CostControl cost, Listener listener) {
     this.sender = sender;
     this.maxAttempts = maxAttempts;
     this.cost = cost;
     this.listener = listener;
-    this.lane = lane;
-  }
-
-  /** An executor without an exclusive lane (a single caller per pool, or tests). */
-  public BatchExecutor(Sender sender, int maxAttempts, CostControl cost, Listener listener) {
-    this(sender, maxAttempts, cost, listener, null);
   }
 
   /**
@@ -190,18 +180,10 @@ public final class BatchExecutor {
     Collector sink = new Collector(pending);
     long t0 = System.nanoTime();
     WorkerException error = null;
-    Lock lock = lane == null ? null : exclusive ? lane.writeLock() : lane.readLock();
-    if (lock != null) {
-      lock.lockInterruptibly();
-    }
     try {
-      sender.send(payloads, sink);
+      sender.send(payloads, sink, exclusive ? Exclusivity.EXCLUSIVE : Exclusivity.SHARED);
     } catch (WorkerException e) {
       error = e;
-    } finally {
-      if (lock != null) {
-        lock.unlock();
-      }
     }
     listener.request(pending.size(), bytes, (System.nanoTime() - t0) / 1_000_000, error != null);
     long[] u = sink.usage();

@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
 import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.connector.codec.NdArray;
@@ -13,6 +15,7 @@ import org.dspex.beam.connector.protocol.ElementFailure;
 import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.Request;
+import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
@@ -64,15 +67,24 @@ public final class EmbedClient implements ModelClient {
   }
 
   @Override
-  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
-      throws WorkerException, InterruptedException {
+  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink,
+      Exclusivity exclusivity) throws WorkerException, InterruptedException {
     Request request = Request.of(command).withArg("handle", handle).withArg("n", payloads.size());
     if (normalize != null) {
       request = request.withArg("normalize", normalize);
     }
     // Texts are strings, never a numeric array: a forced NUMPY applies to the answer, not here.
     Protocol textFormat = format == Protocol.NUMPY ? Protocol.AUTO : format;
-    Message m = pool.call(request.withBody("texts", new ArrayList<>(payloads), textFormat), sink::worker);
+    Message m;
+    try {
+      m = pool.submit(request.withBody("texts", new ArrayList<>(payloads), textFormat), sink::worker, exclusivity).get();
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof WorkerException) {
+        throw (WorkerException) c;
+      }
+      throw new CompletionException(c);
+    }
     Set<Integer> failed = new HashSet<>();
     for (ElementFailure f : ElementFailure.listFromWire(m.resultMap().get("failed"))) {
       failed.add(Math.toIntExact(f.index()));

@@ -3,15 +3,12 @@ package org.dspex.beam.transforms.batching;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.Consumer;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
@@ -26,8 +23,6 @@ import org.dspex.beam.transforms.metrics.DSPexMetrics;
  * into output or failure rows. Not serializable: made in {@code @Setup}.
  */
 final class InferenceCore {
-  private static final Map<WorkerPool, ReadWriteLock> LANES = new WeakHashMap<>();
-
   private final InferenceSpec spec;
   private final DSPexMetrics metrics = new DSPexMetrics();
   private final WorkerPool pool;
@@ -53,8 +48,8 @@ final class InferenceCore {
     BatchExecutor.CostControl cost =
         SharedCostControl.forKey(spec.costKey(), spec.tokenBudget(), spec.callsPerSecond());
     this.executor = new BatchExecutor(
-        (payloads, sink) -> client.send(pool, handle, payloads, spec.protocol(), sink),
-        spec.maxAttempts(), cost, new MetricsListener(metricEvents), lane(acquired));
+        (payloads, sink, exclusivity) -> client.send(pool, handle, payloads, spec.protocol(), sink, exclusivity),
+        spec.maxAttempts(), cost, new MetricsListener(metricEvents));
   }
 
   /**
@@ -65,11 +60,6 @@ final class InferenceCore {
    */
   int batchesInFlight() {
     return pool.config().workers() + 1;
-  }
-
-  /** The exclusive lane of a pool: every DoFn instance of the JVM sending to it shares one. */
-  private static synchronized ReadWriteLock lane(WorkerPool pool) {
-    return LANES.computeIfAbsent(pool, p -> new ReentrantReadWriteLock(true));
   }
 
   /**

@@ -5,6 +5,7 @@ import java.util.List;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
@@ -37,10 +38,12 @@ public interface ModelClient extends Serializable {
 
   /**
    * Sends {@code payloads} as one request with the model's {@code handle}, reporting to {@code sink}
-   * as answers arrive; returns when every element was reported or the request failed.
+   * as answers arrive; returns when every element was reported or the request failed. {@code
+   * exclusivity} is passed on to the pool ({@link WorkerPool#submit(org.dspex.beam.connector.protocol.Request,
+   * java.util.function.Consumer, Exclusivity)}).
    *
    * @throws WorkerException when the request failed; elements reported before stay reported
    */
-  void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
-      throws WorkerException, InterruptedException;
+  void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink,
+      Exclusivity exclusivity) throws WorkerException, InterruptedException;
 }

@@ -12,6 +12,7 @@ import org.dspex.beam.connector.protocol.ElementFailure;
 import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
+import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.StreamListener;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerCrashedException;
@@ -71,8 +72,8 @@ public final class PredictClient implements ModelClient {
   }
 
   @Override
-  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
-      throws WorkerException, InterruptedException {
+  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink,
+      Exclusivity exclusivity) throws WorkerException, InterruptedException {
     Request request = Request.of(command)
         .withArg("handle", handle)
         .withArg("n", payloads.size())
@@ -94,7 +95,7 @@ public final class PredictClient implements ModelClient {
           worker.set(workerName);
           sink.worker(workerName);
         }
-      }).get();
+      }, exclusivity).get();
     } catch (ExecutionException e) {
       Throwable c = e.getCause();
       if (c instanceof WorkerException) {

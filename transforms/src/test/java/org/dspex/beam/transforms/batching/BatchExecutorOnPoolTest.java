@@ -8,10 +8,12 @@ import java.io.File;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.worker.WorkerConfig;
+import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
 import org.junit.Test;
 
@@ -38,14 +40,13 @@ public class BatchExecutorOnPoolTest {
 
   /** Sends each element as a {@code sleep} of that many seconds; reports what the worker slept. */
   static BatchExecutor.Sender sleeps(WorkerPool pool) {
-    return (payloads, sink) -> {
+    return (payloads, sink, exclusivity) -> {
       for (int i = 0; i < payloads.size(); i++) {
         Message m;
         try {
-          m = pool.call(Request.of("sleep").withArg("seconds", payloads.get(i)), sink::worker);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw e;
+          m = pool.submit(Request.of("sleep").withArg("seconds", payloads.get(i)), sink::worker, exclusivity).get();
+        } catch (ExecutionException e) {
+          throw (WorkerException) e.getCause();
         }
         sink.ok(i, List.of(m.resultMap().get("slept")));
       }

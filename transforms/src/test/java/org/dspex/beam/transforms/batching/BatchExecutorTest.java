@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.dspex.beam.connector.protocol.RemoteError;
 import org.dspex.beam.connector.worker.CrashLoopException;
+import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.RemoteHandlerException;
 import org.dspex.beam.connector.worker.WorkerCrashedException;
 import org.dspex.beam.transforms.failures.Failures;
@@ -26,7 +27,8 @@ public class BatchExecutorTest {
     boolean handlerBreaksOn;
 
     @Override
-    public void send(List<Object> payloads, BatchSink sink) throws WorkerCrashedException, RemoteHandlerException {
+    public void send(List<Object> payloads, BatchSink sink, Exclusivity exclusivity)
+        throws WorkerCrashedException, RemoteHandlerException {
       requestSizes.add(payloads.size());
       // As PredictClient does when the pool names the worker a stream went to.
       sink.worker("worker 1 (pid 42)");
@@ -123,7 +125,7 @@ public class BatchExecutorTest {
 
   @Test
   public void givenNoWorkerCanServe_thenTheErrorIsThrown() {
-    BatchExecutor e = new BatchExecutor((p, s) -> {
+    BatchExecutor e = new BatchExecutor((p, s, x) -> {
       throw new CrashLoopException("workers died 5 times", null);
     }, 3, BatchExecutor.CostControl.NONE, QUIET);
     List<BatchItem> batch = items("a");
