@@ -6,8 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
 import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.connector.codec.NdArray;
@@ -17,7 +16,6 @@ import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.WorkerConfig;
-import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 
@@ -67,31 +65,27 @@ public final class EmbedClient implements ModelClient {
   }
 
   @Override
-  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink,
-      Exclusivity exclusivity) throws WorkerException, InterruptedException {
+  public CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, Protocol format,
+      BatchSink sink, Exclusivity exclusivity) {
     Request request = Request.of(command).withArg("handle", handle).withArg("n", payloads.size());
     if (normalize != null) {
       request = request.withArg("normalize", normalize);
     }
     // Texts are strings, never a numeric array: a forced NUMPY applies to the answer, not here.
     Protocol textFormat = format == Protocol.NUMPY ? Protocol.AUTO : format;
-    Message m;
-    try {
-      m = pool.submit(request.withBody("texts", new ArrayList<>(payloads), textFormat), sink::worker, exclusivity).get();
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof WorkerException) {
-        throw (WorkerException) c;
-      }
-      throw new CompletionException(c);
-    }
+    return pool.submit(request.withBody("texts", new ArrayList<>(payloads), textFormat), sink::worker, exclusivity)
+        .thenAccept(m -> report(m, payloads.size(), sink));
+  }
+
+  /** Reports the answer's vectors and failures, by index. */
+  private static void report(Message m, int n, BatchSink sink) {
     Set<Integer> failed = new HashSet<>();
     for (ElementFailure f : ElementFailure.listFromWire(m.resultMap().get("failed"))) {
       failed.add(Math.toIntExact(f.index()));
       sink.failed(Math.toIntExact(f.index()), f.type(), f.message());
     }
-    float[][] vectors = vectors(m.body("vectors"), payloads.size());
-    for (int i = 0; i < payloads.size(); i++) {
+    float[][] vectors = vectors(m.body("vectors"), n);
+    for (int i = 0; i < n; i++) {
       if (failed.contains(i)) {
         continue;
       }

@@ -2,6 +2,7 @@ package org.dspex.beam.transforms.batching;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.protocol.Protocol;
@@ -38,12 +39,12 @@ public interface ModelClient extends Serializable {
 
   /**
    * Sends {@code payloads} as one request with the model's {@code handle}, reporting to {@code sink}
-   * as answers arrive; returns when every element was reported or the request failed. {@code
-   * exclusivity} is passed on to the pool ({@link WorkerPool#submit(org.dspex.beam.connector.protocol.Request,
-   * java.util.function.Consumer, Exclusivity)}).
+   * as answers arrive (on the pool's callback threads), and returns at once. {@code exclusivity} is
+   * passed on to the pool ({@link Exclusivity#EXCLUSIVE}: sent alone).
    *
-   * @throws WorkerException when the request failed; elements reported before stay reported
+   * @return completes when every element was reported; fails with a {@link WorkerException} when
+   *     the request failed (elements reported before stay reported)
    */
-  void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink,
-      Exclusivity exclusivity) throws WorkerException, InterruptedException;
+  CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, Protocol format,
+      BatchSink sink, Exclusivity exclusivity);
 }

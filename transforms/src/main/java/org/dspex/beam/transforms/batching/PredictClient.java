@@ -4,7 +4,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.codec.ArrowTable;
@@ -72,8 +73,8 @@ public final class PredictClient implements ModelClient {
   }
 
   @Override
-  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink,
-      Exclusivity exclusivity) throws WorkerException, InterruptedException {
+  public CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, Protocol format,
+      BatchSink sink, Exclusivity exclusivity) {
     Request request = Request.of(command)
         .withArg("handle", handle)
         .withArg("n", payloads.size())
@@ -81,30 +82,29 @@ public final class PredictClient implements ModelClient {
         .withBody("inputs", payloads, format)
         .withStream(true);
     AtomicReference<String> worker = new AtomicReference<>();
-    try {
-      pool.submitStream(request, new StreamListener() {
-        @Override
-        public void onEvent(StreamEvent event) {
-          if (event instanceof StreamEvent.Chunk) {
-            onChunk((StreamEvent.Chunk) event, sink);
-          }
+    return pool.submitStream(request, new StreamListener() {
+      @Override
+      public void onEvent(StreamEvent event) {
+        if (event instanceof StreamEvent.Chunk) {
+          onChunk((StreamEvent.Chunk) event, sink);
         }
+      }
 
-        @Override
-        public void onAssigned(String workerName) {
-          worker.set(workerName);
-          sink.worker(workerName);
-        }
-      }, exclusivity).get();
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof WorkerException) {
-        throw (WorkerException) c;
+      @Override
+      public void onAssigned(String workerName) {
+        worker.set(workerName);
+        sink.worker(workerName);
+      }
+    }, exclusivity).handle((end, err) -> {
+      Throwable c = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+      if (c == null) {
+        return null;
       }
       // A listener that threw (a chunk that is not what the protocol says) fails the request; the
       // elements it did report stay reported.
-      throw new WorkerCrashedException(worker.get(), "stream of '" + command + "' failed: " + c, c);
-    }
+      throw new CompletionException(c instanceof WorkerException ? c
+          : new WorkerCrashedException(worker.get(), "stream of '" + command + "' failed: " + c, c));
+    });
   }
 
   private void onChunk(StreamEvent.Chunk chunk, BatchSink sink) {

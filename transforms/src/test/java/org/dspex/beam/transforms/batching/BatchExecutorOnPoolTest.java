@@ -8,18 +8,19 @@ import java.io.File;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.worker.WorkerConfig;
-import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
+import org.dspex.beam.transforms.failures.Failures;
 import org.junit.Test;
 
 /**
- * The executor is the one owner of retries: against real worker processes behind a pool (which
- * sends every request once), a request lost with its worker is sent again by the executor.
+ * The executor over real worker processes behind a pool: it is the one owner of retries (the pool
+ * sends every request once), its lone suspects go to the pool as exclusive requests, and nothing
+ * of it waits on a thread.
  */
 public class BatchExecutorOnPoolTest {
   static final String TEST_HANDLERS = "dspex_worker.testing.handlers";
@@ -35,21 +36,25 @@ public class BatchExecutorOnPoolTest {
         .withThreadsPerWorker(1)
         .withStartTimeout(Duration.ofSeconds(30))
         .withKillGrace(Duration.ofSeconds(1))
-        .withRestartBackoff(Duration.ofMillis(50), Duration.ofMillis(400));
+        .withRestartBackoff(Duration.ofMillis(50), Duration.ofMillis(400))
+        .withCrashLoop(20, Duration.ofSeconds(60));
   }
 
-  /** Sends each element as a {@code sleep} of that many seconds; reports what the worker slept. */
-  static BatchExecutor.Sender sleeps(WorkerPool pool) {
+  /**
+   * One request per batch: {@code crash} (SIGKILL) if it holds "kill", else a {@code sleep} of the
+   * first element's seconds (a number) or an {@code echo} of the elements; every element of an
+   * answered request succeeds with what it was.
+   */
+  static BatchExecutor.Sender worker(WorkerPool pool) {
     return (payloads, sink, exclusivity) -> {
-      for (int i = 0; i < payloads.size(); i++) {
-        Message m;
-        try {
-          m = pool.submit(Request.of("sleep").withArg("seconds", payloads.get(i)), sink::worker, exclusivity).get();
-        } catch (ExecutionException e) {
-          throw (WorkerException) e.getCause();
+      Request r = payloads.contains("kill") ? Request.of("crash").withArg("signal", "SIGKILL")
+          : payloads.get(0) instanceof Number ? Request.of("sleep").withArg("seconds", payloads.get(0))
+          : Request.of("echo").withArg("items", payloads);
+      return pool.submit(r, sink::worker, exclusivity).thenAccept(m -> {
+        for (int i = 0; i < payloads.size(); i++) {
+          sink.ok(i, List.of(payloads.get(i)));
         }
-        sink.ok(i, List.of(m.resultMap().get("slept")));
-      }
+      });
     };
   }
 
@@ -77,10 +82,10 @@ public class BatchExecutorOnPoolTest {
       pool.call(Request.of("crash").withArg("signal", "SIGKILL").withArg("after_seconds", 0.3));
       Retries listener = new Retries();
       List<BatchItem> items = new ArrayList<>(List.of(new BatchItem(1, 1)));
-      new BatchExecutor(sleeps(pool), 3, BatchExecutor.CostControl.NONE, listener).run(items);
+      new BatchExecutor(worker(pool), 3, BatchExecutor.CostControl.NONE, listener).run(items)
+          .get(30, TimeUnit.SECONDS);
       BatchItem item = items.get(0);
       assertTrue(item.errorMessage(), item.ok());
-      assertEquals(1.0, ((Number) item.outputs().get(0)).doubleValue(), 0.0);
       assertEquals(2, item.sent());
       assertEquals(1, listener.retries.get());
       assertNotEquals(pid, (long) pool.pids().get(0));
@@ -88,6 +93,40 @@ public class BatchExecutorOnPoolTest {
       assertEquals(3, pool.stats().requests());
       assertEquals(1, pool.stats().failures());
       assertEquals(1, pool.stats().workerRestarts());
+    }
+  }
+
+  @Test
+  public void givenPoisonElementAmongOthersInFlight_thenOnlyItFailsNamingItsWorker() throws Exception {
+    try (WorkerPool pool = WorkerPool.create(config().withWorkers(2))) {
+      BatchExecutor executor = new BatchExecutor(worker(pool), 2, BatchExecutor.CostControl.NONE, new Retries());
+      List<BatchItem> poisoned = new ArrayList<>();
+      for (String p : List.of("a", "b", "c", "kill", "d", "e")) {
+        poisoned.add(new BatchItem(p, 1));
+      }
+      // A second caller's batches keep the pool busy meanwhile: the poison's lone sends must wait
+      // for them, and they must not be its collateral.
+      List<CompletableFuture<Void>> others = new ArrayList<>();
+      List<BatchItem> otherItems = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        List<BatchItem> batch = List.of(new BatchItem(0.2, 1), new BatchItem(0.2, 1));
+        otherItems.addAll(batch);
+        others.add(executor.run(batch));
+      }
+      executor.run(poisoned).get(60, TimeUnit.SECONDS);
+      CompletableFuture.allOf(others.toArray(new CompletableFuture<?>[0])).get(60, TimeUnit.SECONDS);
+      for (BatchItem it : poisoned) {
+        assertEquals(it.payload() + ": " + it.errorMessage(), !"kill".equals(it.payload()), it.ok());
+      }
+      BatchItem poison = poisoned.get(3);
+      assertEquals(Failures.WORKER_CRASHED, poison.errorType());
+      assertTrue(poison.errorMessage(), poison.errorMessage().contains("SIGKILL"));
+      assertTrue(poison.worker(), poison.worker().matches("worker \\d+ \\(pid \\d+\\)"));
+      assertTrue(poison.errorMessage().startsWith(poison.worker() + " "));
+      assertTrue(poison.sent() >= 2);
+      // The other caller's elements all succeed, whatever the poison's shared sends cost them.
+      otherItems.forEach(it -> assertTrue(it.errorMessage(), it.ok()));
+      assertEquals(null, pool.failure());
     }
   }
 }
