@@ -20,10 +20,12 @@ import org.dspex.beam.connector.protocol.Connection;
 import org.dspex.beam.connector.protocol.Incoming;
 import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.ProtocolException;
+import org.dspex.beam.connector.protocol.ProtocolVersion;
 import org.dspex.beam.connector.protocol.RemoteError;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.SpillDirectory;
 import org.dspex.beam.connector.protocol.StreamEvent;
+import org.dspex.beam.connector.protocol.UnsupportedByPeerException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -121,7 +123,8 @@ public final class PythonWorker implements AutoCloseable {
       w.kill("its setup failed");
       throw e;
     }
-    LOG.info("{} started in {} ({})", h.name(), Durations.nanos(System.nanoTime() - t0), h.hello().get("versions"));
+    LOG.info("{} started in {} ({})", h.name(), Durations.nanos(System.nanoTime() - t0),
+        h.connection().protocolVersion() == ProtocolVersion.V1 ? "a V1 peer: JSON only" : h.hello().get("versions"));
     return w;
   }
 
@@ -301,12 +304,12 @@ public final class PythonWorker implements AutoCloseable {
           failIfStillPending(p);
           return;
         }
+      } catch (UnsupportedByPeerException e) {
+        // A V1 peer cannot take it; nothing was written, the channel is fine.
+        failWritten(p, new UnsupportedRequestException(name, e));
       } catch (ProtocolException | IllegalArgumentException | UnsupportedOperationException e) {
         // The request could not be encoded; nothing was written, the channel is fine.
-        if (p.id < 0 || pending.remove(p.id) != null) {
-          load.decrementAndGet();
-          p.fail(e);
-        }
+        failWritten(p, e);
       } catch (IOException | RuntimeException e) {
         // A broken pipe: the worker is dead or dying; the reader reports how.
         if (!closing) {
@@ -320,6 +323,14 @@ public final class PythonWorker implements AutoCloseable {
         }
         return;
       }
+    }
+  }
+
+  /** Fails a request whose write was refused before any byte went out, unless the death handler did. */
+  private void failWritten(PendingRequest p, Exception e) {
+    if (p.id < 0 || pending.remove(p.id) != null) {
+      load.decrementAndGet();
+      p.fail(e);
     }
   }
 

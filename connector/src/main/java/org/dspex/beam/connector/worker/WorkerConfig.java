@@ -80,6 +80,8 @@ public final class WorkerConfig {
   public static final String PYTHON_ENV = "DSPEX_PYTHON";
 
   private String python;
+  private List<String> command = List.of();
+  private boolean legacyV1Peers;
   private String module = DEFAULT_MODULE;
   private List<String> handlerModules = List.of();
   private List<String> pythonPath = List.of();
@@ -115,6 +117,8 @@ public final class WorkerConfig {
   private WorkerConfig copy() {
     WorkerConfig c = new WorkerConfig();
     c.python = python;
+    c.command = command;
+    c.legacyV1Peers = legacyV1Peers;
     c.module = module;
     c.handlerModules = handlerModules;
     c.pythonPath = pythonPath;
@@ -162,6 +166,34 @@ public final class WorkerConfig {
   public WorkerConfig withPython(String interpreter) {
     WorkerConfig c = copy();
     c.python = nonEmpty(interpreter, "python interpreter");
+    return c;
+  }
+
+  /**
+   * Runs each worker as this command line ({@code argv}, the program first) instead of the Python
+   * module launch (default: none, {@code python -m} {@link #withModule module} behind a preflight
+   * that checks the interpreter). The worker gets the same environment and the same {@code hello};
+   * anything that answers it as docs/protocol.md says is a worker (a V1 peer only with {@link
+   * #withLegacyV1Peers}).
+   */
+  public WorkerConfig withCommand(List<String> argv) {
+    check(argv != null && !argv.isEmpty(), "worker command must not be empty, was %s", argv);
+    argv.forEach(a -> check(a != null && !a.isEmpty(), "worker command arguments must not be empty, were %s", argv));
+    WorkerConfig c = copy();
+    c.command = List.copyOf(argv);
+    return c;
+  }
+
+  /**
+   * Whether a worker that answers {@code hello} as a V1 peer (a legacy DSPex bridge: no {@code
+   * protocol} in its answer, or "Unknown command: hello") is served (default false: such a worker
+   * fails to start at once with a {@link WorkerStartException} saying so). A V1 worker is served
+   * JSON only: a stream request or a body that cannot go inline as JSON fails alone, before it is
+   * sent, with an {@link UnsupportedRequestException}; health pings are V1 {@code ping}s.
+   */
+  public WorkerConfig withLegacyV1Peers(boolean serve) {
+    WorkerConfig c = copy();
+    c.legacyV1Peers = serve;
     return c;
   }
 
@@ -371,6 +403,16 @@ public final class WorkerConfig {
     return python;
   }
 
+  /** The worker command line; empty: the Python module launch. */
+  public List<String> command() {
+    return command;
+  }
+
+  /** Whether V1 peers are served. */
+  public boolean legacyV1Peers() {
+    return legacyV1Peers;
+  }
+
   /** The module run with {@code -m}. */
   public String module() {
     return module;
@@ -507,7 +549,7 @@ public final class WorkerConfig {
 
   private List<Object> key() {
     return Arrays.asList(
-        python, module, handlerModules, pythonPath, workers, threadsPerWorker, requestThreads,
+        python, command, legacyV1Peers, module, handlerModules, pythonPath, workers, threadsPerWorker, requestThreads,
         startTimeout, setupTimeout, requestTimeout, killGrace, pingInterval, backoffInitial,
         backoffMax, crashLoopCrashes, crashLoopWindow, recycleAfterRequests, idleShutdown,
         stderrLines, queueCapacity, spill, protocolSettings, env, secretNames, setups);
@@ -528,7 +570,9 @@ public final class WorkerConfig {
   public String toString() {
     Map<String, String> shownEnv = new TreeMap<>();
     env.forEach((k, v) -> shownEnv.put(k, secretNames.contains(k) ? Redactor.MASK : v));
-    return "WorkerConfig{python=" + python + ", module=" + module + ", handlerModules="
+    String shownCommand = command.isEmpty() ? "" : ", command=" + redactor(env).redact(String.valueOf(command))
+        + ", legacyV1Peers=" + legacyV1Peers;
+    return "WorkerConfig{python=" + python + shownCommand + ", module=" + module + ", handlerModules="
         + handlerModules + ", workers=" + workers + ", threadsPerWorker=" + threadsPerWorker()
         + ", requestThreads=" + requestThreads + ", startTimeout=" + startTimeout
         + ", setupTimeout=" + setupTimeout + ", requestTimeout=" + requestTimeout + ", env="

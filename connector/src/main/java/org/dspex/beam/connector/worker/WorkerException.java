@@ -18,6 +18,8 @@ import java.util.Optional;
  *       in a {@link CrashLoopException} instead of endless retries.
  *   <li>{@link RemoteHandlerException}: not retryable. The handler looked at the request and
  *       raised; it would raise again.
+ *   <li>{@link UnsupportedRequestException}: not retryable. The worker (a V1 peer) cannot take
+ *       such a request; it was not sent.
  *   <li>{@link WorkerStartException}, {@link CrashLoopException}: not retryable. No worker can
  *       start or stay up with this configuration; the message says what to fix.
  * </ul>

@@ -19,6 +19,11 @@ import org.dspex.beam.connector.protocol.SpillDirectory;
  * with the worker arguments under the start timeout, and the checks of its answer (protocol v2, the
  * connector's worker version, numpy/pyarrow/msgpack present). On failure the process is gone and the
  * {@link WorkerStartException} says why; see {@link StartDiagnosis}.
+ *
+ * <p>A V1 peer (an answer without {@code protocol: "v2"} that is no refusal of the arguments: a
+ * legacy bridge's "Unknown command: hello") is accepted as it is with {@link
+ * WorkerConfig#withLegacyV1Peers}; without, it is refused at once and killed, since such a peer
+ * waits for its next request rather than exiting.
  */
 final class WorkerHandshake {
   private WorkerHandshake() {}
@@ -34,7 +39,7 @@ final class WorkerHandshake {
       process = ProcessLauncher.start(launch.builder);
     } catch (IOException e) {
       throw new WorkerStartException(WorkerStartException.Reason.INTERPRETER_NOT_FOUND,
-          "cannot run Python interpreter " + launch.interpreter + ": " + launch.redactor.redact(e.getMessage()), null);
+          "cannot run " + launch.program + ": " + launch.redactor.redact(e.getMessage()), null);
     }
     String name = "worker " + id + " (pid " + process.pid() + ")";
     StderrPump stderr = new StderrPump(process.getErrorStream(), name, launch.redactor, Math.max(config.stderrLines(), 1));
@@ -58,10 +63,15 @@ final class WorkerHandshake {
       args.put("request_threads", config.requestThreads());
       hello = connection.hello(args);
       startTimer.cancel(false);
-      if (hello.isEmpty()) {
+      if (speaksV1(connection)) {
+        if (!config.legacyV1Peers()) {
+          throw v1Refused(name, connection, launch);
+        }
+      } else if (connection.helloError() != null) {
         throw refused(name, connection, launch, config, process, stderr);
+      } else {
+        checkHello(hello, name, launch, config);
       }
-      checkHello(hello, connection, name, launch, config);
     } catch (IOException | RuntimeException e) {
       startTimer.cancel(false);
       WorkerStartException failure = e instanceof WorkerStartException
@@ -74,12 +84,29 @@ final class WorkerHandshake {
     return new Handshaken(name, process, launch, stderr, connection, spill, hello);
   }
 
-  private static void checkHello(Map<String, Object> hello, Connection c, String name, WorkerLaunch launch,
-      WorkerConfig config) throws WorkerStartException {
-    if (c.protocolVersion() != ProtocolVersion.V2) {
-      throw new WorkerStartException(WorkerStartException.Reason.VERSION_MISMATCH,
-          name + " (module " + config.module() + ") does not speak DSPex protocol v2 (answered " + hello + ")", null);
+  /**
+   * Whether the peer stays on V1: it answered without switching to v2, and not with an error of its
+   * own (a worker refusing its arguments names the Python exception), but with success or as a
+   * legacy bridge does (a plain-string error, or an unknown command).
+   */
+  private static boolean speaksV1(Connection c) {
+    if (c.protocolVersion() == ProtocolVersion.V2) {
+      return false;
     }
+    RemoteError e = c.helloError();
+    return e == null || RemoteError.LEGACY_TYPE.equals(e.type()) || "UnknownCommand".equals(e.type());
+  }
+
+  private static WorkerStartException v1Refused(String name, Connection c, WorkerLaunch launch) {
+    String answer = c.helloError() != null ? "hello refused: " + c.helloError().message() : "answered " + c.helloResult();
+    return new WorkerStartException(WorkerStartException.Reason.VERSION_MISMATCH,
+        launch.redactor.redact(name + " (" + launch.description + ") speaks only DSPex protocol v1 (" + answer
+            + "); it was stopped. To serve it (JSON only, no streams, no binary bodies) call"
+            + " WorkerConfig.withLegacyV1Peers(true)"), null);
+  }
+
+  private static void checkHello(Map<String, Object> hello, String name, WorkerLaunch launch,
+      WorkerConfig config) throws WorkerStartException {
     Object version = hello.get("worker_version");
     if (!Connection.CLIENT_VERSION.equals(version)) {
       throw new WorkerStartException(WorkerStartException.Reason.VERSION_MISMATCH,
@@ -116,7 +143,7 @@ final class WorkerHandshake {
     RemoteError error = c.helloError();
     String why = error == null ? "" : ": " + error.type() + ": " + error.message();
     return new WorkerStartException(WorkerStartException.Reason.REFUSED,
-        launch.redactor.redact(name + " (Python interpreter " + launch.interpreter + ", module " + config.module()
+        launch.redactor.redact(name + " (" + launch.description
             + ", handler modules " + config.handlerModules() + ") refused hello" + why + status
             + stderr.lastLinesSuffix()), null);
   }
@@ -135,7 +162,7 @@ final class WorkerHandshake {
       Thread.currentThread().interrupt();
     }
     stderr.awaitEnd(1000);
-    return StartDiagnosis.diagnose(name, launch.interpreter, error, timedOut ? null : exit, timedOut,
+    return StartDiagnosis.diagnose(name, launch, error, timedOut ? null : exit, timedOut,
         stderr.lastLines(), stderr.lastLinesSuffix(), launch.redactor, config);
   }
 

@@ -7,6 +7,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.RemoteHandlerException;
+import org.dspex.beam.connector.worker.UnsupportedRequestException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.dspex.beam.connector.worker.WorkerException;
@@ -28,6 +29,8 @@ import org.dspex.beam.transforms.failures.Failures;
  *       thread's poison element; only such a crash fails it;
  *   <li>a handler error (not retryable: the same batch would break the same way) splits the batch
  *       at once, down to the element that breaks it ({@link Failures#HANDLER_ERROR});
+ *   <li>a request the worker cannot take at all ({@link UnsupportedRequestException}: a V1 peer
+ *       asked for a stream) fails its elements at once, {@link Failures#HANDLER_ERROR} too;
  *   <li>a failure that is no element's fault (no worker can start, crash loop) is thrown, for the
  *       runner to retry the bundle.
  * </ul>
@@ -152,6 +155,13 @@ public final class BatchExecutor {
       return done();
     }
     String worker = error.worker().orElse(null);
+    if (error instanceof UnsupportedRequestException) {
+      // The worker cannot take such a request at all (a V1 peer): no element is to blame.
+      for (BatchItem it : left) {
+        it.fail(Failures.HANDLER_ERROR, error.getMessage(), worker);
+      }
+      return done();
+    }
     if (error instanceof RemoteHandlerException) {
       if (left.size() == 1) {
         left.get(0).fail(Failures.HANDLER_ERROR, error.getMessage(), worker);

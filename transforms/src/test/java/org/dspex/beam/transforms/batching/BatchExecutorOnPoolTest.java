@@ -8,13 +8,18 @@ import java.io.File;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerPool;
+import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.failures.Failures;
+import org.dspex.beam.transforms.signature.FieldType;
+import org.dspex.beam.transforms.signature.SignatureField;
 import org.junit.Test;
 
 /**
@@ -127,6 +132,36 @@ public class BatchExecutorOnPoolTest {
       // The other caller's elements all succeed, whatever the poison's shared sends cost them.
       otherItems.forEach(it -> assertTrue(it.errorMessage(), it.ok()));
       assertEquals(null, pool.failure());
+    }
+  }
+
+  @Test
+  public void givenV1PeerWorker_whenPredictStreams_thenEveryElementFailsAsAHandlerErrorAndTheWorkerServesOn()
+      throws Exception {
+    String peer = new File("../connector/src/test/resources/v1_peer.py").getAbsolutePath();
+    WorkerConfig v1 = config().withCommand(List.of(python(), peer)).withLegacyV1Peers(true);
+    try (WorkerPool pool = WorkerPool.create(v1)) {
+      PredictClient client = new PredictClient(ExecutionSettings.defaults(), Map.of("kind", "predict"),
+          List.of("q"), List.of(new SignatureField("a", FieldType.STR)), "predict", null);
+      BatchExecutor executor = new BatchExecutor(
+          (payloads, sink, x) -> client.send(pool, "predict-1", payloads, Protocol.AUTO, sink, x),
+          3, BatchExecutor.CostControl.NONE, new Retries());
+      List<BatchItem> items = new ArrayList<>();
+      for (int i = 0; i < 5; i++) {
+        items.add(new BatchItem(Map.of("q", "question " + i), 20));
+      }
+      executor.run(items).get(30, TimeUnit.SECONDS);
+      long pid = pool.pids().get(0);
+      for (BatchItem it : items) {
+        assertEquals(Failures.HANDLER_ERROR, it.errorType());
+        assertEquals("worker 1 (pid " + pid + ") speaks protocol v1, which has no streams; command 'predict'"
+            + " asks for one", it.errorMessage());
+        assertEquals("worker 1 (pid " + pid + ")", it.worker());
+        assertEquals("refused once for the whole batch, never retried", 1, it.sent());
+      }
+      assertEquals(0, pool.stats().workerCrashes());
+      assertEquals(1, pool.stats().failures());
+      assertEquals(Map.of("still", true), pool.call(Request.of("echo").withArg("still", true)).resultMap());
     }
   }
 }
