@@ -29,20 +29,13 @@ final class WorkerHandshake {
   private WorkerHandshake() {}
 
   /** A worker that accepted hello, ready for its reader and writer threads. */
-  record Handshaken(String name, Process process, WorkerLaunch launch, StderrPump stderr, Connection connection,
-      SpillDirectory spill, Map<String, Object> hello) {}
+  record Handshaken(WorkerProcess process, WorkerLaunch launch, Connection connection, SpillDirectory spill,
+      Map<String, Object> hello) {}
 
   static Handshaken open(WorkerConfig config, int id) throws WorkerStartException {
     WorkerLaunch launch = WorkerLaunch.of(config);
-    Process process;
-    try {
-      process = ProcessLauncher.start(launch.builder);
-    } catch (IOException e) {
-      throw new WorkerStartException(WorkerStartException.Reason.INTERPRETER_NOT_FOUND,
-          "cannot run " + launch.program + ": " + launch.redactor.redact(e.getMessage()), null);
-    }
-    String name = "worker " + id + " (pid " + process.pid() + ")";
-    StderrPump stderr = new StderrPump(process.getErrorStream(), name, launch.redactor, Math.max(config.stderrLines(), 1));
+    WorkerProcess process = WorkerProcess.start(launch, id, config);
+    String name = process.name();
     SpillDirectory spill = null;
     Connection connection = null;
     AtomicBoolean startTimedOut = new AtomicBoolean();
@@ -54,8 +47,7 @@ final class WorkerHandshake {
     Map<String, Object> hello;
     try {
       spill = config.spill() ? SpillDirectory.create() : null;
-      connection = new Connection(process.getInputStream(), process.getOutputStream(), name,
-          config.protocolSettings(), spill);
+      connection = new Connection(process.output(), process.input(), name, config.protocolSettings(), spill);
       Map<String, Object> args = new LinkedHashMap<>();
       args.put("worker_id", id);
       args.put("threads", config.threadsPerWorker());
@@ -68,7 +60,7 @@ final class WorkerHandshake {
           throw v1Refused(name, connection, launch);
         }
       } else if (connection.helloError() != null) {
-        throw refused(name, connection, launch, config, process, stderr);
+        throw refused(name, connection, launch, config, process);
       } else {
         checkHello(hello, name, launch, config);
       }
@@ -76,12 +68,12 @@ final class WorkerHandshake {
       startTimer.cancel(false);
       WorkerStartException failure = e instanceof WorkerStartException
           ? (WorkerStartException) e
-          : diagnose(name, launch, config, process, stderr, e instanceof IOException ? (IOException) e : new IOException(e),
+          : diagnose(name, launch, config, process, e instanceof IOException ? (IOException) e : new IOException(e),
               startTimedOut.get());
       abandon(process, connection, spill);
       throw failure;
     }
-    return new Handshaken(name, process, launch, stderr, connection, spill, hello);
+    return new Handshaken(process, launch, connection, spill, hello);
   }
 
   /**
@@ -130,43 +122,33 @@ final class WorkerHandshake {
 
   /** The worker answered hello with an error; it exits after that, its stderr says more. */
   private static WorkerStartException refused(String name, Connection c, WorkerLaunch launch, WorkerConfig config,
-      Process process, StderrPump stderr) {
-    String status = "";
-    try {
-      if (process.waitFor(config.killGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-        status = " and exited with " + ExitStatus.describe(process.exitValue());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    stderr.awaitEnd(1000);
+      WorkerProcess process) {
+    Integer exit = process.exitWithinGrace();
+    String status = exit == null ? "" : " and exited with " + ExitStatus.describe(exit);
+    process.awaitStderrEnd();
     RemoteError error = c.helloError();
     String why = error == null ? "" : ": " + error.type() + ": " + error.message();
     return new WorkerStartException(WorkerStartException.Reason.REFUSED,
         launch.redactor.redact(name + " (" + launch.description
             + ", handler modules " + config.handlerModules() + ") refused hello" + why + status
-            + stderr.lastLinesSuffix()), null);
+            + process.stderrSuffix()), null);
   }
 
   private static WorkerStartException diagnose(String name, WorkerLaunch launch, WorkerConfig config,
-      Process process, StderrPump stderr, IOException error, boolean timedOut) {
+      WorkerProcess process, IOException error, boolean timedOut) {
     Integer exit = null;
-    try {
-      if (!(error instanceof ProtocolException) && process.waitFor(config.killGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-        exit = process.exitValue();
-      } else {
-        process.destroyForcibly();
-        process.waitFor(config.killGrace().toMillis(), TimeUnit.MILLISECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (!(error instanceof ProtocolException)) {
+      exit = process.exitWithinGrace();
+    } else {
+      process.destroyForcibly();
+      process.exitWithinGrace();
     }
-    stderr.awaitEnd(1000);
+    process.awaitStderrEnd();
     return StartDiagnosis.diagnose(name, launch, error, timedOut ? null : exit, timedOut,
-        stderr.lastLines(), stderr.lastLinesSuffix(), launch.redactor, config);
+        process.lastStderrLines(), process.stderrSuffix(), launch.redactor, config);
   }
 
-  private static void abandon(Process process, Connection connection, SpillDirectory spill) {
+  private static void abandon(WorkerProcess process, Connection connection, SpillDirectory spill) {
     process.destroyForcibly();
     try {
       if (connection != null) {
