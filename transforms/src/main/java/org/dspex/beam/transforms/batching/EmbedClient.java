@@ -2,9 +2,7 @@ package org.dspex.beam.transforms.batching;
 
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.beam.sdk.values.Row;
@@ -17,7 +15,6 @@ import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerPool;
-import org.dspex.beam.transforms.config.ExecutionSettings;
 
 /**
  * {@code embed}: texts go out, one NUMPY float32 matrix comes back (a row per text, zero rows for
@@ -26,27 +23,22 @@ import org.dspex.beam.transforms.config.ExecutionSettings;
 public final class EmbedClient implements ModelClient {
   private static final long serialVersionUID = 1L;
 
-  private final ExecutionSettings settings;
-  private final LinkedHashMap<String, Object> setupArgs;
+  private final WorkerConfig workerConfig;
   private final String textField;
   private final String command;
   private final Boolean normalize;
-  private final String apiKeyEnv;
 
-  /** A client for the model set up by {@code setupArgs}, embedding {@code textField} of each row. */
-  public EmbedClient(ExecutionSettings settings, Map<String, Object> setupArgs, String textField, String command,
-      Boolean normalize, String apiKeyEnv) {
-    this.settings = settings;
-    this.setupArgs = new LinkedHashMap<>(setupArgs);
+  /** A client for the model that {@code workerConfig} sets up, embedding {@code textField} of each row. */
+  public EmbedClient(WorkerConfig workerConfig, String textField, String command, Boolean normalize) {
+    this.workerConfig = workerConfig;
     this.textField = textField;
     this.command = command;
     this.normalize = normalize;
-    this.apiKeyEnv = apiKeyEnv;
   }
 
   @Override
   public WorkerConfig workerConfig() {
-    return settings.workerConfig(setupArgs, apiKeyEnv);
+    return workerConfig;
   }
 
   @Override

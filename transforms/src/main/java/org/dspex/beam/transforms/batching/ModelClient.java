@@ -17,7 +17,10 @@ import org.dspex.beam.connector.worker.WorkerPool;
  * follows Beam's RunInference model handlers: one place knows the requests and answers of a kind.
  */
 public interface ModelClient extends Serializable {
-  /** The worker configuration, {@code setup} included; built where the workers run. */
+  /**
+   * The worker configuration, {@code setup} included, fixed when the pipeline was built; it
+   * resolves on the worker machine what depends on that machine (interpreter, thread count).
+   */
   WorkerConfig workerConfig();
 
 

@@ -19,7 +19,6 @@ import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerCrashedException;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
-import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.failures.ElementJson;
 import org.dspex.beam.transforms.failures.Failures;
 import org.dspex.beam.transforms.signature.SignatureField;
@@ -32,30 +31,26 @@ import org.dspex.beam.transforms.signature.ValueConversion;
 public final class PredictClient implements ModelClient {
   private static final long serialVersionUID = 1L;
 
-  private final ExecutionSettings settings;
-  private final LinkedHashMap<String, Object> setupArgs;
+  private final WorkerConfig workerConfig;
   private final List<String> inputNames;
   private final List<SignatureField> outputs;
   private final String command;
-  private final String apiKeyEnv;
 
   /**
-   * A client for a program set up by {@code setupArgs}, reading {@code inputNames} from rows and
-   * returning {@code outputs}; {@code apiKeyEnv} (nullable) names the variable holding the LM key.
+   * A client for the program that {@code workerConfig} sets up, reading {@code inputNames} from rows
+   * and returning {@code outputs}, with requests of {@code command}.
    */
-  public PredictClient(ExecutionSettings settings, Map<String, Object> setupArgs, List<String> inputNames,
-      List<SignatureField> outputs, String command, String apiKeyEnv) {
-    this.settings = settings;
-    this.setupArgs = new LinkedHashMap<>(setupArgs);
+  public PredictClient(WorkerConfig workerConfig, List<String> inputNames, List<SignatureField> outputs,
+      String command) {
+    this.workerConfig = workerConfig;
     this.inputNames = new ArrayList<>(inputNames);
     this.outputs = new ArrayList<>(outputs);
     this.command = command;
-    this.apiKeyEnv = apiKeyEnv;
   }
 
   @Override
   public WorkerConfig workerConfig() {
-    return settings.workerConfig(setupArgs, apiKeyEnv);
+    return workerConfig;
   }
 
   @Override

@@ -16,7 +16,6 @@ import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerPool;
-import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.failures.Failures;
 import org.dspex.beam.transforms.signature.FieldType;
 import org.dspex.beam.transforms.signature.SignatureField;
@@ -141,8 +140,8 @@ public class BatchExecutorOnPoolTest {
     String peer = new File("../connector/src/test/resources/v1_peer.py").getAbsolutePath();
     WorkerConfig v1 = config().withCommand(List.of(python(), peer)).withLegacyV1Peers(true);
     try (WorkerPool pool = WorkerPool.create(v1)) {
-      PredictClient client = new PredictClient(ExecutionSettings.defaults(), Map.of("kind", "predict"),
-          List.of("q"), List.of(new SignatureField("a", FieldType.STR)), "predict", null);
+      PredictClient client = new PredictClient(v1, List.of("q"), List.of(new SignatureField("a", FieldType.STR)),
+          "predict");
       BatchExecutor executor = new BatchExecutor(
           (payloads, sink, x) -> client.send(pool, "predict-1", payloads, Protocol.AUTO, sink, x),
           3, BatchExecutor.CostControl.NONE, new Retries());
