@@ -213,7 +213,7 @@ public abstract class DSPexEmbed extends DSPexTransform<DSPexEmbed> {
     Schema modelOutputs = Schema.builder()
         .addField(EMBEDDING_FIELD, Schema.FieldType.array(Schema.FieldType.FLOAT))
         .build();
-    EmbedClient client = new EmbedClient(execution(), setupArgs(), textField(), command(), normalize(), apiKeyEnv());
+    EmbedClient client = new EmbedClient(workerConfig(), textField(), command(), normalize());
     return Expansion.apply(rows, client, modelOutputs, execution(), 0, 0, badRecordErrorHandler(), "DSPexEmbed");
   }
 }

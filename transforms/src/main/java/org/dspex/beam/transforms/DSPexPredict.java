@@ -497,7 +497,7 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
     InputRows.checkHasFields(rows.getSchema(), inputNames, "DSPexPredict signature '"
         + (sig != null ? sig.text() : program()) + "'");
     Schema modelOutputs = Signature.ofFields(List.of(), outputs).outputSchema();
-    PredictClient client = new PredictClient(execution(), setupArgs(), inputNames, outputs, command(), apiKeyEnv());
+    PredictClient client = new PredictClient(workerConfig(), inputNames, outputs, command());
     return Expansion.apply(rows, client, modelOutputs, execution(), tokenBudget(), maxLmCallsPerSecond(),
         badRecordErrorHandler(), "DSPexPredict");
   }

@@ -79,6 +79,16 @@ public class SpecValidationTest {
   }
 
   @Test
+  public void givenTransformSerializedWithItsPipeline_thenItsWorkerConfigKeysTheSamePool() {
+    DSPexPredict p = TestSupport.fakePredict("q -> a").withWorkers(2).withApiKeyEnv("DSPEX_TEST_SECRET")
+        .withRequestTimeout(java.time.Duration.ofSeconds(30));
+    DSPexPredict copy = org.apache.beam.sdk.util.SerializableUtils.clone(p);
+    assertEquals(p.workerConfig(), copy.workerConfig());
+    assertEquals(p.workerConfig().hashCode(), copy.workerConfig().hashCode());
+    assertEquals(java.time.Duration.ofSeconds(30), copy.workerConfig().requestTimeout());
+  }
+
+  @Test
   public void givenApiKeyValueInsteadOfName_thenRefusedWithoutEchoingIt() {
     String secret = "sk-proj-THIS-IS-A-SECRET";
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongConsumer;
 import org.dspex.beam.connector.codec.Codecs;
 
 /**
@@ -43,7 +44,8 @@ import org.dspex.beam.connector.codec.Codecs;
  *
  * <p>{@link #call} and {@link #callStream} are for one request at a time. To pipeline, one thread
  * calls {@link #send} and another {@link #read}: the two sides share only thread-safe state (ids,
- * REF bookkeeping). {@link #writer()} and {@link #reader()} give the layers underneath.
+ * REF bookkeeping). Ids are chosen here only; {@link #send(Request, LongConsumer)} tells the
+ * caller a request's id before it is written, so the reading side can find it. {@link #writer()} and {@link #reader()} give the layers underneath.
  *
  * <h3>REF files</h3>
  *
@@ -223,7 +225,19 @@ public final class Connection implements AutoCloseable {
    *     MessageWriter#writeRequest}
    */
   public SentMessage send(Request request) throws IOException {
+    return send(request, id -> {});
+  }
+
+  /**
+   * As {@link #send(Request)}, telling {@code assigned} the request's id before the first byte is
+   * written: a caller that reads answers on another thread registers the request under that id
+   * there, since its answer may be read before this method returns. The connection is the one
+   * place ids are chosen. If the request then cannot be written (the exceptions below), it was
+   * never sent.
+   */
+  public SentMessage send(Request request, LongConsumer assigned) throws IOException {
     checkHelloDone();
+    Checks.checkNotNull(assigned, "assigned");
     long id = nextId.getAndIncrement();
     // Registered before the first byte is written: on another thread the answer may be read
     // before writeRequest returns.
@@ -234,6 +248,7 @@ public final class Connection implements AutoCloseable {
     }
     SentMessage sent;
     try {
+      assigned.accept(id);
       sent = writer.writeRequest(id, request);
     } catch (IOException | RuntimeException e) {
       outstanding.remove(id);

@@ -1,5 +1,6 @@
 package org.dspex.beam.connector.protocol;
 
+import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
@@ -17,7 +18,9 @@ import java.util.Objects;
  * <p>The client sends these settings in {@code hello} (see {@link #toHelloArgs()}) so that the worker
  * answers by the same rules.
  */
-public final class ProtocolSettings {
+public final class ProtocolSettings implements Serializable {
+  private static final long serialVersionUID = 1L;
+
   /** Default {@code max_frame_bytes}: 256 MiB. */
   public static final int DEFAULT_MAX_FRAME_BYTES = 256 * 1024 * 1024;
   /** Default {@code max_ref_bytes}: 16 GiB. */

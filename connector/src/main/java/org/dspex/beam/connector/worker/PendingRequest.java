@@ -3,6 +3,7 @@ package org.dspex.beam.connector.worker;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import org.dspex.beam.connector.protocol.Message;
+import org.dspex.beam.connector.protocol.ProtocolException;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
 
@@ -58,15 +59,55 @@ final class PendingRequest {
     return id < 0 ? "queued request '" + request.command() + "'" : "request " + id + " '" + request.command() + "'";
   }
 
+  /**
+   * The response to this request, from {@code worker}: completes a plain request (element failure
+   * messages redacted: they come from Python, where an LM client may echo its key), or fails it with
+   * the handler's error; a stream answered by a plain success fails as an unexpected frame.
+   */
+  void answer(Message m, String worker, Redactor redactor) {
+    if (!m.success()) {
+      fail(new RemoteHandlerException(worker, id, request.command(), redactor.redact(m.error())));
+    } else if (isStream()) {
+      fail(new ProtocolException(worker + " answered streaming " + describe() + " with a plain response") {
+        @Override
+        public String errorName() {
+          return "UnexpectedFrame";
+        }
+      });
+    } else {
+      completeResponse(redactor.redactFailed(m));
+    }
+  }
+
+  /**
+   * An event of this stream, from {@code worker}: delivered to the listener (a chunk's failure
+   * messages redacted), the end completing the future, unless the stream failed: a {@code
+   * STREAM_ERROR}, or an end after a chunk that could not be read.
+   */
+  void event(StreamEvent e, String worker, Redactor redactor) {
+    touch();
+    if (e instanceof StreamEvent.Error) {
+      fail(new RemoteHandlerException(worker, id, request.command(), redactor.redact(((StreamEvent.Error) e).error())));
+    } else if (e instanceof StreamEvent.End && brokenChunk != null) {
+      fail(brokenChunk);
+    } else {
+      StreamEvent shown = e instanceof StreamEvent.Chunk ? redactor.redact((StreamEvent.Chunk) e) : e;
+      deliver(shown);
+      if (shown instanceof StreamEvent.End) {
+        completeStream((StreamEvent.End) shown);
+      }
+    }
+  }
+
   void fail(Throwable error) {
     delivery.execute(() -> future().completeExceptionally(error));
   }
 
-  void completeResponse(Message m) {
+  private void completeResponse(Message m) {
     delivery.execute(() -> response.complete(m));
   }
 
-  void deliver(StreamEvent event) {
+  private void deliver(StreamEvent event) {
     delivery.execute(
         () -> {
           if (streamEnd.isDone()) {
@@ -80,7 +121,7 @@ final class PendingRequest {
         });
   }
 
-  void completeStream(StreamEvent.End end) {
+  private void completeStream(StreamEvent.End end) {
     delivery.execute(() -> streamEnd.complete(end));
   }
 }

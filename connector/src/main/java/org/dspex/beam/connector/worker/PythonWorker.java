@@ -1,29 +1,16 @@
 package org.dspex.beam.connector.worker;
 
-import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import org.dspex.beam.connector.protocol.Connection;
-import org.dspex.beam.connector.protocol.Incoming;
 import org.dspex.beam.connector.protocol.Message;
-import org.dspex.beam.connector.protocol.ProtocolException;
-import org.dspex.beam.connector.protocol.RemoteError;
+import org.dspex.beam.connector.protocol.ProtocolVersion;
 import org.dspex.beam.connector.protocol.Request;
-import org.dspex.beam.connector.protocol.SentMessage;
-import org.dspex.beam.connector.protocol.SpillDirectory;
 import org.dspex.beam.connector.protocol.StreamEvent;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,7 +34,8 @@ import org.slf4j.LoggerFactory;
  * full), a reader thread that does nothing but read and dispatch, and a stderr pump. Both pipes can
  * be full at once without a deadlock (the reader never waits for the writer or for a caller:
  * futures are completed and stream listeners run on callback threads). Processes are forked by
- * {@link ProcessLauncher}'s single thread.
+ * {@link ProcessLauncher}'s single thread. The process is a {@link WorkerProcess}, the channel over
+ * its pipes a {@link WorkerChannel}; this class starts them and answers for both.
  *
  * <h3>Failures</h3>
  *
@@ -60,47 +48,23 @@ import org.slf4j.LoggerFactory;
  */
 public final class PythonWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(PythonWorker.class);
-  private static final PendingRequest STOP = PendingRequest.plain(Request.of("-stop-"), Duration.ZERO);
 
   private final int id;
   private final String name;
   private final WorkerConfig config;
-  private final Process process;
-  private final Redactor redactor;
-  private final StderrPump stderr;
-  private final Connection connection;
-  private final SpillDirectory spill;
-  private final WorkerStats stats;
+  private final WorkerProcess process;
+  private final WorkerChannel channel;
   private final Map<String, Object> hello;
   private final List<Map<String, Object>> setupResults = new ArrayList<>();
-  private final Map<Long, PendingRequest> pending = new ConcurrentHashMap<>();
-  private final BlockingQueue<PendingRequest> queue;
-  private final AtomicInteger load = new AtomicInteger();
-  private final AtomicLong answered = new AtomicLong();
-  private final AtomicBoolean dying = new AtomicBoolean();
-  private final CompletableFuture<WorkerException> terminated = new CompletableFuture<>();
-  private volatile boolean closing;
-  private volatile String killReason;
-  private volatile PendingRequest timedOut;
-  private volatile long lastActivityNanos = System.nanoTime();
-  private volatile Thread writerThread;
-  private ScheduledFuture<?> watchdog;
-  private long nextId = 1;
 
-  private PythonWorker(
-      int id, String name, WorkerConfig config, Process process, Redactor redactor, StderrPump stderr,
-      Connection connection, SpillDirectory spill, WorkerStats stats, Map<String, Object> hello) {
+  private PythonWorker(int id, WorkerConfig config, WorkerHandshake.Handshaken h, WorkerStats stats) {
     this.id = id;
-    this.name = name;
+    this.name = h.process().name();
     this.config = config;
-    this.process = process;
-    this.redactor = redactor;
-    this.stderr = stderr;
-    this.connection = connection;
-    this.spill = spill;
-    this.stats = stats;
-    this.hello = hello;
-    this.queue = new ArrayBlockingQueue<>(config.queueCapacity());
+    this.process = h.process();
+    this.channel = new WorkerChannel(process, h.connection(), h.spill(), stats, h.launch().redactor,
+        config.queueCapacity());
+    this.hello = h.hello();
   }
 
   /**
@@ -114,16 +78,16 @@ public final class PythonWorker implements AutoCloseable {
   public static PythonWorker start(WorkerConfig config, int id, WorkerStats stats) throws WorkerStartException {
     long t0 = System.nanoTime();
     WorkerHandshake.Handshaken h = WorkerHandshake.open(config, id);
-    PythonWorker w = new PythonWorker(id, h.name(), config, h.process(), h.launch().redactor, h.stderr(),
-        h.connection(), h.spill(), stats, h.hello());
-    w.run();
+    PythonWorker w = new PythonWorker(id, config, h, stats);
+    w.channel.start(config.requestTimeout());
     try {
       w.runSetups();
     } catch (WorkerStartException e) {
       w.kill("its setup failed");
       throw e;
     }
-    LOG.info("{} started in {} ({})", h.name(), Durations.nanos(System.nanoTime() - t0), h.hello().get("versions"));
+    LOG.info("{} started in {} ({})", w.name, Durations.nanos(System.nanoTime() - t0),
+        h.connection().protocolVersion() == ProtocolVersion.V1 ? "a V1 peer: JSON only" : h.hello().get("versions"));
     return w;
   }
 
@@ -142,16 +106,6 @@ public final class PythonWorker implements AutoCloseable {
         throw new WorkerStartException(WorkerStartException.Reason.EXITED, name + ": interrupted during setup", e);
       }
     }
-  }
-
-  private void run() {
-    Thread reader = WorkerThreads.daemon(name + " reader", this::readLoop);
-    Thread writer = WorkerThreads.daemon(name + " writer", this::writeLoop);
-    writerThread = writer;
-    long tick = Math.max(10, Math.min(1000, config.requestTimeout().toMillis() / 20));
-    watchdog = WorkerThreads.SCHEDULER.scheduleWithFixedDelay(this::checkDeadlines, tick, tick, TimeUnit.MILLISECONDS);
-    reader.start();
-    writer.start();
   }
 
   /** The worker's id in its pool. */
@@ -185,22 +139,22 @@ public final class PythonWorker implements AutoCloseable {
 
   /** Requests queued or in flight. */
   public int load() {
-    return load.get();
+    return channel.load();
   }
 
   /** Requests answered (successfully or not) by this worker. */
   public long answered() {
-    return answered.get();
+    return channel.answered();
   }
 
   /** Nanos ({@link System#nanoTime()}) of the last request submitted or answer read. */
   public long lastActivityNanos() {
-    return lastActivityNanos;
+    return channel.lastActivityNanos();
   }
 
   /** Whether the worker takes requests: started, not closing, not dead. */
   public boolean isRunning() {
-    return !closing && !dying.get();
+    return channel.isRunning();
   }
 
   /**
@@ -209,12 +163,12 @@ public final class PythonWorker implements AutoCloseable {
    * #close()}.
    */
   public CompletableFuture<WorkerException> terminated() {
-    return terminated;
+    return channel.terminated();
   }
 
   /** The last stderr lines (redacted), oldest first. */
   public List<String> lastStderrLines() {
-    return stderr.lastLines();
+    return process.lastStderrLines();
   }
 
   /** Sends a request with the request timeout ({@code setup}: the setup timeout). */
@@ -225,7 +179,7 @@ public final class PythonWorker implements AutoCloseable {
   /** Sends a request that must be answered within {@code timeout}. */
   public CompletableFuture<Message> submit(Request request, Duration timeout) {
     PendingRequest p = PendingRequest.plain(request, timeout);
-    enqueue(p);
+    channel.enqueue(p);
     return p.response;
   }
 
@@ -238,7 +192,7 @@ public final class PythonWorker implements AutoCloseable {
     PendingRequest p = PendingRequest.stream(request, timeoutFor(request), listener);
     // Before enqueueing: no event of this request can reach the listener before it knows the worker.
     listener.onAssigned(name);
-    enqueue(p);
+    channel.enqueue(p);
     return p.streamEnd;
   }
 
@@ -246,347 +200,13 @@ public final class PythonWorker implements AutoCloseable {
     return "setup".equals(request.command()) ? config.setupTimeout() : config.requestTimeout();
   }
 
-  private void enqueue(PendingRequest p) {
-    load.incrementAndGet();
-    lastActivityNanos = System.nanoTime();
-    boolean queued = false;
-    try {
-      while (!queued && isRunning()) {
-        queued = queue.offer(p, 50, TimeUnit.MILLISECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      load.decrementAndGet();
-      p.fail(new WorkerCrashedException(name + ": interrupted while queueing " + p.describe(), e));
-      return;
-    }
-    // Whoever takes it out of the queue fails it: the death handler drains the queue (after
-    // marking the worker dead), and a request that got in after the drain is taken back here.
-    if (!queued || (!isRunning() && queue.remove(p))) {
-      load.decrementAndGet();
-      p.fail(notRunning(p));
-    }
-  }
-
-  private WorkerException notRunning(PendingRequest p) {
-    WorkerException death = terminated.getNow(null);
-    String why = closing && death == null ? " was closed" : " is dead";
-    return new WorkerCrashedException(name + why + "; " + p.describe() + " was not sent"
-        + (death == null ? "" : ": " + death.getMessage()), death);
-  }
-
-  private void writeLoop() {
-    while (true) {
-      PendingRequest p;
-      try {
-        p = queue.take();
-      } catch (InterruptedException e) {
-        return;
-      }
-      if (p == STOP) {
-        closeOutput();
-        return;
-      }
-      long requestId = nextId++;
-      p.id = requestId;
-      p.touch();
-      pending.put(requestId, p);
-      if (dying.get()) {
-        // The death handler may have emptied the map before this put: whoever removes, fails.
-        failIfStillPending(requestId);
-        return;
-      }
-      try {
-        SentMessage sent = connection.send(p.request);
-        if (sent.id() != requestId) {
-          throw new IllegalStateException(name + ": request ids out of step (" + sent.id() + " != " + requestId + ")");
-        }
-        stats.sent(sent);
-      } catch (ProtocolException | IllegalArgumentException | UnsupportedOperationException e) {
-        // The request could not be encoded; nothing was written, the channel is fine.
-        if (pending.remove(requestId) != null) {
-          load.decrementAndGet();
-          p.fail(e);
-        }
-      } catch (IOException | RuntimeException e) {
-        // A broken pipe: the worker is dead or dying; the reader reports how.
-        if (!closing) {
-          LOG.debug("{}: write failed", name, e);
-        }
-        process.destroy();
-        if (dying.get()) {
-          failIfStillPending(requestId);
-        }
-        return;
-      }
-    }
-  }
-
-  private void failIfStillPending(long requestId) {
-    PendingRequest p = pending.remove(requestId);
-    if (p != null) {
-      load.decrementAndGet();
-      p.fail(notRunning(p));
-    }
-  }
-
-  private void closeOutput() {
-    try {
-      process.getOutputStream().close();
-    } catch (IOException ignored) {
-      // Already closed by a dying worker.
-    }
-  }
-
-  private void readLoop() {
-    IOException failure = null;
-    try {
-      while (true) {
-        Incoming in;
-        try {
-          in = connection.read();
-        } catch (ProtocolException e) {
-          if (e.isChunkOfOpenStream() && keepStreamOpen(e)) {
-            continue;
-          }
-          if (e.requestId().isPresent()) {
-            PendingRequest p = pending.remove(e.requestId().getAsLong());
-            if (p != null) {
-              finish(p);
-              p.fail(e);
-            }
-            continue;
-          }
-          throw e;
-        }
-        if (in == null) {
-          break;
-        }
-        lastActivityNanos = System.nanoTime();
-        stats.received(in);
-        dispatch(in);
-      }
-    } catch (IOException e) {
-      failure = e;
-    } catch (RuntimeException e) {
-      failure = new IOException(e);
-    }
-    died(failure);
-  }
-
-  /**
-   * A chunk of an open stream could not be read: the stream stays pending so that its later
-   * chunks, whose results the caller keeps, still reach the listener (failing it now would drop
-   * them as "unknown request", and the caller would pay for those elements again). It fails with
-   * this error at its end, or with the worker's death.
-   */
-  private boolean keepStreamOpen(ProtocolException e) {
-    PendingRequest p = pending.get(e.requestId().getAsLong());
-    if (p == null || !p.isStream()) {
-      return false;
-    }
-    LOG.warn("{}: {}; the stream's later chunks are kept and it fails at its end", name, e.getMessage());
-    p.touch();
-    if (p.brokenChunk == null) {
-      p.brokenChunk = e;
-    }
-    return true;
-  }
-
-  private void dispatch(Incoming in) throws IOException {
-    if (in instanceof Message) {
-      Message m = (Message) in;
-      if (m.id() == 0 && !m.success()) {
-        // The worker's last words before it exits (docs/protocol.md section 8).
-        throw new IOException(name + " reported a broken channel: " + redact(m.error()));
-      }
-      PendingRequest p = pending.remove(m.id());
-      if (p == null) {
-        LOG.warn("{}: answer to unknown request {}", name, m.id());
-        return;
-      }
-      finish(p);
-      if (m.success()) {
-        if (p.isStream()) {
-          p.fail(new ProtocolException(name + " answered streaming " + p.describe() + " with a plain response") {
-            @Override
-            public String errorName() {
-              return "UnexpectedFrame";
-            }
-          });
-        } else {
-          // Element failure messages come from Python (an LM client may echo its key).
-          p.completeResponse(redactor.redactFailed(m));
-        }
-      } else {
-        p.fail(new RemoteHandlerException(name, p.id, p.request.command(), redact(m.error())));
-      }
-      return;
-    }
-    StreamEvent e = (StreamEvent) in;
-    PendingRequest p = e.isLast() ? pending.remove(e.id()) : pending.get(e.id());
-    if (p == null || !p.isStream()) {
-      LOG.warn("{}: stream event for unknown request {}", name, e.id());
-      return;
-    }
-    p.touch();
-    if (e.isLast()) {
-      finish(p);
-    }
-    if (e instanceof StreamEvent.Error) {
-      p.fail(new RemoteHandlerException(name, p.id, p.request.command(), redact(((StreamEvent.Error) e).error())));
-    } else if (e instanceof StreamEvent.End && p.brokenChunk != null) {
-      p.fail(p.brokenChunk);
-    } else {
-      if (e instanceof StreamEvent.Chunk) {
-        // Element failure messages come from Python (an LM client may echo its key).
-        e = redactor.redact((StreamEvent.Chunk) e);
-      }
-      p.deliver(e);
-      if (e instanceof StreamEvent.End) {
-        p.completeStream((StreamEvent.End) e);
-      }
-    }
-  }
-
-  private void finish(PendingRequest p) {
-    load.decrementAndGet();
-    answered.incrementAndGet();
-  }
-
-  private RemoteError redact(RemoteError e) {
-    return new RemoteError(e.type(), redactor.redact(e.message()), redactor.redact(e.traceback()));
-  }
-
-  private void checkDeadlines() {
-    long now = System.nanoTime();
-    for (PendingRequest p : pending.values()) {
-      if (now - p.deadlineNanos > 0) {
-        timedOut = p;
-        kill(p.describe() + " exceeded its timeout of " + Durations.words(p.timeout));
-        return;
-      }
-    }
-  }
-
   /**
    * Kills the worker: SIGTERM, then SIGKILL after the kill grace. Pending requests fail with {@link
    * WorkerCrashedException}s naming {@code reason}.
    */
   public void kill(String reason) {
-    if (killReason != null || dying.get()) {
-      return;
-    }
-    killReason = reason;
-    LOG.warn("{}: killing it: {}", name, reason);
-    process.destroy();
-    WorkerThreads.SCHEDULER.schedule(() -> {
-      if (process.isAlive()) {
-        process.destroyForcibly();
-      }
-    }, config.killGrace().toMillis(), TimeUnit.MILLISECONDS);
-  }
-
-  /** Runs on the reader thread when the channel ends: fails everything and reports the death. */
-  private void died(IOException failure) {
-    if (!dying.compareAndSet(false, true)) {
-      return;
-    }
-    if (watchdog != null) {
-      watchdog.cancel(false);
-    }
-    boolean expected = closing && killReason == null;
-    if (failure != null && process.isAlive()) {
-      // The channel broke but the process runs on: it cannot be trusted.
-      process.destroy();
-    }
-    Integer exit = awaitExit();
-    stderr.awaitEnd(1000);
-    String suffix = stderr.lastLinesSuffix();
-    String ended = exit == null ? " could not be stopped" : " exited with " + ExitStatus.describe(exit);
-    String how = killReason == null
-        ? name + ended
-        : name + " was killed because " + killReason + "; it" + ended;
-    if (failure != null && killReason == null) {
-      how = name + " broke its channel (" + failure.getMessage() + ") and" + ended;
-    }
-    how = redactor.redact(how);
-    Throwable cause = safeCause(failure);
-    long now = System.nanoTime();
-    List<PendingRequest> all = new ArrayList<>();
-    for (Long requestId : new ArrayList<>(pending.keySet())) {
-      // remove() decides who fails a request: here, or the writer that raced with this.
-      PendingRequest p = pending.remove(requestId);
-      if (p != null) {
-        all.add(p);
-      }
-    }
-    for (PendingRequest p : all) {
-      load.decrementAndGet();
-      String when = " during " + p.describe() + " after " + Durations.nanos(now - p.submittedNanos);
-      if (p == timedOut) {
-        p.fail(new WorkerTimeoutException(how + when + suffix, cause));
-      } else {
-        p.fail(new WorkerCrashedException(how + when + suffix, cause));
-      }
-    }
-    Thread writer = writerThread;
-    if (writer != null) {
-      writer.interrupt();
-    }
-    PendingRequest q;
-    while ((q = queue.poll()) != null) {
-      if (q != STOP) {
-        load.decrementAndGet();
-        q.fail(new WorkerCrashedException(how + " before " + q.describe() + " was sent" + suffix, cause));
-      }
-    }
-    try {
-      connection.close();
-    } catch (IOException ignored) {
-      // The process is gone.
-    }
-    try {
-      if (spill != null) {
-        spill.close();
-      }
-    } catch (IOException e) {
-      LOG.debug("{}: spill directory cleanup failed", name, e);
-    }
-    WorkerException death = null;
-    if (!expected || !all.isEmpty()) {
-      death = timedOut != null
-          ? new WorkerTimeoutException(how + suffix, cause)
-          : new WorkerCrashedException(how + (all.isEmpty() ? " while idle" : "") + suffix, cause);
-      LOG.warn("{}", death.getMessage());
-    } else {
-      LOG.info("{} stopped ({})", name, exit == null ? "killed" : ExitStatus.describe(exit));
-    }
-    terminated.complete(death);
-  }
-
-  private Throwable safeCause(Throwable t) {
-    if (t == null) {
-      return null;
-    }
-    String text = String.valueOf(t);
-    // A cause carrying a secret (bytes echoed from the channel, say) is left out entirely.
-    return redactor.redact(text).equals(text) ? t : null;
-  }
-
-  private Integer awaitExit() {
-    try {
-      if (!process.waitFor(config.killGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-        process.destroyForcibly();
-        if (!process.waitFor(5, TimeUnit.SECONDS)) {
-          return null;
-        }
-      }
-      return process.exitValue();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      process.destroyForcibly();
-      return null;
+    if (!channel.isDying()) {
+      process.kill(reason);
     }
   }
 
@@ -599,20 +219,10 @@ public final class PythonWorker implements AutoCloseable {
   public void close() {
     long patience = config.killGrace().toMillis() + config.requestTimeout().toMillis();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(patience);
-    if (!closing) {
-      closing = true;
-      // Behind every queued request; waits only while the writer drains a full queue, which a
-      // hung worker may never let it do: then the kill below ends it.
-      boolean queued = false;
-      while (!queued && !dying.get() && System.nanoTime() < deadline) {
-        try {
-          queued = queue.offer(STOP, 50, TimeUnit.MILLISECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
-      }
-    }
+    // Behind every queued request; waits only while the writer drains a full queue, which a hung
+    // worker may never let it do: then the kill below ends it.
+    channel.close(deadline);
+    CompletableFuture<WorkerException> terminated = channel.terminated();
     try {
       terminated.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {

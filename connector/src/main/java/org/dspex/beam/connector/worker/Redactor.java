@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import org.dspex.beam.connector.protocol.ElementFailure;
 import org.dspex.beam.connector.protocol.Message;
+import org.dspex.beam.connector.protocol.RemoteError;
 import org.dspex.beam.connector.protocol.StreamEvent;
 
 /**
@@ -51,6 +52,11 @@ final class Redactor {
       }
     }
     return out;
+  }
+
+  /** The error with its message and traceback redacted. */
+  RemoteError redact(RemoteError e) {
+    return new RemoteError(e.type(), redact(e.message()), redact(e.traceback()));
   }
 
   /** The chunk with its failure messages redacted (the same chunk when nothing changed). */

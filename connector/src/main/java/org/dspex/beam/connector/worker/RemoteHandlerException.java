@@ -16,7 +16,7 @@ public final class RemoteHandlerException extends WorkerException {
 
   /** The error {@code error} (already redacted) answered by {@code worker} to a request. */
   public RemoteHandlerException(String worker, long requestId, String command, RemoteError error) {
-    super(
+    super(worker,
         worker + " answered request " + requestId + " '" + command + "' with " + error.type() + ": "
             + error.message(),
         null);

@@ -24,9 +24,10 @@ final class StartDiagnosis {
    * @param timedOut whether it was killed for the start timeout
    */
   static WorkerStartException diagnose(
-      String name, String interpreter, IOException error, Integer exit, boolean timedOut,
+      String name, WorkerLaunch launch, IOException error, Integer exit, boolean timedOut,
       List<String> stderr, String stderrSuffix, Redactor redactor, WorkerConfig config) {
-    String where = " (Python interpreter " + interpreter + ", module " + config.module() + ")";
+    String interpreter = launch.interpreter;
+    String where = " (" + launch.description + ")";
     String status = exit == null ? "" : " (" + ExitStatus.describe(exit) + ")";
     for (String line : stderr) {
       if (line.startsWith(WorkerLaunch.PREFLIGHT)) {

@@ -1,5 +1,7 @@
 package org.dspex.beam.connector.worker;
 
+import com.google.auto.value.AutoValue;
+import java.io.Serializable;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -8,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import org.dspex.beam.connector.protocol.ProtocolSettings;
@@ -42,8 +43,19 @@ import org.dspex.beam.connector.protocol.ProtocolSettings;
  * PYTHONPATH} (the bundled worker code, then {@link #withPythonPath} entries), then {@link #withEnv}
  * and {@link #withSecretEnv} entries. Values of secret variables are replaced by {@code ***} in
  * every log line, stderr line and exception message the connector produces.
+ *
+ * <h3>Serializable</h3>
+ *
+ * <p>A configuration travels inside a pipeline to the machines where its workers run, and resolves
+ * there what depends on the machine: the interpreter ({@code $DSPEX_PYTHON} when {@link #withPython}
+ * is not used) and the derived thread count. The values of {@link #withSecretEnv} travel with it;
+ * in a pipeline, leave secrets in the workers' environment and name them with {@link
+ * #withSecretEnvNames}.
  */
-public final class WorkerConfig {
+@AutoValue
+public abstract class WorkerConfig implements Serializable {
+  private static final long serialVersionUID = 1L;
+
   /** The module run with {@code python -m}. */
   public static final String DEFAULT_MODULE = "dspex_worker";
   /** Workers per pool. */
@@ -76,74 +88,198 @@ public final class WorkerConfig {
   public static final int DEFAULT_STDERR_LINES = 20;
   /** Requests queued per worker for its writer thread before callers wait. */
   public static final int DEFAULT_QUEUE_CAPACITY = 64;
-  /** Times a pool re-sends a non-streaming request that failed retryably. */
-  public static final int DEFAULT_MAX_RETRIES = 0;
   /** Environment variable naming the interpreter when {@link #withPython} is not used. */
   public static final String PYTHON_ENV = "DSPEX_PYTHON";
 
-  private String python;
-  private String module = DEFAULT_MODULE;
-  private List<String> handlerModules = List.of();
-  private List<String> pythonPath = List.of();
-  private int workers = DEFAULT_WORKERS;
-  private int threadsPerWorker;
-  private int requestThreads = DEFAULT_REQUEST_THREADS;
-  private Duration startTimeout = DEFAULT_START_TIMEOUT;
-  private Duration setupTimeout = DEFAULT_SETUP_TIMEOUT;
-  private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
-  private Duration killGrace = DEFAULT_KILL_GRACE;
-  private Duration pingInterval = DEFAULT_PING_INTERVAL;
-  private Duration backoffInitial = DEFAULT_RESTART_BACKOFF_INITIAL;
-  private Duration backoffMax = DEFAULT_RESTART_BACKOFF_MAX;
-  private int crashLoopCrashes = DEFAULT_CRASH_LOOP_CRASHES;
-  private Duration crashLoopWindow = DEFAULT_CRASH_LOOP_WINDOW;
-  private long recycleAfterRequests = DEFAULT_RECYCLE_AFTER_REQUESTS;
-  private Duration idleShutdown = DEFAULT_IDLE_SHUTDOWN;
-  private int stderrLines = DEFAULT_STDERR_LINES;
-  private int queueCapacity = DEFAULT_QUEUE_CAPACITY;
-  private int maxRetries = DEFAULT_MAX_RETRIES;
-  private boolean spill = true;
-  private ProtocolSettings protocolSettings = ProtocolSettings.defaults();
-  private Map<String, String> env = Map.of();
-  private Set<String> secretNames = Set.of();
-  private List<Map<String, Object>> setups = List.of();
-
-  private WorkerConfig() {}
+  WorkerConfig() {}
 
   /** A configuration with every default. */
   public static WorkerConfig create() {
-    return new WorkerConfig();
+    return new AutoValue_WorkerConfig.Builder()
+        .setPythonSetting("")
+        .setCommand(List.of())
+        .setLegacyV1Peers(false)
+        .setModule(DEFAULT_MODULE)
+        .setHandlerModules(List.of())
+        .setPythonPath(List.of())
+        .setWorkers(DEFAULT_WORKERS)
+        .setThreadsPerWorkerSetting(0)
+        .setRequestThreads(DEFAULT_REQUEST_THREADS)
+        .setStartTimeout(DEFAULT_START_TIMEOUT)
+        .setSetupTimeout(DEFAULT_SETUP_TIMEOUT)
+        .setRequestTimeout(DEFAULT_REQUEST_TIMEOUT)
+        .setKillGrace(DEFAULT_KILL_GRACE)
+        .setPingInterval(DEFAULT_PING_INTERVAL)
+        .setRestartBackoffInitial(DEFAULT_RESTART_BACKOFF_INITIAL)
+        .setRestartBackoffMax(DEFAULT_RESTART_BACKOFF_MAX)
+        .setCrashLoopCrashes(DEFAULT_CRASH_LOOP_CRASHES)
+        .setCrashLoopWindow(DEFAULT_CRASH_LOOP_WINDOW)
+        .setRecycleAfterRequests(DEFAULT_RECYCLE_AFTER_REQUESTS)
+        .setIdleShutdown(DEFAULT_IDLE_SHUTDOWN)
+        .setStderrLines(DEFAULT_STDERR_LINES)
+        .setQueueCapacity(DEFAULT_QUEUE_CAPACITY)
+        .setSpill(true)
+        .setProtocolSettings(ProtocolSettings.defaults())
+        .setEnv(Map.of())
+        .setSecretEnvNames(Set.of())
+        .setSetups(List.of())
+        .build();
   }
 
-  private WorkerConfig copy() {
-    WorkerConfig c = new WorkerConfig();
-    c.python = python;
-    c.module = module;
-    c.handlerModules = handlerModules;
-    c.pythonPath = pythonPath;
-    c.workers = workers;
-    c.threadsPerWorker = threadsPerWorker;
-    c.requestThreads = requestThreads;
-    c.startTimeout = startTimeout;
-    c.setupTimeout = setupTimeout;
-    c.requestTimeout = requestTimeout;
-    c.killGrace = killGrace;
-    c.pingInterval = pingInterval;
-    c.backoffInitial = backoffInitial;
-    c.backoffMax = backoffMax;
-    c.crashLoopCrashes = crashLoopCrashes;
-    c.crashLoopWindow = crashLoopWindow;
-    c.recycleAfterRequests = recycleAfterRequests;
-    c.idleShutdown = idleShutdown;
-    c.stderrLines = stderrLines;
-    c.queueCapacity = queueCapacity;
-    c.maxRetries = maxRetries;
-    c.spill = spill;
-    c.protocolSettings = protocolSettings;
-    c.env = env;
-    c.secretNames = secretNames;
-    c.setups = setups;
-    return c;
+  // The settings. Equality (pools are keyed by configuration) covers every one of them.
+
+  /** The explicit interpreter, empty when unset. */
+  abstract String pythonSetting();
+
+  /** The worker command line; empty: the Python module launch. */
+  public abstract List<String> command();
+
+  /** Whether V1 peers are served. */
+  public abstract boolean legacyV1Peers();
+
+  /** The module run with {@code -m}. */
+  public abstract String module();
+
+  /** Handler modules for hello. */
+  public abstract List<String> handlerModules();
+
+  /** Extra PYTHONPATH entries. */
+  public abstract List<String> pythonPath();
+
+  /** Workers per pool. */
+  public abstract int workers();
+
+  /** BLAS threads per worker as set, 0 when derived. */
+  abstract int threadsPerWorkerSetting();
+
+  /** Request threads per worker. */
+  public abstract int requestThreads();
+
+  /** Start (handshake) timeout. */
+  public abstract Duration startTimeout();
+
+  /** Setup timeout. */
+  public abstract Duration setupTimeout();
+
+  /** Request timeout. */
+  public abstract Duration requestTimeout();
+
+  /** SIGTERM to SIGKILL grace. */
+  public abstract Duration killGrace();
+
+  /** Idle ping interval. */
+  public abstract Duration pingInterval();
+
+  /** First restart delay. */
+  public abstract Duration restartBackoffInitial();
+
+  /** Longest restart delay. */
+  public abstract Duration restartBackoffMax();
+
+  /** Crashes that trip the breaker. */
+  public abstract int crashLoopCrashes();
+
+  /** The breaker's window. */
+  public abstract Duration crashLoopWindow();
+
+  /** Requests before recycling, 0 never. */
+  public abstract long recycleAfterRequests();
+
+  /** Idle shutdown, zero never. */
+  public abstract Duration idleShutdown();
+
+  /** Stderr lines kept. */
+  public abstract int stderrLines();
+
+  /** Writer queue capacity per worker. */
+  public abstract int queueCapacity();
+
+  /** Whether REF spill files are used. */
+  public abstract boolean spill();
+
+  /** Protocol settings. */
+  public abstract ProtocolSettings protocolSettings();
+
+  /** Extra environment, secret values included. */
+  public abstract Map<String, String> env();
+
+  /** Names of secret environment variables. */
+  public abstract Set<String> secretEnvNames();
+
+  /** Setup commands run on every worker. */
+  public abstract List<Map<String, Object>> setups();
+
+  abstract Builder toBuilder();
+
+  /** The setters behind the checked {@code with*} methods. */
+  @AutoValue.Builder
+  abstract static class Builder {
+    abstract Builder setPythonSetting(String python);
+
+    abstract Builder setCommand(List<String> argv);
+
+    abstract Builder setLegacyV1Peers(boolean serve);
+
+    abstract Builder setModule(String module);
+
+    abstract Builder setHandlerModules(List<String> modules);
+
+    abstract Builder setPythonPath(List<String> entries);
+
+    abstract Builder setWorkers(int n);
+
+    abstract Builder setThreadsPerWorkerSetting(int n);
+
+    abstract Builder setRequestThreads(int n);
+
+    abstract Builder setStartTimeout(Duration d);
+
+    abstract Builder setSetupTimeout(Duration d);
+
+    abstract Builder setRequestTimeout(Duration d);
+
+    abstract Builder setKillGrace(Duration d);
+
+    abstract Builder setPingInterval(Duration d);
+
+    abstract Builder setRestartBackoffInitial(Duration d);
+
+    abstract Builder setRestartBackoffMax(Duration d);
+
+    abstract Builder setCrashLoopCrashes(int n);
+
+    abstract Builder setCrashLoopWindow(Duration d);
+
+    abstract Builder setRecycleAfterRequests(long n);
+
+    abstract Builder setIdleShutdown(Duration d);
+
+    abstract Builder setStderrLines(int n);
+
+    abstract Builder setQueueCapacity(int n);
+
+    abstract Builder setSpill(boolean enabled);
+
+    abstract Builder setProtocolSettings(ProtocolSettings settings);
+
+    abstract Builder setEnv(Map<String, String> env);
+
+    abstract Builder setSecretEnvNames(Set<String> names);
+
+    abstract Builder setSetups(List<Map<String, Object>> setups);
+
+    abstract WorkerConfig build();
+  }
+
+  /** The explicit interpreter, or {@code null}. */
+  public String python() {
+    return pythonSetting().isEmpty() ? null : pythonSetting();
+  }
+
+  /** BLAS threads per worker: the setting, else max(1, cores / workers) of the machine it runs on. */
+  public int threadsPerWorker() {
+    int n = threadsPerWorkerSetting();
+    return n > 0 ? n : Math.max(1, Runtime.getRuntime().availableProcessors() / workers());
   }
 
   private static void check(boolean ok, String format, Object... args) {
@@ -162,74 +298,83 @@ public final class WorkerConfig {
     return s;
   }
 
+  private static List<String> nonEmptyEach(String[] values, String what) {
+    check(values != null, "%s must not be null", what);
+    List<String> list = List.copyOf(Arrays.asList(values));
+    list.forEach(v -> nonEmpty(v, what));
+    return list;
+  }
+
   /** The Python interpreter to run (default: none, then {@code $DSPEX_PYTHON}). */
   public WorkerConfig withPython(String interpreter) {
-    WorkerConfig c = copy();
-    c.python = nonEmpty(interpreter, "python interpreter");
-    return c;
+    return toBuilder().setPythonSetting(nonEmpty(interpreter, "python interpreter")).build();
+  }
+
+  /**
+   * Runs each worker as this command line ({@code argv}, the program first) instead of the Python
+   * module launch (default: none, {@code python -m} {@link #withModule module} behind a preflight
+   * that checks the interpreter). The worker gets the same environment and the same {@code hello};
+   * anything that answers it as docs/protocol.md says is a worker (a V1 peer only with {@link
+   * #withLegacyV1Peers}).
+   */
+  public WorkerConfig withCommand(List<String> argv) {
+    check(argv != null && !argv.isEmpty(), "worker command must not be empty, was %s", argv);
+    argv.forEach(a -> check(a != null && !a.isEmpty(), "worker command arguments must not be empty, were %s", argv));
+    return toBuilder().setCommand(List.copyOf(argv)).build();
+  }
+
+  /**
+   * Whether a worker that answers {@code hello} as a V1 peer (a legacy DSPex bridge: no {@code
+   * protocol} in its answer, or "Unknown command: hello") is served (default false: such a worker
+   * fails to start at once with a {@link WorkerStartException} saying so). A V1 worker is served
+   * JSON only: a stream request or a body that cannot go inline as JSON fails alone, before it is
+   * sent, with an {@link UnsupportedRequestException}; health pings are V1 {@code ping}s.
+   */
+  public WorkerConfig withLegacyV1Peers(boolean serve) {
+    return toBuilder().setLegacyV1Peers(serve).build();
   }
 
   /** The module run with {@code python -m} (default {@value #DEFAULT_MODULE}). */
   public WorkerConfig withModule(String moduleName) {
-    WorkerConfig c = copy();
-    c.module = nonEmpty(moduleName, "module");
-    return c;
+    return toBuilder().setModule(nonEmpty(moduleName, "module")).build();
   }
 
   /** Modules whose handlers the worker registers ({@code handler_modules} in hello; default none). */
   public WorkerConfig withHandlerModules(String... modules) {
-    List<String> list = List.copyOf(Arrays.asList(modules));
-    list.forEach(m -> nonEmpty(m, "handler module"));
-    WorkerConfig c = copy();
-    c.handlerModules = list;
-    return c;
+    return toBuilder().setHandlerModules(nonEmptyEach(modules, "handler module")).build();
   }
 
   /** {@code PYTHONPATH} entries after the bundled worker code (default none). */
   public WorkerConfig withPythonPath(String... entries) {
-    List<String> list = List.copyOf(Arrays.asList(entries));
-    list.forEach(e -> nonEmpty(e, "PYTHONPATH entry"));
-    WorkerConfig c = copy();
-    c.pythonPath = list;
-    return c;
+    return toBuilder().setPythonPath(nonEmptyEach(entries, "PYTHONPATH entry")).build();
   }
 
   /** Workers in a pool (default {@value #DEFAULT_WORKERS}). */
   public WorkerConfig withWorkers(int n) {
     check(n > 0, "workers must be positive, was %s", n);
-    WorkerConfig c = copy();
-    c.workers = n;
-    return c;
+    return toBuilder().setWorkers(n).build();
   }
 
   /** BLAS/OpenMP threads per worker (default max(1, cores / workers)). */
   public WorkerConfig withThreadsPerWorker(int n) {
     check(n > 0, "threads per worker must be positive, was %s", n);
-    WorkerConfig c = copy();
-    c.threadsPerWorker = n;
-    return c;
+    return toBuilder().setThreadsPerWorkerSetting(n).build();
   }
 
   /** Requests a worker runs at once (default {@value #DEFAULT_REQUEST_THREADS}). */
   public WorkerConfig withRequestThreads(int n) {
     check(n > 0, "request threads must be positive, was %s", n);
-    WorkerConfig c = copy();
-    c.requestThreads = n;
-    return c;
+    return toBuilder().setRequestThreads(n).build();
   }
 
   /** Process start to answered hello (default {@link #DEFAULT_START_TIMEOUT}, 60 s). */
   public WorkerConfig withStartTimeout(Duration d) {
-    WorkerConfig c = copy();
-    c.startTimeout = positive(d, "start timeout");
-    return c;
+    return toBuilder().setStartTimeout(positive(d, "start timeout")).build();
   }
 
   /** One {@code setup} command (default {@link #DEFAULT_SETUP_TIMEOUT}, 10 min). */
   public WorkerConfig withSetupTimeout(Duration d) {
-    WorkerConfig c = copy();
-    c.setupTimeout = positive(d, "setup timeout");
-    return c;
+    return toBuilder().setSetupTimeout(positive(d, "setup timeout")).build();
   }
 
   /**
@@ -237,23 +382,17 @@ public final class WorkerConfig {
    * #DEFAULT_REQUEST_TIMEOUT}, 5 min). A late worker is killed.
    */
   public WorkerConfig withRequestTimeout(Duration d) {
-    WorkerConfig c = copy();
-    c.requestTimeout = positive(d, "request timeout");
-    return c;
+    return toBuilder().setRequestTimeout(positive(d, "request timeout")).build();
   }
 
   /** SIGTERM to SIGKILL when killing a worker (default {@link #DEFAULT_KILL_GRACE}, 5 s). */
   public WorkerConfig withKillGrace(Duration d) {
-    WorkerConfig c = copy();
-    c.killGrace = positive(d, "kill grace");
-    return c;
+    return toBuilder().setKillGrace(positive(d, "kill grace")).build();
   }
 
   /** Idle time after which a worker is pinged (default {@link #DEFAULT_PING_INTERVAL}, 30 s). */
   public WorkerConfig withPingInterval(Duration d) {
-    WorkerConfig c = copy();
-    c.pingInterval = positive(d, "ping interval");
-    return c;
+    return toBuilder().setPingInterval(positive(d, "ping interval")).build();
   }
 
   /** Restart delays: first, doubling up to max (defaults 1 s and 60 s). */
@@ -261,10 +400,7 @@ public final class WorkerConfig {
     positive(initial, "initial restart backoff");
     positive(max, "max restart backoff");
     check(max.compareTo(initial) >= 0, "max restart backoff %s is below the initial %s", max, initial);
-    WorkerConfig c = copy();
-    c.backoffInitial = initial;
-    c.backoffMax = max;
-    return c;
+    return toBuilder().setRestartBackoffInitial(initial).setRestartBackoffMax(max).build();
   }
 
   /**
@@ -273,79 +409,51 @@ public final class WorkerConfig {
    */
   public WorkerConfig withCrashLoop(int crashes, Duration window) {
     check(crashes > 0, "crash-loop crashes must be positive, was %s", crashes);
-    WorkerConfig c = copy();
-    c.crashLoopCrashes = crashes;
-    c.crashLoopWindow = positive(window, "crash-loop window");
-    return c;
+    return toBuilder().setCrashLoopCrashes(crashes).setCrashLoopWindow(positive(window, "crash-loop window")).build();
   }
 
   /** Replace a worker gracefully after this many requests; 0 never (the default). */
   public WorkerConfig withRecycleAfterRequests(long n) {
     check(n >= 0, "recycle after requests must not be negative, was %s", n);
-    WorkerConfig c = copy();
-    c.recycleAfterRequests = n;
-    return c;
+    return toBuilder().setRecycleAfterRequests(n).build();
   }
 
   /** Stop the workers of a pool idle this long; zero never (the default). */
   public WorkerConfig withIdleShutdown(Duration d) {
     check(d != null && !d.isNegative(), "idle shutdown must not be negative, was %s", d);
-    WorkerConfig c = copy();
-    c.idleShutdown = d;
-    return c;
+    return toBuilder().setIdleShutdown(d).build();
   }
 
   /** Last stderr lines kept for crash messages (default {@value #DEFAULT_STDERR_LINES}). */
   public WorkerConfig withStderrLines(int n) {
     check(n >= 0, "stderr lines must not be negative, was %s", n);
-    WorkerConfig c = copy();
-    c.stderrLines = n;
-    return c;
+    return toBuilder().setStderrLines(n).build();
   }
 
   /** Requests queued per worker before a caller waits (default {@value #DEFAULT_QUEUE_CAPACITY}). */
   public WorkerConfig withQueueCapacity(int n) {
     check(n > 0, "queue capacity must be positive, was %s", n);
-    WorkerConfig c = copy();
-    c.queueCapacity = n;
-    return c;
-  }
-
-  /**
-   * Times a pool re-sends a non-streaming request after a retryable failure (default {@value
-   * #DEFAULT_MAX_RETRIES}: the caller decides).
-   */
-  public WorkerConfig withMaxRetries(int n) {
-    check(n >= 0, "max retries must not be negative, was %s", n);
-    WorkerConfig c = copy();
-    c.maxRetries = n;
-    return c;
+    return toBuilder().setQueueCapacity(n).build();
   }
 
   /** Whether large bodies may travel as REF spill files (default true). */
   public WorkerConfig withSpill(boolean enabled) {
-    WorkerConfig c = copy();
-    c.spill = enabled;
-    return c;
+    return toBuilder().setSpill(enabled).build();
   }
 
   /** Frame limits and AUTO thresholds (default {@link ProtocolSettings#defaults()}). */
   public WorkerConfig withProtocolSettings(ProtocolSettings settings) {
     check(settings != null, "protocol settings must not be null");
-    WorkerConfig c = copy();
-    c.protocolSettings = settings;
-    return c;
+    return toBuilder().setProtocolSettings(settings).build();
   }
 
   /** An environment variable for the workers (default none). */
   public WorkerConfig withEnv(String name, String value) {
     nonEmpty(name, "environment variable name");
     check(value != null, "environment variable %s must have a value", name);
-    WorkerConfig c = copy();
-    Map<String, String> m = new TreeMap<>(env);
+    Map<String, String> m = new TreeMap<>(env());
     m.put(name, value);
-    c.env = Collections.unmodifiableMap(m);
-    return c;
+    return toBuilder().setEnv(Collections.unmodifiableMap(m)).build();
   }
 
   /** A secret environment variable: passed to the workers, its value redacted everywhere. */
@@ -358,13 +466,9 @@ public final class WorkerConfig {
    * are secrets (default none).
    */
   public WorkerConfig withSecretEnvNames(String... names) {
-    Set<String> s = new LinkedHashSet<>(secretNames);
-    for (String n : names) {
-      s.add(nonEmpty(n, "secret variable name"));
-    }
-    WorkerConfig c = copy();
-    c.secretNames = Collections.unmodifiableSet(s);
-    return c;
+    Set<String> s = new LinkedHashSet<>(secretEnvNames());
+    s.addAll(nonEmptyEach(names, "secret variable name"));
+    return toBuilder().setSecretEnvNames(Collections.unmodifiableSet(s)).build();
   }
 
   /**
@@ -374,150 +478,16 @@ public final class WorkerConfig {
    */
   public WorkerConfig withSetup(Map<String, ?> args) {
     check(args != null && args.get("kind") != null, "setup args need a 'kind', were %s", args);
-    List<Map<String, Object>> l = new ArrayList<>(setups);
+    List<Map<String, Object>> l = new ArrayList<>(setups());
     l.add(Collections.unmodifiableMap(new LinkedHashMap<>(args)));
-    WorkerConfig c = copy();
-    c.setups = List.copyOf(l);
-    return c;
-  }
-
-  /** The explicit interpreter, or {@code null}. */
-  public String python() {
-    return python;
-  }
-
-  /** The module run with {@code -m}. */
-  public String module() {
-    return module;
-  }
-
-  /** Handler modules for hello. */
-  public List<String> handlerModules() {
-    return handlerModules;
-  }
-
-  /** Extra PYTHONPATH entries. */
-  public List<String> pythonPath() {
-    return pythonPath;
-  }
-
-  /** Workers per pool. */
-  public int workers() {
-    return workers;
-  }
-
-  /** BLAS threads per worker: the setting, else max(1, cores / workers). */
-  public int threadsPerWorker() {
-    return threadsPerWorker > 0
-        ? threadsPerWorker
-        : Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
-  }
-
-  /** Request threads per worker. */
-  public int requestThreads() {
-    return requestThreads;
-  }
-
-  /** Start (handshake) timeout. */
-  public Duration startTimeout() {
-    return startTimeout;
-  }
-
-  /** Setup timeout. */
-  public Duration setupTimeout() {
-    return setupTimeout;
-  }
-
-  /** Request timeout. */
-  public Duration requestTimeout() {
-    return requestTimeout;
-  }
-
-  /** SIGTERM to SIGKILL grace. */
-  public Duration killGrace() {
-    return killGrace;
-  }
-
-  /** Idle ping interval. */
-  public Duration pingInterval() {
-    return pingInterval;
-  }
-
-  /** First restart delay. */
-  public Duration restartBackoffInitial() {
-    return backoffInitial;
-  }
-
-  /** Longest restart delay. */
-  public Duration restartBackoffMax() {
-    return backoffMax;
-  }
-
-  /** Crashes that trip the breaker. */
-  public int crashLoopCrashes() {
-    return crashLoopCrashes;
-  }
-
-  /** The breaker's window. */
-  public Duration crashLoopWindow() {
-    return crashLoopWindow;
-  }
-
-  /** Requests before recycling, 0 never. */
-  public long recycleAfterRequests() {
-    return recycleAfterRequests;
-  }
-
-  /** Idle shutdown, zero never. */
-  public Duration idleShutdown() {
-    return idleShutdown;
-  }
-
-  /** Stderr lines kept. */
-  public int stderrLines() {
-    return stderrLines;
-  }
-
-  /** Writer queue capacity per worker. */
-  public int queueCapacity() {
-    return queueCapacity;
-  }
-
-  /** Pool retries per request. */
-  public int maxRetries() {
-    return maxRetries;
-  }
-
-  /** Whether REF spill files are used. */
-  public boolean spill() {
-    return spill;
-  }
-
-  /** Protocol settings. */
-  public ProtocolSettings protocolSettings() {
-    return protocolSettings;
-  }
-
-  /** Extra environment, secret values included. */
-  public Map<String, String> env() {
-    return env;
-  }
-
-  /** Names of secret environment variables. */
-  public Set<String> secretEnvNames() {
-    return secretNames;
-  }
-
-  /** Setup commands run on every worker. */
-  public List<Map<String, Object>> setups() {
-    return setups;
+    return toBuilder().setSetups(List.copyOf(l)).build();
   }
 
   /** The redactor for this configuration's secrets, looked up in {@code inherited} too. */
   Redactor redactor(Map<String, String> inherited) {
     List<String> values = new ArrayList<>();
-    for (String n : secretNames) {
-      String v = env.containsKey(n) ? env.get(n) : inherited.get(n);
+    for (String n : secretEnvNames()) {
+      String v = env().containsKey(n) ? env().get(n) : inherited.get(n);
       if (v != null) {
         values.add(v);
       }
@@ -525,33 +495,20 @@ public final class WorkerConfig {
     return Redactor.of(values);
   }
 
-  private List<Object> key() {
-    return Arrays.asList(
-        python, module, handlerModules, pythonPath, workers, threadsPerWorker, requestThreads,
-        startTimeout, setupTimeout, requestTimeout, killGrace, pingInterval, backoffInitial,
-        backoffMax, crashLoopCrashes, crashLoopWindow, recycleAfterRequests, idleShutdown,
-        stderrLines, queueCapacity, maxRetries, spill, protocolSettings, env, secretNames, setups);
-  }
-
+  /**
+   * The main settings; values of secret variables show as {@code ***}, wherever they appear (a
+   * command line may carry one).
+   */
   @Override
-  public boolean equals(Object o) {
-    return o instanceof WorkerConfig && key().equals(((WorkerConfig) o).key());
-  }
-
-  @Override
-  public int hashCode() {
-    return Objects.hash(key().toArray());
-  }
-
-  /** Every setting; values of secret variables show as {@code ***}. */
-  @Override
-  public String toString() {
+  public final String toString() {
     Map<String, String> shownEnv = new TreeMap<>();
-    env.forEach((k, v) -> shownEnv.put(k, secretNames.contains(k) ? Redactor.MASK : v));
-    return "WorkerConfig{python=" + python + ", module=" + module + ", handlerModules="
-        + handlerModules + ", workers=" + workers + ", threadsPerWorker=" + threadsPerWorker()
-        + ", requestThreads=" + requestThreads + ", startTimeout=" + startTimeout
-        + ", setupTimeout=" + setupTimeout + ", requestTimeout=" + requestTimeout + ", env="
-        + shownEnv + ", secretEnvNames=" + secretNames + "}";
+    env().forEach((k, v) -> shownEnv.put(k, secretEnvNames().contains(k) ? Redactor.MASK : v));
+    String text = "WorkerConfig{python=" + python()
+        + (command().isEmpty() ? "" : ", command=" + command() + ", legacyV1Peers=" + legacyV1Peers())
+        + ", module=" + module() + ", handlerModules=" + handlerModules() + ", workers=" + workers()
+        + ", threadsPerWorker=" + threadsPerWorker() + ", requestThreads=" + requestThreads()
+        + ", startTimeout=" + startTimeout() + ", setupTimeout=" + setupTimeout() + ", requestTimeout="
+        + requestTimeout() + ", env=" + shownEnv + ", secretEnvNames=" + secretEnvNames() + "}";
+    return redactor(env()).redact(text);
   }
 }

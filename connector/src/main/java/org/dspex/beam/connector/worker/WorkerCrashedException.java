@@ -14,6 +14,11 @@ public final class WorkerCrashedException extends WorkerException {
     super(message, cause);
   }
 
+  /** As above, on {@code worker} ({@code worker 3 (pid 1234)}), which {@link #worker()} then names. */
+  public WorkerCrashedException(String worker, String message, Throwable cause) {
+    super(worker, message, cause);
+  }
+
   @Override
   public boolean isRetryable() {
     return true;

@@ -19,25 +19,23 @@ import org.dspex.beam.connector.protocol.SpillDirectory;
  * with the worker arguments under the start timeout, and the checks of its answer (protocol v2, the
  * connector's worker version, numpy/pyarrow/msgpack present). On failure the process is gone and the
  * {@link WorkerStartException} says why; see {@link StartDiagnosis}.
+ *
+ * <p>A V1 peer (an answer without {@code protocol: "v2"} that is no refusal of the arguments: a
+ * legacy bridge's "Unknown command: hello") is accepted as it is with {@link
+ * WorkerConfig#withLegacyV1Peers}; without, it is refused at once and killed, since such a peer
+ * waits for its next request rather than exiting.
  */
 final class WorkerHandshake {
   private WorkerHandshake() {}
 
   /** A worker that accepted hello, ready for its reader and writer threads. */
-  record Handshaken(String name, Process process, WorkerLaunch launch, StderrPump stderr, Connection connection,
-      SpillDirectory spill, Map<String, Object> hello) {}
+  record Handshaken(WorkerProcess process, WorkerLaunch launch, Connection connection, SpillDirectory spill,
+      Map<String, Object> hello) {}
 
   static Handshaken open(WorkerConfig config, int id) throws WorkerStartException {
     WorkerLaunch launch = WorkerLaunch.of(config);
-    Process process;
-    try {
-      process = ProcessLauncher.start(launch.builder);
-    } catch (IOException e) {
-      throw new WorkerStartException(WorkerStartException.Reason.INTERPRETER_NOT_FOUND,
-          "cannot run Python interpreter " + launch.interpreter + ": " + launch.redactor.redact(e.getMessage()), null);
-    }
-    String name = "worker " + id + " (pid " + process.pid() + ")";
-    StderrPump stderr = new StderrPump(process.getErrorStream(), name, launch.redactor, Math.max(config.stderrLines(), 1));
+    WorkerProcess process = WorkerProcess.start(launch, id, config);
+    String name = process.name();
     SpillDirectory spill = null;
     Connection connection = null;
     AtomicBoolean startTimedOut = new AtomicBoolean();
@@ -49,8 +47,7 @@ final class WorkerHandshake {
     Map<String, Object> hello;
     try {
       spill = config.spill() ? SpillDirectory.create() : null;
-      connection = new Connection(process.getInputStream(), process.getOutputStream(), name,
-          config.protocolSettings(), spill);
+      connection = new Connection(process.output(), process.input(), name, config.protocolSettings(), spill);
       Map<String, Object> args = new LinkedHashMap<>();
       args.put("worker_id", id);
       args.put("threads", config.threadsPerWorker());
@@ -58,28 +55,50 @@ final class WorkerHandshake {
       args.put("request_threads", config.requestThreads());
       hello = connection.hello(args);
       startTimer.cancel(false);
-      if (hello.isEmpty()) {
-        throw refused(name, connection, launch, config, process, stderr);
+      if (speaksV1(connection)) {
+        if (!config.legacyV1Peers()) {
+          throw v1Refused(name, connection, launch);
+        }
+      } else if (connection.helloError() != null) {
+        throw refused(name, connection, launch, config, process);
+      } else {
+        checkHello(hello, name, launch, config);
       }
-      checkHello(hello, connection, name, launch, config);
     } catch (IOException | RuntimeException e) {
       startTimer.cancel(false);
       WorkerStartException failure = e instanceof WorkerStartException
           ? (WorkerStartException) e
-          : diagnose(name, launch, config, process, stderr, e instanceof IOException ? (IOException) e : new IOException(e),
+          : diagnose(name, launch, config, process, e instanceof IOException ? (IOException) e : new IOException(e),
               startTimedOut.get());
       abandon(process, connection, spill);
       throw failure;
     }
-    return new Handshaken(name, process, launch, stderr, connection, spill, hello);
+    return new Handshaken(process, launch, connection, spill, hello);
   }
 
-  private static void checkHello(Map<String, Object> hello, Connection c, String name, WorkerLaunch launch,
-      WorkerConfig config) throws WorkerStartException {
-    if (c.protocolVersion() != ProtocolVersion.V2) {
-      throw new WorkerStartException(WorkerStartException.Reason.VERSION_MISMATCH,
-          name + " (module " + config.module() + ") does not speak DSPex protocol v2 (answered " + hello + ")", null);
+  /**
+   * Whether the peer stays on V1: it answered without switching to v2, and not with an error of its
+   * own (a worker refusing its arguments names the Python exception), but with success or as a
+   * legacy bridge does (a plain-string error, or an unknown command).
+   */
+  private static boolean speaksV1(Connection c) {
+    if (c.protocolVersion() == ProtocolVersion.V2) {
+      return false;
     }
+    RemoteError e = c.helloError();
+    return e == null || RemoteError.LEGACY_TYPE.equals(e.type()) || "UnknownCommand".equals(e.type());
+  }
+
+  private static WorkerStartException v1Refused(String name, Connection c, WorkerLaunch launch) {
+    String answer = c.helloError() != null ? "hello refused: " + c.helloError().message() : "answered " + c.helloResult();
+    return new WorkerStartException(WorkerStartException.Reason.VERSION_MISMATCH,
+        launch.redactor.redact(name + " (" + launch.description + ") speaks only DSPex protocol v1 (" + answer
+            + "); it was stopped. To serve it (JSON only, no streams, no binary bodies) call"
+            + " WorkerConfig.withLegacyV1Peers(true)"), null);
+  }
+
+  private static void checkHello(Map<String, Object> hello, String name, WorkerLaunch launch,
+      WorkerConfig config) throws WorkerStartException {
     Object version = hello.get("worker_version");
     if (!Connection.CLIENT_VERSION.equals(version)) {
       throw new WorkerStartException(WorkerStartException.Reason.VERSION_MISMATCH,
@@ -103,43 +122,33 @@ final class WorkerHandshake {
 
   /** The worker answered hello with an error; it exits after that, its stderr says more. */
   private static WorkerStartException refused(String name, Connection c, WorkerLaunch launch, WorkerConfig config,
-      Process process, StderrPump stderr) {
-    String status = "";
-    try {
-      if (process.waitFor(config.killGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-        status = " and exited with " + ExitStatus.describe(process.exitValue());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
-    stderr.awaitEnd(1000);
+      WorkerProcess process) {
+    Integer exit = process.exitWithinGrace();
+    String status = exit == null ? "" : " and exited with " + ExitStatus.describe(exit);
+    process.awaitStderrEnd();
     RemoteError error = c.helloError();
     String why = error == null ? "" : ": " + error.type() + ": " + error.message();
     return new WorkerStartException(WorkerStartException.Reason.REFUSED,
-        launch.redactor.redact(name + " (Python interpreter " + launch.interpreter + ", module " + config.module()
+        launch.redactor.redact(name + " (" + launch.description
             + ", handler modules " + config.handlerModules() + ") refused hello" + why + status
-            + stderr.lastLinesSuffix()), null);
+            + process.stderrSuffix()), null);
   }
 
   private static WorkerStartException diagnose(String name, WorkerLaunch launch, WorkerConfig config,
-      Process process, StderrPump stderr, IOException error, boolean timedOut) {
+      WorkerProcess process, IOException error, boolean timedOut) {
     Integer exit = null;
-    try {
-      if (!(error instanceof ProtocolException) && process.waitFor(config.killGrace().toMillis(), TimeUnit.MILLISECONDS)) {
-        exit = process.exitValue();
-      } else {
-        process.destroyForcibly();
-        process.waitFor(config.killGrace().toMillis(), TimeUnit.MILLISECONDS);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (!(error instanceof ProtocolException)) {
+      exit = process.exitWithinGrace();
+    } else {
+      process.destroyForcibly();
+      process.exitWithinGrace();
     }
-    stderr.awaitEnd(1000);
-    return StartDiagnosis.diagnose(name, launch.interpreter, error, timedOut ? null : exit, timedOut,
-        stderr.lastLines(), stderr.lastLinesSuffix(), launch.redactor, config);
+    process.awaitStderrEnd();
+    return StartDiagnosis.diagnose(name, launch, error, timedOut ? null : exit, timedOut,
+        process.lastStderrLines(), process.stderrSuffix(), launch.redactor, config);
   }
 
-  private static void abandon(Process process, Connection connection, SpillDirectory spill) {
+  private static void abandon(WorkerProcess process, Connection connection, SpillDirectory spill) {
     process.destroyForcibly();
     try {
       if (connection != null) {

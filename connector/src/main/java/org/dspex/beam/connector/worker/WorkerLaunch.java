@@ -9,7 +9,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The command line and environment of one worker process, from a {@link WorkerConfig}.
+ * The command line and environment of one worker process, from a {@link WorkerConfig}: the Python
+ * module launch, or the configured {@link WorkerConfig#withCommand command}, with the same
+ * environment either way.
  *
  * <p>The interpreter runs a short preflight ({@code -c}) before the worker module: it checks the
  * Python version and that numpy, pyarrow, msgpack and the module can be found, without importing
@@ -17,7 +19,7 @@ import java.util.Map;
  * Why: an old interpreter would otherwise fail with a syntax error deep in the worker code, and a
  * missing package with a traceback from wherever it was first imported. The preflight is written
  * for any Python, so that it can report even a Python 2. Then it runs the module exactly as
- * {@code python -m} does.
+ * {@code python -m} does. A configured command runs as it is, without the preflight.
  */
 final class WorkerLaunch {
   /** Prefix of the preflight's diagnosis line on stderr. */
@@ -52,18 +54,27 @@ final class WorkerLaunch {
           "runpy.run_module(m, run_name='__main__', alter_sys=True)",
           "");
 
+  /** The interpreter of a module launch, or the program of a command. */
   final String interpreter;
+  /** What runs, for messages: {@code Python interpreter X, module Y}, or {@code worker command [...]}. */
+  final String description;
+  /** What to say when it cannot be run: {@code Python interpreter X}, or the command. */
+  final String program;
   final ProcessBuilder builder;
   final Redactor redactor;
 
-  private WorkerLaunch(String interpreter, ProcessBuilder builder, Redactor redactor) {
+  private WorkerLaunch(String interpreter, String description, String program, ProcessBuilder builder,
+      Redactor redactor) {
     this.interpreter = interpreter;
+    this.description = description;
+    this.program = program;
     this.builder = builder;
     this.redactor = redactor;
   }
 
   static WorkerLaunch of(WorkerConfig config) throws WorkerStartException {
-    String python = resolveInterpreter(config);
+    List<String> command = config.command();
+    String python = command.isEmpty() ? resolveInterpreter(config) : command.get(0);
     Path bundled;
     try {
       bundled = BundledPython.directory();
@@ -72,7 +83,9 @@ final class WorkerLaunch {
           WorkerStartException.Reason.VERSION_MISMATCH,
           "cannot unpack the connector's Python worker code: " + e.getMessage(), e);
     }
-    ProcessBuilder pb = new ProcessBuilder(python, "-c", BOOTSTRAP, config.module());
+    ProcessBuilder pb = command.isEmpty()
+        ? new ProcessBuilder(python, "-c", BOOTSTRAP, config.module())
+        : new ProcessBuilder(command);
     Map<String, String> env = pb.environment();
     Redactor redactor = config.redactor(Map.copyOf(env));
     String threads = Integer.toString(config.threadsPerWorker());
@@ -90,7 +103,9 @@ final class WorkerLaunch {
       path.add(userPath);
     }
     env.put("PYTHONPATH", String.join(File.pathSeparator, path));
-    return new WorkerLaunch(python, pb, redactor);
+    String program = command.isEmpty() ? "Python interpreter " + python : redactor.redact("worker command " + command);
+    String description = command.isEmpty() ? program + ", module " + config.module() : program;
+    return new WorkerLaunch(python, description, program, pb, redactor);
   }
 
   private static String resolveInterpreter(WorkerConfig config) throws WorkerStartException {

@@ -1,15 +1,14 @@
 package org.dspex.beam.connector.worker;
 
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
@@ -32,12 +31,13 @@ import org.slf4j.LoggerFactory;
  * }
  *
  * @ProcessElement ...
- *   Message m = pool.call(Request.of("embed").withBody("inputs", batch));   // or submit(): a future
+ *   CompletableFuture<Message> m = pool.submit(Request.of("embed").withBody("inputs", batch));
  *
  *   // Streams: keep each chunk's results, so a crash costs only the indexes not yet reported.
- *   pool.submitStream(Request.of("predict").withBody("inputs", batch), event -> {
- *     if (event instanceof StreamEvent.Chunk) { keep((StreamEvent.Chunk) event); }
- *   }).get();
+ *   CompletableFuture<StreamEvent.End> end = pool.submitStream(
+ *       Request.of("predict").withBody("inputs", batch), event -> {
+ *         if (event instanceof StreamEvent.Chunk) { keep((StreamEvent.Chunk) event); }
+ *       });
  *
  * @Teardown
  * public void teardown() {
@@ -45,14 +45,30 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <h3>Threads</h3>
+ *
+ * <p>{@code submit} and {@code submitStream} return at once (they wait only while the chosen
+ * worker's queue is full, see {@link WorkerConfig#withQueueCapacity}); a request that finds no live
+ * worker (all restarting) is queued until one is ready, without a thread waiting for it. Futures
+ * are completed, and stream listeners run, on callback threads, never on a worker's reader thread,
+ * so a caller may chain more requests onto them. {@link #call} waits, for callers that want to.
+ *
+ * <h3>Exclusive use</h3>
+ *
+ * <p>A request submitted with {@link Exclusivity#EXCLUSIVE} is sent when nothing else of this pool
+ * is in flight, and the requests submitted after it wait until it completes (health pings are not
+ * requests and go on). A caller suspecting an element of killing its worker sends it so: if the
+ * worker dies then, that element did it.
+ *
  * <h3>Failures</h3>
  *
- * <p>A request fails with a {@link WorkerException}: see {@link WorkerException#isRetryable()}. With
- * {@link WorkerConfig#withMaxRetries} the pool re-sends non-streaming requests that failed
- * retryably; streams are never re-sent (the caller knows which indexes it still needs). A start
- * failure that a restart cannot fix (no interpreter, missing packages, version mismatch) fails the
- * pool at once with its {@link WorkerStartException}; a worker that dies while starting counts as a
- * crash.
+ * <p>A request fails with a {@link WorkerException}: see {@link WorkerException#isRetryable()}. The
+ * pool sends each request once and never re-sends it: the caller knows what it still needs (which
+ * indexes of a stream, whether a batch is worth splitting), so retries are the caller's (in the
+ * transforms, {@code BatchExecutor}). A start failure that a restart cannot fix (no interpreter,
+ * missing packages, version mismatch) fails the pool at once with its {@link WorkerStartException};
+ * a worker that dies while starting counts as a crash. A request waiting for a live worker fails
+ * after twice the start timeout plus the longest restart backoff.
  *
  * <h3>Lifecycle</h3>
  *
@@ -66,51 +82,12 @@ public final class WorkerPool implements AutoCloseable {
 
   private final WorkerConfig config;
   private final WorkerStats stats = new WorkerStats();
-  private final CrashLoopBreaker breaker;
-  private final Slot[] slots;
-  private final Object lock = new Object();
-  private final AtomicInteger nextWorkerId = new AtomicInteger();
-  private final CompletableFuture<Void> firstReady = new CompletableFuture<>();
-  private final ScheduledFuture<?> maintenance;
-  private volatile WorkerException fatal;
-  private volatile boolean closed;
-  private volatile boolean idle;
-  private volatile long lastRequestNanos = System.nanoTime();
-  private int rotate;
-
-  /** One worker position: its current member and its crash streak. */
-  private static final class Slot {
-    final int index;
-    Member current;
-    boolean starting;
-    int crashesInARow;
-
-    Slot(int index) {
-      this.index = index;
-    }
-  }
-
-  /** A worker as the pool sees it: the requests it handed it, and whether it is being retired. */
-  private static final class Member {
-    final PythonWorker worker;
-    final AtomicInteger assigned = new AtomicInteger();
-    volatile boolean retiring;
-
-    Member(PythonWorker worker) {
-      this.worker = worker;
-    }
-  }
+  private final WorkerSupervisor supervisor;
+  private final Admission admission = new Admission();
 
   private WorkerPool(WorkerConfig config) {
     this.config = config;
-    this.breaker = new CrashLoopBreaker(config.crashLoopCrashes(), config.crashLoopWindow());
-    this.slots = new Slot[config.workers()];
-    for (int i = 0; i < slots.length; i++) {
-      slots[i] = new Slot(i);
-    }
-    long tick = Math.max(20, Math.min(config.pingInterval().toMillis(),
-        config.idleShutdown().isZero() ? Long.MAX_VALUE : config.idleShutdown().toMillis()) / 2);
-    this.maintenance = WorkerThreads.SCHEDULER.scheduleWithFixedDelay(this::maintain, tick, tick, TimeUnit.MILLISECONDS);
+    this.supervisor = new WorkerSupervisor(config, stats);
   }
 
   /**
@@ -122,7 +99,6 @@ public final class WorkerPool implements AutoCloseable {
    */
   public static WorkerPool create(WorkerConfig config) throws WorkerException {
     WorkerPool pool = new WorkerPool(config);
-    pool.startAll(false);
     try {
       pool.awaitReady();
     } catch (WorkerException e) {
@@ -134,21 +110,12 @@ public final class WorkerPool implements AutoCloseable {
 
   /** A pool whose workers are starting; {@link #awaitReady()} before use. */
   static WorkerPool starting(WorkerConfig config) {
-    WorkerPool pool = new WorkerPool(config);
-    pool.startAll(false);
-    return pool;
+    return new WorkerPool(config);
   }
 
   /** Waits until one worker is ready, or throws why none can be. */
   void awaitReady() throws WorkerException {
-    try {
-      firstReady.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new WorkerCrashedException("interrupted while waiting for a worker to start", e);
-    } catch (ExecutionException e) {
-      throw (WorkerException) e.getCause();
-    }
+    supervisor.awaitReady();
   }
 
   /** The configuration. */
@@ -163,32 +130,43 @@ public final class WorkerPool implements AutoCloseable {
 
   /** Why the pool stopped serving ({@link CrashLoopException}, {@link WorkerStartException}), or null. */
   public WorkerException failure() {
-    return fatal;
+    return supervisor.failure();
   }
 
   /**
    * The results ({@code {handle, ...}}) of the {@link WorkerConfig#withSetup} commands on a live
-   * worker; the same on every worker, since handles are numbered in setup order.
+   * worker; the same on every worker, since handles are numbered in setup order. Waits for a live
+   * worker as a request would.
    *
    * @throws WorkerException when no worker can be live
    */
-  public List<java.util.Map<String, Object>> setupResults() throws WorkerException {
-    Member m = pick();
-    m.assigned.decrementAndGet();
-    return m.worker.setupResults();
+  public List<Map<String, Object>> setupResults() throws WorkerException {
+    CompletableFuture<List<Map<String, Object>>> results = new CompletableFuture<>();
+    supervisor.whenLive(new WorkerSupervisor.Assignment() {
+      @Override
+      public void assigned(WorkerSupervisor.Member m) {
+        m.assigned.decrementAndGet();
+        results.complete(m.worker.setupResults());
+      }
+
+      @Override
+      public void failed(Throwable e) {
+        results.completeExceptionally(e);
+      }
+    });
+    try {
+      return results.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new WorkerCrashedException("interrupted while waiting for a live worker", e);
+    } catch (ExecutionException e) {
+      throw rethrown(e.getCause());
+    }
   }
 
   /** Process ids of the live workers (for tests and diagnostics). */
   public List<Long> pids() {
-    List<Long> pids = new ArrayList<>();
-    synchronized (lock) {
-      for (Slot s : slots) {
-        if (s.current != null && s.current.worker.isRunning()) {
-          pids.add(s.current.worker.pid());
-        }
-      }
-    }
-    return pids;
+    return supervisor.pids();
   }
 
   /** Sends a request to the least-loaded live worker; see the class documentation for failures. */
@@ -197,15 +175,19 @@ public final class WorkerPool implements AutoCloseable {
   }
 
   /**
-   * {@link #submit}, telling {@code onAssigned} the name of each worker the request is sent to
-   * ({@code worker 3 (pid 1234)}; again on a re-send, so the last name is the one that answered).
+   * {@link #submit}, telling {@code onAssigned} the name of the worker the request is sent to
+   * ({@code worker 3 (pid 1234)}), before it is sent.
    */
   public CompletableFuture<Message> submit(Request request, Consumer<String> onAssigned) {
-    stats.request();
-    long t0 = System.nanoTime();
-    CompletableFuture<Message> result = new CompletableFuture<>();
-    attempt(request, 0, result, t0, onAssigned);
-    return result;
+    return submit(request, onAssigned, Exclusivity.SHARED);
+  }
+
+  /** {@link #submit(Request, Consumer)}, alone on the pool if {@link Exclusivity#EXCLUSIVE}. */
+  public CompletableFuture<Message> submit(Request request, Consumer<String> onAssigned, Exclusivity exclusivity) {
+    return dispatch(exclusivity, w -> {
+      onAssigned.accept(w.name());
+      return w.submit(request);
+    });
   }
 
   /** {@link #submit} and wait: the answer, or the {@link WorkerException} it failed with. */
@@ -218,11 +200,7 @@ public final class WorkerPool implements AutoCloseable {
     try {
       return submit(request, onAssigned).get();
     } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof WorkerException) {
-        throw (WorkerException) c;
-      }
-      throw new CompletionException(c);
+      throw rethrown(e.getCause());
     }
   }
 
@@ -231,339 +209,80 @@ public final class WorkerPool implements AutoCloseable {
    * PythonWorker#submitStream}. Never re-sent by the pool.
    */
   public CompletableFuture<StreamEvent.End> submitStream(Request request, StreamListener listener) {
+    return submitStream(request, listener, Exclusivity.SHARED);
+  }
+
+  /** {@link #submitStream(Request, StreamListener)}, alone on the pool if {@link Exclusivity#EXCLUSIVE}. */
+  public CompletableFuture<StreamEvent.End> submitStream(
+      Request request, StreamListener listener, Exclusivity exclusivity) {
+    return dispatch(exclusivity, w -> w.submitStream(request, listener));
+  }
+
+  /** Admits a request, waits (without a thread) for a live worker, sends it, and counts it. */
+  private <T> CompletableFuture<T> dispatch(Exclusivity exclusivity, Function<PythonWorker, CompletableFuture<T>> send) {
+    if (supervisor.isClosed()) {
+      throw WorkerSupervisor.closedError();
+    }
     stats.request();
     long t0 = System.nanoTime();
-    CompletableFuture<StreamEvent.End> result = new CompletableFuture<>();
-    Member m;
-    try {
-      m = pick();
-    } catch (WorkerException e) {
-      stats.failure();
-      result.completeExceptionally(e);
-      return result;
-    }
-    m.worker.submitStream(request, listener).whenComplete((end, err) -> {
-      done(m, err == null);
+    CompletableFuture<T> result = new CompletableFuture<>();
+    BiConsumer<T, Throwable> finish = (value, err) -> {
       if (err == null) {
         stats.requestLatency().recordNanos(System.nanoTime() - t0);
-        result.complete(end);
+        result.complete(value);
       } else {
         stats.failure();
         result.completeExceptionally(unwrap(err));
       }
-    });
-    return result;
-  }
+      admission.exit(exclusivity);
+    };
+    admission.enter(exclusivity, () -> supervisor.whenLive(new WorkerSupervisor.Assignment() {
+      @Override
+      public void assigned(WorkerSupervisor.Member m) {
+        CompletableFuture<T> sent;
+        try {
+          sent = send.apply(m.worker);
+        } catch (RuntimeException e) {
+          sent = CompletableFuture.failedFuture(e);
+        }
+        sent.whenComplete((value, err) -> {
+          supervisor.done(m);
+          finish.accept(value, err);
+        });
+      }
 
-  private void attempt(Request request, int attempt, CompletableFuture<Message> result, long t0,
-      Consumer<String> onAssigned) {
-    Member m;
-    try {
-      m = pick();
-    } catch (WorkerException e) {
-      stats.failure();
-      result.completeExceptionally(e);
-      return;
-    }
-    onAssigned.accept(m.worker.name());
-    m.worker.submit(request).whenComplete((msg, err) -> {
-      done(m, err == null);
-      if (err == null) {
-        stats.requestLatency().recordNanos(System.nanoTime() - t0);
-        result.complete(msg);
-        return;
+      @Override
+      public void failed(Throwable e) {
+        finish.accept(null, e);
       }
-      Throwable c = unwrap(err);
-      if (c instanceof WorkerException && ((WorkerException) c).isRetryable() && attempt < config.maxRetries()
-          && !closed) {
-        stats.retry();
-        // pick() may wait for a restart: not on the thread that completed the future.
-        WorkerThreads.CALLBACKS.execute(() -> attempt(request, attempt + 1, result, t0, onAssigned));
-        return;
-      }
-      stats.failure();
-      result.completeExceptionally(c);
-    });
+    }));
+    return result;
   }
 
   private static Throwable unwrap(Throwable t) {
     return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
   }
 
-  /** Waits for a live worker and assigns it one request. */
-  private Member pick() throws WorkerException {
-    lastRequestNanos = System.nanoTime();
-    long waitNanos = config.startTimeout().toNanos() * 2 + config.restartBackoffMax().toNanos();
-    long deadline = System.nanoTime() + waitNanos;
-    synchronized (lock) {
-      if (idle && !closed && fatal == null) {
-        idle = false;
-        startAll(false);
-      }
-      while (true) {
-        if (fatal != null) {
-          throw fatal;
-        }
-        if (closed) {
-          throw new IllegalStateException("the worker pool is closed");
-        }
-        Member best = null;
-        int n = slots.length;
-        for (int i = 0; i < n; i++) {
-          Member m = slots[(rotate + i) % n].current;
-          if (m != null && !m.retiring && m.worker.isRunning()
-              && (best == null || m.assigned.get() < best.assigned.get())) {
-            best = m;
-          }
-        }
-        if (best != null) {
-          rotate++;
-          best.assigned.incrementAndGet();
-          return best;
-        }
-        long left = deadline - System.nanoTime();
-        if (left <= 0) {
-          throw new WorkerCrashedException("no live worker in the pool after waiting "
-              + Durations.nanos(waitNanos) + " for restarts", null);
-        }
-        try {
-          TimeUnit.NANOSECONDS.timedWait(lock, left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new WorkerCrashedException("interrupted while waiting for a live worker", e);
-        }
-      }
+  private static WorkerException rethrown(Throwable c) {
+    if (c instanceof WorkerException) {
+      return (WorkerException) c;
     }
-  }
-
-  private void done(Member m, boolean ok) {
-    m.assigned.decrementAndGet();
-    lastRequestNanos = System.nanoTime();
-    long limit = config.recycleAfterRequests();
-    if (limit > 0 && !m.retiring && m.worker.answered() >= limit) {
-      retire(m);
-    } else if (m.retiring && m.assigned.get() == 0) {
-      stopGracefully(m);
+    if (c instanceof RuntimeException) {
+      throw (RuntimeException) c;
     }
-  }
-
-  /** Recycling: no new requests for {@code m}; a replacement starts now; {@code m} stops when drained. */
-  private void retire(Member m) {
-    synchronized (lock) {
-      if (m.retiring || closed) {
-        return;
-      }
-      m.retiring = true;
-      for (Slot s : slots) {
-        if (s.current == m) {
-          s.current = null;
-          startSlot(s, true);
-        }
-      }
-    }
-    LOG.info("{} answered {} requests: recycling it", m.worker.name(), m.worker.answered());
-    if (m.assigned.get() == 0) {
-      stopGracefully(m);
-    }
-  }
-
-  private void stopGracefully(Member m) {
-    WorkerThreads.SUPERVISION.execute(m.worker::close);
-  }
-
-  private void startAll(boolean restart) {
-    synchronized (lock) {
-      for (Slot s : slots) {
-        if (s.current == null && !s.starting) {
-          startSlot(s, restart);
-        }
-      }
-    }
-  }
-
-  /** Starts a worker for {@code s} on a supervision thread (the fork itself is on the launcher). */
-  private void startSlot(Slot s, boolean restart) {
-    synchronized (lock) {
-      if (closed || fatal != null || s.starting) {
-        return;
-      }
-      s.starting = true;
-    }
-    WorkerThreads.SUPERVISION.execute(() -> {
-      long t0 = System.nanoTime();
-      PythonWorker w;
-      try {
-        w = PythonWorker.start(config, nextWorkerId.incrementAndGet(), stats);
-      } catch (WorkerStartException e) {
-        synchronized (lock) {
-          s.starting = false;
-        }
-        if (e.isTransient()) {
-          crashed(s, e);
-        } else {
-          fail(e);
-        }
-        return;
-      }
-      Member m = new Member(w);
-      synchronized (lock) {
-        s.starting = false;
-        if (closed || fatal != null) {
-          WorkerThreads.SUPERVISION.execute(w::close);
-          return;
-        }
-        s.current = m;
-        s.crashesInARow = 0;
-        lock.notifyAll();
-      }
-      stats.started(System.nanoTime() - t0, restart);
-      firstReady.complete(null);
-      w.terminated().thenAccept(death -> terminated(s, m, death));
-    });
-  }
-
-  private void terminated(Slot s, Member m, WorkerException death) {
-    boolean current;
-    synchronized (lock) {
-      current = s.current == m;
-      if (current) {
-        s.current = null;
-      }
-    }
-    if (death == null || closed) {
-      return;
-    }
-    stats.crashed(death instanceof WorkerTimeoutException);
-    if (current) {
-      crashed(s, death);
-    }
-  }
-
-  /** A worker of {@code s} died or failed to start: count it, then restart after a backoff or trip. */
-  private void crashed(Slot s, WorkerException cause) {
-    long delay;
-    synchronized (lock) {
-      if (closed || fatal != null) {
-        return;
-      }
-      if (breaker.record(System.nanoTime())) {
-        String msg = "workers died " + config.crashLoopCrashes() + " times within "
-            + Durations.words(config.crashLoopWindow()) + " (WorkerConfig.withCrashLoop): the pool"
-            + " stopped restarting them; the last one: " + cause.getMessage();
-        fail(new CrashLoopException(msg, cause));
-        return;
-      }
-      s.crashesInARow++;
-      delay = RestartBackoff.delayNanos(config.restartBackoffInitial(), config.restartBackoffMax(), s.crashesInARow);
-    }
-    LOG.info("restarting worker slot {} in {}", s.index, Durations.nanos(delay));
-    WorkerThreads.SCHEDULER.schedule(() -> startSlot(s, true), delay, TimeUnit.NANOSECONDS);
-  }
-
-  /** Takes every live worker out of its slot and wakes the waiters; the caller holds the lock. */
-  private List<Member> detachAll() {
-    List<Member> members = new ArrayList<>();
-    for (Slot s : slots) {
-      if (s.current != null) {
-        members.add(s.current);
-        s.current = null;
-      }
-    }
-    lock.notifyAll();
-    return members;
-  }
-
-  /** Stops serving for good: every waiting and later request fails with {@code e}. */
-  private void fail(WorkerException e) {
-    List<Member> members;
-    synchronized (lock) {
-      if (fatal != null) {
-        return;
-      }
-      fatal = e;
-      members = detachAll();
-    }
-    LOG.error("worker pool failed: {}", e.getMessage());
-    firstReady.completeExceptionally(e);
-    for (Member m : members) {
-      stopGracefully(m);
-    }
-  }
-
-  /** Health pings of idle workers, and idle shutdown. */
-  private void maintain() {
-    long now = System.nanoTime();
-    List<Member> live = new ArrayList<>();
-    synchronized (lock) {
-      for (Slot s : slots) {
-        if (s.current != null && s.current.worker.isRunning() && !s.current.retiring) {
-          live.add(s.current);
-        }
-      }
-    }
-    boolean quiet = live.stream().allMatch(m -> m.assigned.get() == 0 && m.worker.load() == 0);
-    Duration idleLimit = config.idleShutdown();
-    if (!idleLimit.isZero() && quiet && !live.isEmpty() && now - lastRequestNanos > idleLimit.toNanos()) {
-      shutDownIdle();
-      return;
-    }
-    for (Member m : live) {
-      if (m.worker.load() == 0 && now - m.worker.lastActivityNanos() > config.pingInterval().toNanos()) {
-        // A ping unanswered within the start timeout gets the worker killed, hence restarted.
-        stats.pinged();
-        m.worker.submit(Request.of("ping"), config.startTimeout());
-      }
-    }
-  }
-
-  private void shutDownIdle() {
-    List<Member> members = new ArrayList<>();
-    synchronized (lock) {
-      if (closed || fatal != null) {
-        return;
-      }
-      for (Slot s : slots) {
-        if (s.starting) {
-          return;
-        }
-      }
-      idle = true;
-      for (Slot s : slots) {
-        if (s.current != null) {
-          members.add(s.current);
-          s.current = null;
-        }
-      }
-    }
-    LOG.info("worker pool idle for {}: stopping its {} workers", Durations.words(config.idleShutdown()), members.size());
-    for (Member m : members) {
-      stopGracefully(m);
-    }
+    throw new CompletionException(c);
   }
 
   /** Whether the pool has stopped serving (closed or failed). */
   boolean isDone() {
-    return closed || fatal != null;
+    return supervisor.isDone();
   }
 
   /** Stops every worker gracefully (waiting for them) and fails later requests. */
   @Override
   public void close() {
-    List<Member> members;
-    synchronized (lock) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      members = detachAll();
+    if (supervisor.close()) {
+      LOG.info("worker pool closed: {}", stats);
     }
-    maintenance.cancel(false);
-    firstReady.completeExceptionally(new WorkerCrashedException("the worker pool was closed", null));
-    List<CompletableFuture<Void>> stops = new ArrayList<>();
-    for (Member m : members) {
-      stops.add(CompletableFuture.runAsync(m.worker::close, WorkerThreads.SUPERVISION));
-    }
-    CompletableFuture.allOf(stops.toArray(new CompletableFuture<?>[0])).join();
-    LOG.info("worker pool closed: {}", stats);
   }
 }

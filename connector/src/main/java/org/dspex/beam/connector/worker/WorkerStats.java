@@ -17,8 +17,8 @@ import org.dspex.beam.connector.protocol.StreamEvent;
  * secret (only numbers).
  *
  * <ul>
- *   <li>{@link #requests()}: requests submitted by callers; {@link #failures()} of them failed (after
- *       retries), {@link #retries()} re-sends by the pool. Pings are not counted.
+ *   <li>{@link #requests()}: requests submitted by callers; {@link #failures()} of them failed. The
+ *       pool sends each once (the caller decides on retries). Pings are not counted.
  *   <li>{@link #healthPings()}: pings of idle workers.
  *   <li>{@link #workerStarts()}, {@link #workerRestarts()} (starts that replaced a dead, hung or
  *       recycled worker), {@link #workerCrashes()}, {@link #workerTimeouts()}.
@@ -40,7 +40,6 @@ public final class WorkerStats {
 
   private final LongAdder requests = new LongAdder();
   private final LongAdder failures = new LongAdder();
-  private final LongAdder retries = new LongAdder();
   private final LongAdder workerStarts = new LongAdder();
   private final LongAdder workerRestarts = new LongAdder();
   private final LongAdder workerCrashes = new LongAdder();
@@ -70,11 +69,6 @@ public final class WorkerStats {
   /** Requests that failed in the end. */
   public long failures() {
     return failures.sum();
-  }
-
-  /** Re-sends after retryable failures ({@link WorkerConfig#withMaxRetries}). */
-  public long retries() {
-    return retries.sum();
   }
 
   /** Worker processes started and ready. */
@@ -128,10 +122,6 @@ public final class WorkerStats {
 
   void failure() {
     failures.increment();
-  }
-
-  void retry() {
-    retries.increment();
   }
 
   void started(long nanos, boolean restart) {
@@ -191,7 +181,7 @@ public final class WorkerStats {
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder("WorkerStats{requests=").append(requests())
-        .append(", failures=").append(failures()).append(", retries=").append(retries())
+        .append(", failures=").append(failures())
         .append(", worker_starts=").append(workerStarts()).append(", worker_restarts=")
         .append(workerRestarts()).append(", worker_crashes=").append(workerCrashes());
     for (Format f : Format.values()) {

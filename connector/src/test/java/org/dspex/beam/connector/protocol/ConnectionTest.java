@@ -63,6 +63,23 @@ class ConnectionTest {
   }
 
   @Test
+  void givenRequests_thenEachIdIsToldBeforeItsFirstByteIsWritten() throws IOException {
+    byte[] answers = v1("{\"id\":0,\"success\":true,\"result\":{\"protocol\":\"v1\"}}");
+    ByteArrayOutputStream sent = new ByteArrayOutputStream();
+    try (Connection c = new Connection(new ByteArrayInputStream(answers), sent, "w", ProtocolSettings.defaults(), null)) {
+      c.hello();
+      List<String> seen = new java.util.ArrayList<>();
+      for (int i = 0; i < 3; i++) {
+        int before = sent.size();
+        long id = c.send(Request.of("ping"), assigned -> seen.add(assigned + "@" + (sent.size() - before))).id();
+        assertTrue(sent.size() > before);
+        assertEquals(seen.get(i), id + "@0");
+      }
+      assertEquals(List.of("1@0", "2@0", "3@0"), seen);
+    }
+  }
+
+  @Test
   void givenNoHello_thenSendRefused() throws IOException {
     try (Connection c = new Connection(new ByteArrayInputStream(new byte[0]), new ByteArrayOutputStream(), "w", ProtocolSettings.defaults(), null)) {
       IllegalStateException e = assertThrows(IllegalStateException.class, () -> c.send(Request.of("ping")));

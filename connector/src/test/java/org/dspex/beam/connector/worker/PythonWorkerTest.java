@@ -66,6 +66,7 @@ class PythonWorkerTest {
       assertEquals("bad input 42", r.remoteMessage());
       assertTrue(r.traceback().contains("raise exc_type(message)"), r.traceback());
       assertFalse(r.isRetryable());
+      assertEquals(java.util.Optional.of(w.name()), r.worker());
       assertTrue(r.getMessage().contains("'raise' with ValueError: bad input 42"), r.getMessage());
       assertEquals(1L, ((Map<?, ?>) w.submit(Request.of("echo").withArg("x", 1)).get(10, TimeUnit.SECONDS).result()).get("x"));
       assertTrue(w.isRunning());

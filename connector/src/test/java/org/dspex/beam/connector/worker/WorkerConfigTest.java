@@ -6,9 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import org.dspex.beam.connector.protocol.ProtocolSettings;
 import org.junit.jupiter.api.Test;
 
 /** Settings, and the small pure pieces of supervision: no processes here. */
@@ -48,6 +53,44 @@ class WorkerConfigTest {
     assertFalse(a.toString().contains("s3cret"), a.toString());
     assertTrue(a.toString().contains("API_KEY=***"), a.toString());
     assertEquals("s3cret-value", a.env().get("API_KEY"));
+  }
+
+  @Test
+  void givenEverySetting_thenSerializedCopyIsEqualAndKeysTheSamePool() throws Exception {
+    WorkerConfig c = WorkerConfig.create().withPython("/opt/py").withCommand(List.of("/opt/bridge", "--v1"))
+        .withLegacyV1Peers(true).withModule("m").withHandlerModules("h").withPythonPath("/p").withWorkers(2)
+        .withThreadsPerWorker(3).withRequestThreads(5).withStartTimeout(Duration.ofSeconds(7))
+        .withSetupTimeout(Duration.ofSeconds(8)).withRequestTimeout(Duration.ofSeconds(9))
+        .withKillGrace(Duration.ofSeconds(2)).withPingInterval(Duration.ofSeconds(4))
+        .withRestartBackoff(Duration.ofMillis(10), Duration.ofMillis(20)).withCrashLoop(7, Duration.ofSeconds(70))
+        .withRecycleAfterRequests(11).withIdleShutdown(Duration.ofSeconds(12)).withStderrLines(13)
+        .withQueueCapacity(14).withSpill(false)
+        .withProtocolSettings(ProtocolSettings.defaults().withJsonMaxRecords(1))
+        .withEnv("PLAIN", "v").withSecretEnvNames("FROM_JVM").withSetup(Map.of("kind", "k", "args", List.of(1, 2)));
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(c);
+    }
+    Object copy;
+    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+      copy = in.readObject();
+    }
+    assertEquals(c, copy);
+    assertEquals(c.hashCode(), copy.hashCode());
+    assertEquals(c.toString(), copy.toString());
+    // Each setting counts for equality, the new ones included.
+    assertNotEquals(c, c.withLegacyV1Peers(false));
+    assertNotEquals(c, c.withCommand(List.of("/opt/bridge")));
+    assertNotEquals(c, c.withQueueCapacity(15));
+    assertNotEquals(WorkerConfig.create(), WorkerConfig.create().withThreadsPerWorker(
+        WorkerConfig.create().threadsPerWorker()));
+  }
+
+  @Test
+  void givenSecretInACommandLine_thenMaskedInToString() {
+    WorkerConfig c = WorkerConfig.create().withSecretEnv("TOKEN", "tok-123456").withCommand(List.of("bridge", "tok-123456"));
+    assertFalse(c.toString().contains("tok-123456"), c.toString());
+    assertTrue(c.toString().contains("command=[bridge, ***]"), c.toString());
   }
 
   @Test

@@ -53,6 +53,7 @@ class WorkerPoolFaultTest {
       for (CompletableFuture<Message> f : pending) {
         WorkerCrashedException e = assertInstanceOf(WorkerCrashedException.class, failure(f));
         assertTrue(e.isRetryable());
+        assertEquals(java.util.Optional.of("worker 1 (pid " + pid + ")"), e.worker());
         assertTrue(e.getMessage().matches("(?s)worker 1 \\(pid " + pid + "\\) exited with SIGKILL / exit code 137"
             + " during request [123] 'sleep' after \\d+ ms; last stderr lines:.*"), e.getMessage());
       }
@@ -72,22 +73,6 @@ class WorkerPoolFaultTest {
   }
 
   @Test
-  void givenMaxRetries_thenRequestOnKilledWorkerIsResentOnceAndSucceeds() throws Exception {
-    try (WorkerPool pool = WorkerPool.create(WorkerTestSupport.config().withMaxRetries(1))) {
-      long pid = pool.pids().get(0);
-      // Answers, then dies 0.2 s later: the echo sent meanwhile is lost with it and re-sent.
-      pool.call(Request.of("crash").withArg("signal", "SIGKILL").withArg("after_seconds", 0.3));
-      CompletableFuture<Message> slow = pool.submit(Request.of("sleep").withArg("seconds", 1));
-      Message m = slow.get(T, TimeUnit.SECONDS);
-      assertEquals(1.0, ((Number) m.resultMap().get("slept")).doubleValue());
-      assertNotEquals(pid, (long) pool.pids().get(0));
-      assertEquals(2, pool.stats().requests());
-      assertEquals(1, pool.stats().retries());
-      assertEquals(0, pool.stats().failures());
-    }
-  }
-
-  @Test
   void givenHandlerSleepsPastRequestTimeout_thenKilledRestartedWithClearTimeoutError() throws Exception {
     WorkerConfig config = WorkerTestSupport.config().withRequestTimeout(Duration.ofSeconds(1));
     try (WorkerPool pool = WorkerPool.create(config)) {
@@ -98,6 +83,7 @@ class WorkerPoolFaultTest {
           + " exceeded its timeout of 1.0 s; it exited with SIGTERM / exit code 143 during request 1 'sleep' after"),
           e.getMessage());
       assertTrue(e.isRetryable());
+      assertEquals(java.util.Optional.of("worker 1 (pid " + pid + ")"), e.worker());
       assertEquals(2L, ((Map<?, ?>) pool.call(Request.of("echo").withArg("n", 2)).result()).get("n"));
       assertNotEquals(pid, (long) pool.pids().get(0));
       assertEquals(1, pool.stats().workerTimeouts());

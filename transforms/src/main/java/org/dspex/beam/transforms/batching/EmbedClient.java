@@ -2,10 +2,9 @@ package org.dspex.beam.transforms.batching;
 
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.connector.codec.NdArray;
@@ -13,10 +12,9 @@ import org.dspex.beam.connector.protocol.ElementFailure;
 import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.Request;
+import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.WorkerConfig;
-import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
-import org.dspex.beam.transforms.config.ExecutionSettings;
 
 /**
  * {@code embed}: texts go out, one NUMPY float32 matrix comes back (a row per text, zero rows for
@@ -25,27 +23,22 @@ import org.dspex.beam.transforms.config.ExecutionSettings;
 public final class EmbedClient implements ModelClient {
   private static final long serialVersionUID = 1L;
 
-  private final ExecutionSettings settings;
-  private final LinkedHashMap<String, Object> setupArgs;
+  private final WorkerConfig workerConfig;
   private final String textField;
   private final String command;
   private final Boolean normalize;
-  private final String apiKeyEnv;
 
-  /** A client for the model set up by {@code setupArgs}, embedding {@code textField} of each row. */
-  public EmbedClient(ExecutionSettings settings, Map<String, Object> setupArgs, String textField, String command,
-      Boolean normalize, String apiKeyEnv) {
-    this.settings = settings;
-    this.setupArgs = new LinkedHashMap<>(setupArgs);
+  /** A client for the model that {@code workerConfig} sets up, embedding {@code textField} of each row. */
+  public EmbedClient(WorkerConfig workerConfig, String textField, String command, Boolean normalize) {
+    this.workerConfig = workerConfig;
     this.textField = textField;
     this.command = command;
     this.normalize = normalize;
-    this.apiKeyEnv = apiKeyEnv;
   }
 
   @Override
   public WorkerConfig workerConfig() {
-    return settings.workerConfig(setupArgs, apiKeyEnv);
+    return workerConfig;
   }
 
   @Override
@@ -64,22 +57,27 @@ public final class EmbedClient implements ModelClient {
   }
 
   @Override
-  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
-      throws WorkerException, InterruptedException {
+  public CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, Protocol format,
+      BatchSink sink, Exclusivity exclusivity) {
     Request request = Request.of(command).withArg("handle", handle).withArg("n", payloads.size());
     if (normalize != null) {
       request = request.withArg("normalize", normalize);
     }
     // Texts are strings, never a numeric array: a forced NUMPY applies to the answer, not here.
     Protocol textFormat = format == Protocol.NUMPY ? Protocol.AUTO : format;
-    Message m = pool.call(request.withBody("texts", new ArrayList<>(payloads), textFormat), sink::worker);
+    return pool.submit(request.withBody("texts", new ArrayList<>(payloads), textFormat), sink::worker, exclusivity)
+        .thenAccept(m -> report(m, payloads.size(), sink));
+  }
+
+  /** Reports the answer's vectors and failures, by index. */
+  private static void report(Message m, int n, BatchSink sink) {
     Set<Integer> failed = new HashSet<>();
     for (ElementFailure f : ElementFailure.listFromWire(m.resultMap().get("failed"))) {
       failed.add(Math.toIntExact(f.index()));
       sink.failed(Math.toIntExact(f.index()), f.type(), f.message());
     }
-    float[][] vectors = vectors(m.body("vectors"), payloads.size());
-    for (int i = 0; i < payloads.size(); i++) {
+    float[][] vectors = vectors(m.body("vectors"), n);
+    for (int i = 0; i < n; i++) {
       if (failed.contains(i)) {
         continue;
       }

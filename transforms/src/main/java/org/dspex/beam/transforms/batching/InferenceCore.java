@@ -3,15 +3,10 @@ package org.dspex.beam.transforms.batching;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.WeakHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.function.Consumer;
-import java.util.concurrent.locks.ReadWriteLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
@@ -26,15 +21,12 @@ import org.dspex.beam.transforms.metrics.DSPexMetrics;
  * into output or failure rows. Not serializable: made in {@code @Setup}.
  */
 final class InferenceCore {
-  private static final Map<WorkerPool, ReadWriteLock> LANES = new WeakHashMap<>();
-
   private final InferenceSpec spec;
   private final DSPexMetrics metrics = new DSPexMetrics();
   private final WorkerPool pool;
   private final BatchExecutor executor;
-  // Executor events from sender threads, applied on the DoFn thread (Beam metrics need it).
+  // Executor events from the pool's callback threads, applied on the DoFn thread (Beam metrics need it).
   private final Queue<Consumer<DSPexMetrics>> metricEvents = new ConcurrentLinkedQueue<>();
-  private ExecutorService senders;
 
   /** Acquires the pool for the spec's model; throws when no worker can start. */
   InferenceCore(InferenceSpec spec) throws WorkerException {
@@ -53,8 +45,8 @@ final class InferenceCore {
     BatchExecutor.CostControl cost =
         SharedCostControl.forKey(spec.costKey(), spec.tokenBudget(), spec.callsPerSecond());
     this.executor = new BatchExecutor(
-        (payloads, sink) -> client.send(pool, handle, payloads, spec.protocol(), sink),
-        spec.maxAttempts(), cost, new MetricsListener(metricEvents), lane(acquired));
+        (payloads, sink, exclusivity) -> client.send(pool, handle, payloads, spec.protocol(), sink, exclusivity),
+        spec.maxAttempts(), cost, new MetricsListener(metricEvents));
   }
 
   /**
@@ -65,11 +57,6 @@ final class InferenceCore {
    */
   int batchesInFlight() {
     return pool.config().workers() + 1;
-  }
-
-  /** The exclusive lane of a pool: every DoFn instance of the JVM sending to it shares one. */
-  private static synchronized ReadWriteLock lane(WorkerPool pool) {
-    return LANES.computeIfAbsent(pool, p -> new ReentrantReadWriteLock(true));
   }
 
   /**
@@ -95,33 +82,20 @@ final class InferenceCore {
 
   /** Gives each item an outcome; throws when no worker can serve. */
   void run(List<BatchItem> items) throws WorkerException, InterruptedException {
-    try {
-      executor.run(items);
-    } finally {
-      reportMetrics();
-    }
+    await(submit(items));
   }
 
   /**
-   * Starts giving each item an outcome on a sender thread, so the caller can go on batching while
-   * the worker serves these; {@link #await} the result on the DoFn thread.
+   * Starts giving each item an outcome and returns at once, so the caller can go on batching while
+   * the workers serve these; {@link #await} the result on the DoFn thread. No thread is started or
+   * held for it: the requests' own completions drive retries and splits.
    */
-  Future<?> submit(List<BatchItem> items) {
-    if (senders == null) {
-      senders = Executors.newCachedThreadPool(r -> {
-        Thread t = new Thread(r, "dspex-batch-sender");
-        t.setDaemon(true);
-        return t;
-      });
-    }
-    return senders.submit(() -> {
-      executor.run(items);
-      return null;
-    });
+  CompletableFuture<Void> submit(List<BatchItem> items) {
+    return executor.run(items);
   }
 
-  /** Waits for a {@link #submit}ted batch; throws what its run threw (no worker can serve). */
-  void await(Future<?> sent) throws WorkerException, InterruptedException {
+  /** Waits for a {@link #submit}ted batch; throws what its run failed with (no worker can serve). */
+  void await(CompletableFuture<Void> sent) throws WorkerException, InterruptedException {
     try {
       sent.get();
     } catch (ExecutionException e) {
@@ -129,11 +103,11 @@ final class InferenceCore {
       if (c instanceof WorkerException) {
         throw (WorkerException) c;
       }
-      if (c instanceof InterruptedException) {
-        throw (InterruptedException) c;
-      }
       if (c instanceof RuntimeException) {
         throw (RuntimeException) c;
+      }
+      if (c instanceof Error) {
+        throw (Error) c;
       }
       throw new IllegalStateException(c);
     } finally {
@@ -170,13 +144,10 @@ final class InferenceCore {
 
   /** Gives the pool back; the last holder in the JVM stops the workers. */
   void release() {
-    if (senders != null) {
-      senders.shutdownNow();
-    }
     WorkerPools.release(pool);
   }
 
-  /** Executor events as Beam metrics, queued for the DoFn thread: requests may run on sender threads. */
+  /** Executor events as Beam metrics, queued for the DoFn thread: requests complete on callback threads. */
   private static final class MetricsListener implements BatchExecutor.Listener {
     private final Queue<Consumer<DSPexMetrics>> events;
 

@@ -3,7 +3,7 @@ package org.dspex.beam.transforms.batching;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.Future;
+import java.util.concurrent.CompletableFuture;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.Row;
@@ -65,9 +65,9 @@ public final class InferenceFn extends DoFn<Row, Row> {
   /** A batch sent and not yet collected. */
   private static final class Sent {
     final List<Pending> batch;
-    final Future<?> done;
+    final CompletableFuture<Void> done;
 
-    Sent(List<Pending> batch, Future<?> done) {
+    Sent(List<Pending> batch, CompletableFuture<Void> done) {
       this.batch = batch;
       this.done = done;
     }

@@ -2,9 +2,11 @@ package org.dspex.beam.transforms.batching;
 
 import java.io.Serializable;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
@@ -15,7 +17,10 @@ import org.dspex.beam.connector.worker.WorkerPool;
  * follows Beam's RunInference model handlers: one place knows the requests and answers of a kind.
  */
 public interface ModelClient extends Serializable {
-  /** The worker configuration, {@code setup} included; built where the workers run. */
+  /**
+   * The worker configuration, {@code setup} included, fixed when the pipeline was built; it
+   * resolves on the worker machine what depends on that machine (interpreter, thread count).
+   */
   WorkerConfig workerConfig();
 
 
@@ -37,10 +42,12 @@ public interface ModelClient extends Serializable {
 
   /**
    * Sends {@code payloads} as one request with the model's {@code handle}, reporting to {@code sink}
-   * as answers arrive; returns when every element was reported or the request failed.
+   * as answers arrive (on the pool's callback threads), and returns at once. {@code exclusivity} is
+   * passed on to the pool ({@link Exclusivity#EXCLUSIVE}: sent alone).
    *
-   * @throws WorkerException when the request failed; elements reported before stay reported
+   * @return completes when every element was reported; fails with a {@link WorkerException} when
+   *     the request failed (elements reported before stay reported)
    */
-  void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
-      throws WorkerException, InterruptedException;
+  CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, Protocol format,
+      BatchSink sink, Exclusivity exclusivity);
 }

@@ -4,19 +4,21 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.codec.ArrowTable;
 import org.dspex.beam.connector.protocol.ElementFailure;
 import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
+import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.StreamListener;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerCrashedException;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
-import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.failures.ElementJson;
 import org.dspex.beam.transforms.failures.Failures;
 import org.dspex.beam.transforms.signature.SignatureField;
@@ -29,30 +31,26 @@ import org.dspex.beam.transforms.signature.ValueConversion;
 public final class PredictClient implements ModelClient {
   private static final long serialVersionUID = 1L;
 
-  private final ExecutionSettings settings;
-  private final LinkedHashMap<String, Object> setupArgs;
+  private final WorkerConfig workerConfig;
   private final List<String> inputNames;
   private final List<SignatureField> outputs;
   private final String command;
-  private final String apiKeyEnv;
 
   /**
-   * A client for a program set up by {@code setupArgs}, reading {@code inputNames} from rows and
-   * returning {@code outputs}; {@code apiKeyEnv} (nullable) names the variable holding the LM key.
+   * A client for the program that {@code workerConfig} sets up, reading {@code inputNames} from rows
+   * and returning {@code outputs}, with requests of {@code command}.
    */
-  public PredictClient(ExecutionSettings settings, Map<String, Object> setupArgs, List<String> inputNames,
-      List<SignatureField> outputs, String command, String apiKeyEnv) {
-    this.settings = settings;
-    this.setupArgs = new LinkedHashMap<>(setupArgs);
+  public PredictClient(WorkerConfig workerConfig, List<String> inputNames, List<SignatureField> outputs,
+      String command) {
+    this.workerConfig = workerConfig;
     this.inputNames = new ArrayList<>(inputNames);
     this.outputs = new ArrayList<>(outputs);
     this.command = command;
-    this.apiKeyEnv = apiKeyEnv;
   }
 
   @Override
   public WorkerConfig workerConfig() {
-    return settings.workerConfig(setupArgs, apiKeyEnv);
+    return workerConfig;
   }
 
   @Override
@@ -70,37 +68,38 @@ public final class PredictClient implements ModelClient {
   }
 
   @Override
-  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
-      throws WorkerException, InterruptedException {
+  public CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, Protocol format,
+      BatchSink sink, Exclusivity exclusivity) {
     Request request = Request.of(command)
         .withArg("handle", handle)
         .withArg("n", payloads.size())
         .withArg("stream", true)
         .withBody("inputs", payloads, format)
         .withStream(true);
-    try {
-      pool.submitStream(request, new StreamListener() {
-        @Override
-        public void onEvent(StreamEvent event) {
-          if (event instanceof StreamEvent.Chunk) {
-            onChunk((StreamEvent.Chunk) event, sink);
-          }
+    AtomicReference<String> worker = new AtomicReference<>();
+    return pool.submitStream(request, new StreamListener() {
+      @Override
+      public void onEvent(StreamEvent event) {
+        if (event instanceof StreamEvent.Chunk) {
+          onChunk((StreamEvent.Chunk) event, sink);
         }
+      }
 
-        @Override
-        public void onAssigned(String workerName) {
-          sink.worker(workerName);
-        }
-      }).get();
-    } catch (ExecutionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof WorkerException) {
-        throw (WorkerException) c;
+      @Override
+      public void onAssigned(String workerName) {
+        worker.set(workerName);
+        sink.worker(workerName);
+      }
+    }, exclusivity).handle((end, err) -> {
+      Throwable c = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+      if (c == null) {
+        return null;
       }
       // A listener that threw (a chunk that is not what the protocol says) fails the request; the
       // elements it did report stay reported.
-      throw new WorkerCrashedException("stream of '" + command + "' failed: " + c, c);
-    }
+      throw new CompletionException(c instanceof WorkerException ? c
+          : new WorkerCrashedException(worker.get(), "stream of '" + command + "' failed: " + c, c));
+    });
   }
 
   private void onChunk(StreamEvent.Chunk chunk, BatchSink sink) {

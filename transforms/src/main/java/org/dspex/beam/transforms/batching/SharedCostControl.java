@@ -60,20 +60,14 @@ public final class SharedCostControl implements BatchExecutor.CostControl {
   }
 
   @Override
-  public void acquire(int n) throws InterruptedException {
+  public synchronized long reserve(int n) {
     if (callsPerSecond <= 0) {
-      return;
+      return 0;
     }
-    long waitNanos;
-    synchronized (this) {
-      long now = System.nanoTime();
-      // No credit for idle time beyond one second, so a burst after a pause stays bounded.
-      long start = Math.max(nextFreeNanos, now - TimeUnit.SECONDS.toNanos(1));
-      nextFreeNanos = start + (long) (n * 1e9 / callsPerSecond);
-      waitNanos = start - now;
-    }
-    if (waitNanos > 0) {
-      TimeUnit.NANOSECONDS.sleep(waitNanos);
-    }
+    long now = System.nanoTime();
+    // No credit for idle time beyond one second, so a burst after a pause stays bounded.
+    long start = Math.max(nextFreeNanos, now - TimeUnit.SECONDS.toNanos(1));
+    nextFreeNanos = start + (long) (n * 1e9 / callsPerSecond);
+    return Math.max(0, start - now);
   }
 }

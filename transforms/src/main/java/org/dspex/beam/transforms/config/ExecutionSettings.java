@@ -6,24 +6,24 @@ import static org.dspex.beam.transforms.config.Checks.nonEmpty;
 import com.google.auto.value.AutoValue;
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
 import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.worker.WorkerConfig;
 
 /**
- * The settings {@code DSPexPredict} and {@code DSPexEmbed} share: workers, batching, timeouts,
- * retries and the interpreter. Immutable; the transforms' {@code with*} methods check their
- * arguments and change one setting here. Turned into a connector {@link WorkerConfig} on the
- * worker machine ({@link #workerConfig()}), since that is where the interpreter and environment
- * live.
+ * The settings {@code DSPexPredict} and {@code DSPexEmbed} share: how their workers run (a
+ * connector {@link WorkerConfig}: interpreter, path, count, timeouts, restarts), and how elements
+ * are batched and retried. Immutable; the transforms' {@code with*} methods check their arguments
+ * here, with messages that name the transform's method, and change one setting. The worker
+ * configuration travels with the pipeline and resolves on the worker machine what depends on it
+ * (the interpreter from {@code $DSPEX_PYTHON} when none is set, the thread count).
  */
 @AutoValue
 public abstract class ExecutionSettings implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** Python workers per JVM and transform configuration. */
-  public static final int DEFAULT_WORKERS = 1;
+  public static final int DEFAULT_WORKERS = WorkerConfig.DEFAULT_WORKERS;
   /** Elements per request to a worker. */
   public static final int DEFAULT_MAX_BATCH_SIZE = 64;
   /** Encoded bytes of the elements of one request (JSON size). */
@@ -43,13 +43,8 @@ public abstract class ExecutionSettings implements Serializable {
   /** First delay before a dead worker is restarted (doubling while it keeps failing to start). */
   public static final Duration DEFAULT_RESTART_BACKOFF = WorkerConfig.DEFAULT_RESTART_BACKOFF_INITIAL;
 
-  public abstract String python();
-
-  public abstract List<String> pythonPath();
-
-  public abstract List<String> handlerModules();
-
-  public abstract int workers();
+  /** How the workers run, before the transform's {@code setup} and crash-loop sizing ({@link #workerConfig()}). */
+  public abstract WorkerConfig worker();
 
   public abstract int maxBatchSize();
 
@@ -61,14 +56,6 @@ public abstract class ExecutionSettings implements Serializable {
 
   public abstract Protocol protocol();
 
-  public abstract Duration requestTimeout();
-
-  public abstract Duration startTimeout();
-
-  public abstract Duration setupTimeout();
-
-  public abstract Duration restartBackoff();
-
   public abstract Duration maxBufferingDuration();
 
   public abstract Builder toBuilder();
@@ -76,33 +63,20 @@ public abstract class ExecutionSettings implements Serializable {
   /** Every default; the interpreter unset (then {@code $DSPEX_PYTHON}). */
   public static ExecutionSettings defaults() {
     return new AutoValue_ExecutionSettings.Builder()
-        .setPython("")
-        .setPythonPath(List.of())
-        .setHandlerModules(List.of())
-        .setWorkers(DEFAULT_WORKERS)
+        .setWorker(WorkerConfig.create())
         .setMaxBatchSize(DEFAULT_MAX_BATCH_SIZE)
         .setMaxBatchBytes(DEFAULT_MAX_BATCH_BYTES)
         .setMaxElementBytes(DEFAULT_MAX_ELEMENT_BYTES)
         .setMaxAttempts(DEFAULT_MAX_ATTEMPTS)
         .setProtocol(Protocol.AUTO)
-        .setRequestTimeout(DEFAULT_REQUEST_TIMEOUT)
-        .setStartTimeout(DEFAULT_START_TIMEOUT)
-        .setSetupTimeout(DEFAULT_SETUP_TIMEOUT)
-        .setRestartBackoff(DEFAULT_RESTART_BACKOFF)
         .setMaxBufferingDuration(DEFAULT_MAX_BUFFERING_DURATION)
         .build();
   }
 
-  /** Builder of {@link ExecutionSettings}; checks are in the transforms' {@code with*} methods. */
+  /** Builder of {@link ExecutionSettings}; checks are in the {@code with*} methods. */
   @AutoValue.Builder
   public abstract static class Builder {
-    public abstract Builder setPython(String python);
-
-    public abstract Builder setPythonPath(List<String> entries);
-
-    public abstract Builder setHandlerModules(List<String> modules);
-
-    public abstract Builder setWorkers(int n);
+    public abstract Builder setWorker(WorkerConfig worker);
 
     public abstract Builder setMaxBatchSize(int n);
 
@@ -114,14 +88,6 @@ public abstract class ExecutionSettings implements Serializable {
 
     public abstract Builder setProtocol(Protocol p);
 
-    public abstract Builder setRequestTimeout(Duration d);
-
-    public abstract Builder setStartTimeout(Duration d);
-
-    public abstract Builder setSetupTimeout(Duration d);
-
-    public abstract Builder setRestartBackoff(Duration d);
-
     public abstract Builder setMaxBufferingDuration(Duration d);
 
     public abstract ExecutionSettings build();
@@ -129,8 +95,12 @@ public abstract class ExecutionSettings implements Serializable {
 
   // The with* checks, shared by both transforms; `method` is the public method's name.
 
+  private ExecutionSettings withWorker(WorkerConfig w) {
+    return toBuilder().setWorker(w).build();
+  }
+
   public ExecutionSettings withPython(String interpreter) {
-    return toBuilder().setPython(nonEmpty(interpreter, "withPython")).build();
+    return withWorker(worker().withPython(nonEmpty(interpreter, "withPython")));
   }
 
   public ExecutionSettings withPythonPath(String... entries) {
@@ -138,19 +108,19 @@ public abstract class ExecutionSettings implements Serializable {
     for (String e : entries) {
       nonEmpty(e, "withPythonPath");
     }
-    return toBuilder().setPythonPath(List.of(entries)).build();
+    return withWorker(worker().withPythonPath(entries));
   }
 
   public ExecutionSettings withHandlerModules(String... modules) {
     for (String m : modules) {
       nonEmpty(m, "withHandlerModules");
     }
-    return toBuilder().setHandlerModules(List.of(modules)).build();
+    return withWorker(worker().withHandlerModules(modules));
   }
 
   public ExecutionSettings withWorkers(int n) {
     check(n > 0, "withWorkers: workers per JVM must be positive, was %s", n);
-    return toBuilder().setWorkers(n).build();
+    return withWorker(worker().withWorkers(n));
   }
 
   public ExecutionSettings withMaxBatchSize(int n) {
@@ -185,23 +155,26 @@ public abstract class ExecutionSettings implements Serializable {
   }
 
   public ExecutionSettings withRequestTimeout(Duration d) {
-    return toBuilder().setRequestTimeout(positive(d, "withRequestTimeout")).build();
+    return withWorker(worker().withRequestTimeout(positive(d, "withRequestTimeout")));
   }
 
   public ExecutionSettings withStartTimeout(Duration d) {
-    return toBuilder().setStartTimeout(positive(d, "withStartTimeout")).build();
+    return withWorker(worker().withStartTimeout(positive(d, "withStartTimeout")));
   }
 
   public ExecutionSettings withSetupTimeout(Duration d) {
-    return toBuilder().setSetupTimeout(positive(d, "withSetupTimeout")).build();
+    return withWorker(worker().withSetupTimeout(positive(d, "withSetupTimeout")));
   }
 
   public ExecutionSettings withMaxBufferingDuration(Duration d) {
     return toBuilder().setMaxBufferingDuration(positive(d, "withMaxBufferingDuration")).build();
   }
 
+  /** The first restart delay; it doubles up to 60 s, or stays if longer. */
   public ExecutionSettings withRestartBackoff(Duration d) {
-    return toBuilder().setRestartBackoff(positive(d, "withRestartBackoff")).build();
+    positive(d, "withRestartBackoff");
+    Duration max = d.compareTo(WorkerConfig.DEFAULT_RESTART_BACKOFF_MAX) > 0 ? d : WorkerConfig.DEFAULT_RESTART_BACKOFF_MAX;
+    return withWorker(worker().withRestartBackoff(d, max));
   }
 
   /**
@@ -216,31 +189,14 @@ public abstract class ExecutionSettings implements Serializable {
   }
 
   /**
-   * The connector configuration: these settings plus the transform's {@code setup}. The crash-loop
-   * breaker is sized so that bisecting a full batch down to one poison element (about {@code
-   * log2(maxBatchSize)} crashes, then {@code maxAttempts} alone) does not trip it.
+   * The connector configuration: {@link #worker()} with a crash-loop breaker sized so that
+   * bisecting a full batch down to one poison element (about {@code log2(maxBatchSize)} crashes,
+   * then {@code maxAttempts} alone) does not trip it.
    */
   public WorkerConfig workerConfig() {
     int bisectionCrashes = 2 * (32 - Integer.numberOfLeadingZeros(Math.max(1, maxBatchSize())))
         + maxAttempts() + 2;
-    WorkerConfig c = WorkerConfig.create()
-        .withWorkers(workers())
-        .withRequestTimeout(requestTimeout())
-        .withStartTimeout(startTimeout())
-        .withSetupTimeout(setupTimeout())
-        .withRestartBackoff(restartBackoff(),
-            restartBackoff().compareTo(Duration.ofSeconds(60)) > 0 ? restartBackoff() : Duration.ofSeconds(60))
-        .withCrashLoop(Math.max(WorkerConfig.DEFAULT_CRASH_LOOP_CRASHES, bisectionCrashes),
-            WorkerConfig.DEFAULT_CRASH_LOOP_WINDOW);
-    if (!python().isEmpty()) {
-      c = c.withPython(python());
-    }
-    if (!pythonPath().isEmpty()) {
-      c = c.withPythonPath(pythonPath().toArray(new String[0]));
-    }
-    if (!handlerModules().isEmpty()) {
-      c = c.withHandlerModules(handlerModules().toArray(new String[0]));
-    }
-    return c;
+    return worker().withCrashLoop(Math.max(WorkerConfig.DEFAULT_CRASH_LOOP_CRASHES, bisectionCrashes),
+        WorkerConfig.DEFAULT_CRASH_LOOP_WINDOW);
   }
 }
