@@ -10,8 +10,8 @@ import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.connector.codec.NdArray;
 import org.dspex.beam.connector.protocol.ElementFailure;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.protocol.Message;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerException;
@@ -64,14 +64,16 @@ public final class EmbedClient implements ModelClient {
   }
 
   @Override
-  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
+  public void send(WorkerPool pool, String handle, List<Object> payloads, FormatChoice format, BatchSink sink)
       throws WorkerException, InterruptedException {
     Request request = Request.of(command).withArg("handle", handle).withArg("n", payloads.size());
     if (normalize != null) {
       request = request.withArg("normalize", normalize);
     }
-    // Texts are strings, never a numeric array: a forced NUMPY applies to the answer, not here.
-    Protocol textFormat = format == Protocol.NUMPY ? Protocol.AUTO : format;
+    // Texts are strings, never a numeric array: a forced numeric-array format (NUMPY) applies to
+    // the answer, not here.
+    FormatChoice textFormat =
+        format.forcedFormat() != null && !format.forcedFormat().carriesRecords() ? FormatChoice.AUTO : format;
     Message m = pool.call(request.withBody("texts", new ArrayList<>(payloads), textFormat), sink::worker);
     Set<Integer> failed = new HashSet<>();
     for (ElementFailure f : ElementFailure.listFromWire(m.resultMap().get("failed"))) {

@@ -4,7 +4,7 @@ import java.io.Serializable;
 import java.util.List;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.values.Row;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
@@ -41,6 +41,6 @@ public interface ModelClient extends Serializable {
    *
    * @throws WorkerException when the request failed; elements reported before stay reported
    */
-  void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
+  void send(WorkerPool pool, String handle, List<Object> payloads, FormatChoice format, BatchSink sink)
       throws WorkerException, InterruptedException;
 }

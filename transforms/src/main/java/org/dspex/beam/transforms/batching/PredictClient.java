@@ -8,7 +8,7 @@ import java.util.concurrent.ExecutionException;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.codec.ArrowTable;
 import org.dspex.beam.connector.protocol.ElementFailure;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
 import org.dspex.beam.connector.worker.StreamListener;
@@ -70,7 +70,7 @@ public final class PredictClient implements ModelClient {
   }
 
   @Override
-  public void send(WorkerPool pool, String handle, List<Object> payloads, Protocol format, BatchSink sink)
+  public void send(WorkerPool pool, String handle, List<Object> payloads, FormatChoice format, BatchSink sink)
       throws WorkerException, InterruptedException {
     Request request = Request.of(command)
         .withArg("handle", handle)

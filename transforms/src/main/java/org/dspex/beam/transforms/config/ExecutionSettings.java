@@ -8,7 +8,8 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.worker.WorkerConfig;
 
 /**
@@ -59,7 +60,7 @@ public abstract class ExecutionSettings implements Serializable {
 
   public abstract int maxAttempts();
 
-  public abstract Protocol protocol();
+  public abstract FormatChoice protocol();
 
   public abstract Duration requestTimeout();
 
@@ -84,7 +85,7 @@ public abstract class ExecutionSettings implements Serializable {
         .setMaxBatchBytes(DEFAULT_MAX_BATCH_BYTES)
         .setMaxElementBytes(DEFAULT_MAX_ELEMENT_BYTES)
         .setMaxAttempts(DEFAULT_MAX_ATTEMPTS)
-        .setProtocol(Protocol.AUTO)
+        .setProtocol(FormatChoice.AUTO)
         .setRequestTimeout(DEFAULT_REQUEST_TIMEOUT)
         .setStartTimeout(DEFAULT_START_TIMEOUT)
         .setSetupTimeout(DEFAULT_SETUP_TIMEOUT)
@@ -112,7 +113,7 @@ public abstract class ExecutionSettings implements Serializable {
 
     public abstract Builder setMaxAttempts(int n);
 
-    public abstract Builder setProtocol(Protocol p);
+    public abstract Builder setProtocol(FormatChoice p);
 
     public abstract Builder setRequestTimeout(Duration d);
 
@@ -173,9 +174,9 @@ public abstract class ExecutionSettings implements Serializable {
     return toBuilder().setMaxAttempts(n).build();
   }
 
-  public ExecutionSettings withProtocol(Protocol p) {
-    check(p != null && p != Protocol.REF,
-        "withProtocol: must be AUTO, JSON, MSGPACK, ARROW or NUMPY, was %s", p);
+  public ExecutionSettings withProtocol(FormatChoice p) {
+    check(p != null && !p.isRef(),
+        "withFormat: must be auto, %s, was %s", ContentFormat.wireNamesInProse(), p);
     return toBuilder().setProtocol(p).build();
   }
 
