@@ -209,7 +209,8 @@ public final class MessageReader {
       try {
         bodies.add(decodeBody(specs.get(i), bodyFrames.get(i)));
       } catch (ProtocolException | CodecException e) {
-        ProtocolException error = e instanceof CodecException ? new PayloadException((CodecException) e) : (ProtocolException) e;
+        ProtocolException error =
+            e instanceof CodecException ? new PayloadException((CodecException) e) : (ProtocolException) e;
         if (id != null) {
           error.attachRequestId(id);
         }

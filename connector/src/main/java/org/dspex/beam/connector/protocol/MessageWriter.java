@@ -210,7 +210,8 @@ public final class MessageWriter {
   private void prepareV2(OutgoingBody b, Prepared p, String where) throws IOException {
     ContentFormat content = chooser.contentFormat(b.value(), b.format());
     // A body that would go inline is named by its place in the header (args.inputs[3].score).
-    String name = FormatChooser.unspilled(content) == FormatChooser.Placement.INLINE ? where + "." + b.name() : b.name();
+    String name =
+        FormatChooser.unspilled(content) == FormatChooser.Placement.INLINE ? where + "." + b.name() : b.name();
     ByteBuffer encoded = codecs.forFormat(content).encode(b.value(), name);
     FormatChooser.Placement placement =
         chooser.placement(b.name(), b.format(), content, encoded.remaining(), canSpill());
