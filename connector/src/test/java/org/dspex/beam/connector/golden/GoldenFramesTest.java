@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.dspex.beam.connector.codec.ArrowTable;
+import org.dspex.beam.connector.codec.Codec;
 import org.dspex.beam.connector.codec.CodecException;
 import org.dspex.beam.connector.codec.Codecs;
 import org.dspex.beam.connector.codec.ContentFormat;
@@ -139,9 +140,13 @@ class GoldenFramesTest {
       RefPointer ref = RefPointer.fromMap(codecs.msgpack().decodeMap(frame.payload()), frame.payload());
       return codecs.forFormat(ref.format()).decode(refs.map(ref));
     }
-    ContentFormat format = frame.type().contentFormat();
-    // Stream frames are MessagePack maps.
-    return codecs.forFormat(format == null ? ContentFormat.MSGPACK : format).decode(frame.payload());
+    return codecOf(frame.type()).decode(frame.payload());
+  }
+
+  /** The codec of a frame type's content format; stream frames are MessagePack maps. */
+  private static Codec codecOf(FrameType type) {
+    ContentFormat format = type.contentFormat();
+    return codecs.forFormat(format == null ? ContentFormat.MSGPACK : format);
   }
 
   @SuppressWarnings("unchecked")
@@ -203,7 +208,6 @@ class GoldenFramesTest {
   private static ByteBuffer encodeEntry(Map<String, Object> entry) throws IOException {
     switch ((String) entry.get("type")) {
       case "V1":
-      case "JSON":
         return codecs.json().encode(untag(entry.get("value")));
       case "NUMPY":
         return codecs.numpy().encode(ndArray(entry));
@@ -219,7 +223,7 @@ class GoldenFramesTest {
           return codecs.msgpack().encode(ref.toMap());
         }
       default:
-        return codecs.msgpack().encode(untag(entry.get("value")));
+        return codecOf(FrameType.fromName((String) entry.get("type"))).encode(untag(entry.get("value")));
     }
   }
 
