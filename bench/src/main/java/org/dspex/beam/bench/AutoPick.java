@@ -1,14 +1,14 @@
 package org.dspex.beam.bench;
 
+import org.dspex.beam.connector.codec.ContentFormat;
 import org.dspex.beam.connector.protocol.FormatChooser;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.ProtocolSettings;
 
 /** What the connector's own {@code AUTO} chooses for a benchmark shape, asked on the real data. */
 final class AutoPick {
   private AutoPick() {}
 
-  static Protocol pick(String kind, int n, ProtocolSettings settings) {
+  static ContentFormat pick(String kind, int n, ProtocolSettings settings) {
     Object body =
         kind.equals("records")
             ? BenchData.records(n)

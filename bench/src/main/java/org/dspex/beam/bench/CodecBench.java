@@ -6,13 +6,15 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.dspex.beam.connector.codec.ArrowTable;
+import org.dspex.beam.connector.codec.Codec;
 import org.dspex.beam.connector.codec.Codecs;
+import org.dspex.beam.connector.codec.ContentFormat;
 import org.dspex.beam.connector.codec.NdArray;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.ProtocolSettings;
 
 /**
@@ -24,12 +26,13 @@ import org.dspex.beam.connector.protocol.ProtocolSettings;
 final class CodecBench {
   /** The sizes the issue asks for, plus 1 and 3 to find where JSON stops paying. */
   static final int[] RECORD_COUNTS = {1, 3, 10, 100, 1_000, 10_000, 100_000};
-  static final List<Protocol> RECORD_FORMATS =
-      List.of(Protocol.JSON, Protocol.MSGPACK, Protocol.ARROW);
+  /** Every format of the codec registry that carries records. */
+  static final List<ContentFormat> RECORD_FORMATS =
+      Arrays.stream(ContentFormat.values()).filter(ContentFormat::carriesRecords).toList();
   static final int MATRIX_ROWS = 1_000;
   static final int MATRIX_DIM = 384;
-  static final List<Protocol> MATRIX_FORMATS =
-      List.of(Protocol.JSON, Protocol.MSGPACK, Protocol.ARROW, Protocol.NUMPY);
+  /** Every format of the codec registry: each carries a matrix in its own shape ({@link #encode}). */
+  static final List<ContentFormat> MATRIX_FORMATS = List.of(ContentFormat.values());
   /** AUTO's pick must be within 10% of the fastest total, or 0.05 ms, whichever is larger. */
   static final double AUTO_TOLERANCE = 0.10;
   static final double AUTO_TOLERANCE_MS = 0.05;
@@ -47,12 +50,12 @@ final class CodecBench {
     try (Codecs codecs = Codecs.create()) {
       for (int n : RECORD_COUNTS) {
         List<Map<String, Object>> records = BenchData.records(n);
-        for (Protocol format : RECORD_FORMATS) {
+        for (ContentFormat format : RECORD_FORMATS) {
           cases.add(encodeCase(work, codecs, "records", n, 0, format, records));
         }
       }
       float[][] matrix = BenchData.matrix(MATRIX_ROWS, MATRIX_DIM);
-      for (Protocol format : MATRIX_FORMATS) {
+      for (ContentFormat format : MATRIX_FORMATS) {
         cases.add(encodeCase(work, codecs, "vectors", MATRIX_ROWS, MATRIX_DIM, format, matrix));
       }
       mapper.writeValue(work.resolve("plan.json").toFile(), planOf(cases));
@@ -132,7 +135,7 @@ final class CodecBench {
   }
 
   private Map<String, Object> encodeCase(
-      Path work, Codecs codecs, String kind, int n, int dim, Protocol format, Object data)
+      Path work, Codecs codecs, String kind, int n, int dim, ContentFormat format, Object data)
       throws Exception {
     Timer.Measured<ByteBuffer> encoded =
         Timer.median(() -> encode(codecs, kind, format, data));
@@ -150,32 +153,37 @@ final class CodecBench {
     return c;
   }
 
-  private static ByteBuffer encode(Codecs codecs, String kind, Protocol format, Object data)
+  /**
+   * Encodes the data of a case in {@code format}; a matrix goes in the shape the format carries: a
+   * numeric array, a table of one {@code vector} column, or a list of lists.
+   */
+  private static ByteBuffer encode(Codecs codecs, String kind, ContentFormat format, Object data)
       throws Exception {
+    Codec codec = codecs.forFormat(format);
     if (kind.equals("records")) {
-      return codecs.forFormat(format).encode(data);
+      return codec.encode(data);
     }
     float[][] matrix = (float[][]) data;
-    switch (format) {
-      case NUMPY:
-        return codecs.numpy().encode(NdArray.ofFloats(matrix));
-      case ARROW:
+    switch (format.carries()) {
+      case NUMERIC_ARRAYS:
+        return codec.encode(NdArray.ofFloats(matrix));
+      case RECORDS:
         List<Map<String, Object>> rows = new ArrayList<>(matrix.length);
         for (float[] row : matrix) {
           rows.add(Map.of("vector", boxed(row)));
         }
-        return codecs.arrow().encode(rows);
+        return codec.encode(rows);
       default:
         List<Object> lists = new ArrayList<>(matrix.length);
         for (float[] row : matrix) {
           lists.add(boxed(row));
         }
-        return codecs.forFormat(format).encode(lists);
+        return codec.encode(lists);
     }
   }
 
   private void decodeResult(Path work, Codecs codecs, Map<String, Object> c) throws Exception {
-    Protocol format = Protocol.fromWireName((String) c.get("format"));
+    ContentFormat format = ContentFormat.ofWireName((String) c.get("format"));
     byte[] bytes = Files.readAllBytes(work.resolve(c.get("file") + ".result"));
     boolean records = c.get("case").equals("records");
     int n = (int) c.get("n");
@@ -193,28 +201,28 @@ final class CodecBench {
     c.put("java_decode_ms", decoded.medianMillis());
   }
 
+  /** Decoded records: a table's rows, or the list itself. */
   @SuppressWarnings("unchecked")
   private static List<Map<String, Object>> toRecords(
-      Codecs codecs, Protocol format, ByteBuffer payload) throws Exception {
-    if (format == Protocol.ARROW) {
-      return codecs.arrow().decode(payload).records();
-    }
-    return (List<Map<String, Object>>) codecs.forFormat(format).decode(payload);
+      Codecs codecs, ContentFormat format, ByteBuffer payload) throws Exception {
+    Object decoded = codecs.forFormat(format).decode(payload);
+    return decoded instanceof ArrowTable
+        ? ((ArrowTable) decoded).records()
+        : (List<Map<String, Object>>) decoded;
   }
 
-  private static float[][] toMatrix(Codecs codecs, Protocol format, ByteBuffer payload)
+  /** A decoded matrix, whatever shape its format carries it in. */
+  private static float[][] toMatrix(Codecs codecs, ContentFormat format, ByteBuffer payload)
       throws Exception {
-    switch (format) {
-      case NUMPY:
-        return codecs.numpy().decode(payload).toFloatMatrix();
-      case ARROW:
-        {
-          ArrowTable table = codecs.arrow().decode(payload);
-          return toFloats(table.column(table.columnNames().get(0)));
-        }
-      default:
-        return toFloats((List<?>) codecs.forFormat(format).decode(payload));
+    Object decoded = codecs.forFormat(format).decode(payload);
+    if (decoded instanceof NdArray) {
+      return ((NdArray) decoded).toFloatMatrix();
     }
+    if (decoded instanceof ArrowTable) {
+      ArrowTable table = (ArrowTable) decoded;
+      return toFloats(table.column(table.columnNames().get(0)));
+    }
+    return toFloats((List<?>) decoded);
   }
 
   private static float[][] toFloats(List<?> rows) {

@@ -11,11 +11,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dspex.beam.connector.codec.ContentFormat;
 import org.dspex.beam.connector.codec.NdArray;
 import org.dspex.beam.connector.codec.NpyDtype;
 import org.dspex.beam.connector.protocol.Connection;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.protocol.Message;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.ProtocolSettings;
 import org.dspex.beam.connector.protocol.ProtocolVersion;
 import org.dspex.beam.connector.protocol.Request;
@@ -49,8 +50,8 @@ final class TransportBench {
       Map<String, Object> row = new LinkedHashMap<>();
       row.put("mib", mib);
       row.put("raw_pipe_gbps", rawPipe((int) bytes));
-      row.put("numpy_frame_gbps", protocol((int) bytes, Protocol.NUMPY));
-      row.put("ref_gbps", protocol((int) bytes, Protocol.REF));
+      row.put("numpy_frame_gbps", protocol((int) bytes, FormatChoice.forced(ContentFormat.NUMPY)));
+      row.put("ref_gbps", protocol((int) bytes, FormatChoice.REF));
       rows.add(row);
       System.out.printf(
           "%4d MiB  raw pipe %6.3f GB/s   numpy frame %6.3f GB/s (%3.0f%%)   ref %6.3f GB/s (%3.0f%%)%n",
@@ -114,7 +115,7 @@ final class TransportBench {
   }
 
   /** Best of REPS protocol round trips with the body forced to {@code format}. */
-  private double protocol(int size, Protocol format) throws Exception {
+  private double protocol(int size, FormatChoice format) throws Exception {
     Process process = peer("protocol");
     ProtocolSettings settings = ProtocolSettings.defaults().withMaxFrameBytes(MAX_FRAME_BYTES);
     double best = Double.MAX_VALUE;

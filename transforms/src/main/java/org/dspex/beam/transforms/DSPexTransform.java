@@ -12,7 +12,8 @@ import org.apache.beam.sdk.transforms.errorhandling.BadRecord;
 import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.values.PCollection;
 import org.checkerframework.checker.nullness.qual.Nullable;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 
@@ -113,21 +114,16 @@ public abstract class DSPexTransform<T extends DSPexTransform<T>> extends PTrans
     return withExecution(execution().withMaxAttempts(n));
   }
 
-  /** The body format of requests (default {@link Protocol#AUTO}: chosen per batch). */
-  public T withProtocol(Protocol format) {
-    return withExecution(execution().withProtocol(format));
-  }
-
   /**
    * The names {@link #withFormat} takes for batches of records, {@code "auto"} first: the formats
    * that can carry a list of records (NumPy carries only numeric arrays).
    */
   public static List<String> recordFormatNames() {
     List<String> names = new ArrayList<>();
-    names.add(Protocol.AUTO.wireName());
-    for (Protocol p : Protocol.values()) {
-      if (p.isContentFormat() && p != Protocol.NUMPY) {
-        names.add(p.wireName());
+    names.add(FormatChoice.AUTO.wireName());
+    for (ContentFormat f : ContentFormat.values()) {
+      if (f.carriesRecords()) {
+        names.add(f.wireName());
       }
     }
     return names;
@@ -135,17 +131,18 @@ public abstract class DSPexTransform<T extends DSPexTransform<T>> extends PTrans
 
   /**
    * The body format of requests by its wire name: {@code "auto"} (the default: chosen per batch),
-   * {@code "json"}, {@code "msgpack"}, {@code "arrow"} or {@code "numpy"}.
+   * or a content format forced, {@code "json"}, {@code "msgpack"}, {@code "arrow"} or {@code
+   * "numpy"} ({@link ContentFormat}); {@code "ref"} is refused.
    */
   public T withFormat(String format) {
     nonEmpty(format, "withFormat");
-    Protocol p;
+    FormatChoice p;
     try {
-      p = Protocol.fromWireName(format);
+      p = FormatChoice.fromWireName(format);
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("withFormat: " + e.getMessage(), e);
     }
-    return withProtocol(p);
+    return withExecution(execution().withFormat(p));
   }
 
   /** One request, or the gap between two streamed results (default 5 min); a late worker is killed. */

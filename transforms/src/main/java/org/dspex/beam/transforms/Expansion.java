@@ -55,7 +55,7 @@ final class Expansion {
         .setMaxBatchBytes(s.maxBatchBytes())
         .setMaxElementBytes(s.maxElementBytes())
         .setMaxAttempts(s.maxAttempts())
-        .setProtocol(s.protocol())
+        .setFormat(s.format())
         .setCostKey(UUID.randomUUID().toString())
         .setTokenBudget(tokenBudget)
         .setCallsPerSecond(callsPerSecond)

@@ -132,7 +132,7 @@ public class RealModelsPipelineTest {
         .withLmFactory("dspex_worker.testing.lms:dummy_lm",
             Map.of("default", Map.of("answer", "a", "n", 3, "tags", List.of("x", "y"))))
         .withCache(false)
-        .withProtocol(org.dspex.beam.connector.protocol.Protocol.ARROW)
+        .withFormat("arrow")
         .withPython(TestSupport.python()));
     PAssert.that(r.output()).satisfies(rows -> {
       int n = 0;

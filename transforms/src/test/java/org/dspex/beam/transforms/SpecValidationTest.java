@@ -8,6 +8,7 @@ import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertNotEquals;
 import static org.junit.Assert.assertNotSame;
 import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
@@ -21,7 +22,8 @@ import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.junit.Rule;
 import org.junit.Test;
 
@@ -32,6 +34,19 @@ public class SpecValidationTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
     for (String part : parts) {
       assertThat(e.getMessage(), containsString(part));
+    }
+  }
+
+  @Test
+  public void givenFormatNames_thenAutoByDefaultEachContentFormatForcedAndRecordFormatsListed() {
+    List<String> names = DSPexTransform.recordFormatNames();
+    assertEquals("auto", names.get(0));
+    assertTrue(names.toString(), names.containsAll(List.of("json", "msgpack", "arrow")));
+    assertTrue(names.toString(), !names.contains("numpy") && !names.contains("ref"));
+    assertEquals(FormatChoice.AUTO, DSPexPredict.of("q -> a").execution().format());
+    assertEquals(FormatChoice.AUTO, DSPexEmbed.of("m").withFormat("arrow").withFormat("auto").execution().format());
+    for (ContentFormat f : ContentFormat.values()) {
+      assertEquals(FormatChoice.forced(f), DSPexPredict.of("q -> a").withFormat(f.wireName()).execution().format());
     }
   }
 
@@ -52,7 +67,8 @@ public class SpecValidationTest {
     assertRefused(() -> t.withTokenBudget(0), "withTokenBudget");
     assertRefused(() -> t.withLmFactory("not a function"), "withLmFactory", "module:function");
     assertRefused(() -> t.withApiBase("localhost:8000"), "withApiBase", "localhost:8000");
-    assertRefused(() -> t.withProtocol(Protocol.REF), "withProtocol", "REF");
+    assertRefused(() -> t.withFormat("ref"), "withFormat", "ref");
+    assertRefused(() -> t.withFormat("xml"), "withFormat", "unknown format 'xml'", "known: auto, json, msgpack, arrow, numpy");
     assertRefused(() -> DSPexPredict.ofProgram("my_pkg.qa"), "ofProgram", "my_pkg.qa");
     assertRefused(() -> DSPexPredict.of("q -> a: dict"), "dict");
     assertRefused(() -> DSPexEmbed.of(""), "DSPexEmbed.of");

@@ -17,9 +17,6 @@ import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.dspex.beam.connector.protocol.CorruptedPayloadException;
-import org.dspex.beam.connector.protocol.EncodingException;
-import org.dspex.beam.connector.protocol.Protocol;
 
 /**
  * Arrow IPC stream bodies ({@code docs/protocol.md} section 3.3): a list of records becomes a table
@@ -36,7 +33,7 @@ import org.dspex.beam.connector.protocol.Protocol;
  *
  * <p>Thread-safe.
  */
-public final class ArrowCodec implements Codec, AutoCloseable {
+public final class ArrowCodec implements Codec {
   /** Default limit on the Arrow memory in use by one codec at a time: 4 GiB. */
   public static final long DEFAULT_MEMORY_LIMIT_BYTES = 4L * 1024 * 1024 * 1024;
 
@@ -57,8 +54,8 @@ public final class ArrowCodec implements Codec, AutoCloseable {
   }
 
   @Override
-  public Protocol format() {
-    return Protocol.ARROW;
+  public ContentFormat format() {
+    return ContentFormat.ARROW;
   }
 
   /**
@@ -97,6 +94,27 @@ public final class ArrowCodec implements Codec, AutoCloseable {
       throw new EncodingException("cannot encode as Arrow: " + f.getMessage() + " (" + f.path("records") + ")");
     }
     return write(ArrowSchemaInference.schema(columns), records, null);
+  }
+
+  /**
+   * Encodes a body called {@code name}: a list of records (or a table) as {@link #encode(Object)}
+   * does, a list of scalars as one column of that name ({@link #encodeColumn}).
+   */
+  @Override
+  public ByteBuffer encode(Object value, String name) throws EncodingException {
+    if (value instanceof List && !allMaps((List<?>) value)) {
+      return encodeColumn(name, (List<?>) value);
+    }
+    return encode(value);
+  }
+
+  private static boolean allMaps(List<?> list) {
+    for (Object o : list) {
+      if (!(o instanceof Map)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

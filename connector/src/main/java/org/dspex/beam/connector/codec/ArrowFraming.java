@@ -3,7 +3,6 @@ package org.dspex.beam.connector.codec;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.apache.arrow.flatbuf.Message;
-import org.dspex.beam.connector.protocol.CorruptedPayloadException;
 
 /**
  * Walks the messages of an Arrow IPC stream and checks every length against the bytes that are

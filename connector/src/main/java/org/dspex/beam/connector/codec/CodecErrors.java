@@ -1,8 +1,6 @@
 package org.dspex.beam.connector.codec;
 
 import java.nio.ByteBuffer;
-import org.dspex.beam.connector.protocol.CorruptedPayloadException;
-import org.dspex.beam.connector.protocol.FirstBytes;
 
 /** Builds the decoders' errors, all of which show the payload's first bytes. */
 final class CodecErrors {

@@ -1,73 +1,61 @@
 package org.dspex.beam.connector.codec;
 
-import org.dspex.beam.connector.protocol.Protocol;
+import java.util.EnumMap;
+import java.util.Map;
 
 /**
- * One codec per content format, shared by a connection's reader and writer (or by all connections
- * of a pool). Closing it releases the Arrow allocator.
+ * One codec per content format, made from the registry ({@link ContentFormat}), shared by a
+ * connection's reader and writer (or by all connections of a pool). Closing it releases the Arrow
+ * allocator.
  */
 public final class Codecs implements AutoCloseable {
-  private final JsonCodec json = new JsonCodec();
-  private final MsgpackCodec msgpack = new MsgpackCodec();
-  private final ArrowCodec arrow;
-  private final NumpyCodec numpy = new NumpyCodec();
+  private final Map<ContentFormat, Codec> byFormat = new EnumMap<>(ContentFormat.class);
 
-  private Codecs(ArrowCodec arrow) {
-    this.arrow = arrow;
+  private Codecs(long memoryLimitBytes) {
+    for (ContentFormat f : ContentFormat.values()) {
+      byFormat.put(f, f.newCodec(memoryLimitBytes));
+    }
   }
 
   /** Codecs with the default Arrow memory limit ({@link ArrowCodec#DEFAULT_MEMORY_LIMIT_BYTES}). */
   public static Codecs create() {
-    return new Codecs(new ArrowCodec());
+    return new Codecs(ArrowCodec.DEFAULT_MEMORY_LIMIT_BYTES);
   }
 
   /** Codecs whose Arrow allocator is limited to {@code arrowMemoryLimitBytes}. */
   public static Codecs create(long arrowMemoryLimitBytes) {
-    return new Codecs(new ArrowCodec(arrowMemoryLimitBytes));
+    return new Codecs(arrowMemoryLimitBytes);
   }
 
   /** The JSON codec. */
   public JsonCodec json() {
-    return json;
+    return (JsonCodec) byFormat.get(ContentFormat.JSON);
   }
 
   /** The MessagePack codec. */
   public MsgpackCodec msgpack() {
-    return msgpack;
+    return (MsgpackCodec) byFormat.get(ContentFormat.MSGPACK);
   }
 
   /** The Arrow codec. */
   public ArrowCodec arrow() {
-    return arrow;
+    return (ArrowCodec) byFormat.get(ContentFormat.ARROW);
   }
 
   /** The NPY codec. */
   public NumpyCodec numpy() {
-    return numpy;
+    return (NumpyCodec) byFormat.get(ContentFormat.NUMPY);
   }
 
-  /**
-   * The codec of a content format.
-   *
-   * @throws IllegalArgumentException for {@code AUTO} and {@code REF}, which are not content formats
-   */
-  public Codec forFormat(Protocol format) {
-    switch (format) {
-      case JSON:
-        return json;
-      case MSGPACK:
-        return msgpack;
-      case ARROW:
-        return arrow;
-      case NUMPY:
-        return numpy;
-      default:
-        throw new IllegalArgumentException(format.wireName() + " is not a content format");
-    }
+  /** The codec of a content format. */
+  public Codec forFormat(ContentFormat format) {
+    return byFormat.get(format);
   }
 
   @Override
   public void close() {
-    arrow.close();
+    for (Codec c : byFormat.values()) {
+      c.close();
+    }
   }
 }

@@ -2,7 +2,6 @@ package org.dspex.beam.connector.codec;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
-import org.dspex.beam.connector.protocol.EncodingException;
 
 /**
  * Carries an encoding problem out of a recursive encoder, collecting the path of the offending

@@ -11,9 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.dspex.beam.connector.protocol.CorruptedPayloadException;
-import org.dspex.beam.connector.protocol.EncodingException;
-import org.dspex.beam.connector.protocol.Protocol;
 
 /**
  * Canonical JSON ({@code docs/protocol.md} section 3.1): a canonical writer of its own (see
@@ -48,8 +45,8 @@ public final class JsonCodec implements Codec {
           .build();
 
   @Override
-  public Protocol format() {
-    return Protocol.JSON;
+  public ContentFormat format() {
+    return ContentFormat.JSON;
   }
 
   @Override
@@ -61,6 +58,7 @@ public final class JsonCodec implements Codec {
    * Encodes {@code value}; an error names the offending field below {@code rootPath} (e.g. {@code
    * "args.inputs"} gives {@code args.inputs[3].score}).
    */
+  @Override
   public ByteBuffer encode(Object value, String rootPath) throws EncodingException {
     try {
       return new CanonicalJsonWriter(MAX_DEPTH).write(value);
@@ -153,6 +151,7 @@ public final class JsonCodec implements Codec {
   }
 
   /** Decodes a payload that must hold a JSON object, such as a message header. */
+  @Override
   @SuppressWarnings("unchecked")
   public Map<String, Object> decodeMap(ByteBuffer payload) throws CorruptedPayloadException {
     Object v = decode(payload);

@@ -8,9 +8,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.dspex.beam.connector.protocol.CorruptedPayloadException;
-import org.dspex.beam.connector.protocol.EncodingException;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.msgpack.core.MessageBufferPacker;
 import org.msgpack.core.MessageFormat;
 import org.msgpack.core.MessageInsufficientBufferException;
@@ -43,8 +40,8 @@ public final class MsgpackCodec implements Codec {
           .withBufferSize(64 * 1024);
 
   @Override
-  public Protocol format() {
-    return Protocol.MSGPACK;
+  public ContentFormat format() {
+    return ContentFormat.MSGPACK;
   }
 
   @Override
@@ -53,6 +50,7 @@ public final class MsgpackCodec implements Codec {
   }
 
   /** Encodes {@code value}; an error names the offending field below {@code rootPath}. */
+  @Override
   public ByteBuffer encode(Object value, String rootPath) throws EncodingException {
     MessageBufferPacker packer = MessagePack.newDefaultBufferPacker();
     try {
@@ -166,6 +164,7 @@ public final class MsgpackCodec implements Codec {
   }
 
   /** Decodes a payload that must hold a map, such as a message header or a stream frame. */
+  @Override
   @SuppressWarnings("unchecked")
   public Map<String, Object> decodeMap(ByteBuffer payload) throws CorruptedPayloadException {
     Object v = decode(payload);

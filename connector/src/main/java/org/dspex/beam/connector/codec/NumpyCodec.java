@@ -5,9 +5,6 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import org.dspex.beam.connector.protocol.CorruptedPayloadException;
-import org.dspex.beam.connector.protocol.EncodingException;
-import org.dspex.beam.connector.protocol.Protocol;
 
 /**
  * NPY version 1.0 bodies ({@code docs/protocol.md} section 3.4), byte for byte as numpy's {@code
@@ -31,8 +28,8 @@ public final class NumpyCodec implements Codec {
   private static final int GROWTH_AXIS_MAX_DIGITS = 21;
 
   @Override
-  public Protocol format() {
-    return Protocol.NUMPY;
+  public ContentFormat format() {
+    return ContentFormat.NUMPY;
   }
 
   /** Whether {@code value} is something this codec encodes (what {@code AUTO} sends as NUMPY). */

@@ -1,5 +1,7 @@
 package org.dspex.beam.connector.protocol;
 
+import org.dspex.beam.connector.codec.ContentFormat;
+
 /**
  * A body received in its own frame (or through a REF), decoded.
  *
@@ -11,7 +13,7 @@ package org.dspex.beam.connector.protocol;
  * @param ref the REF it came through, or {@code null} when it came in a frame
  * @param encodedBytes the size of its encoding (frame payload or REF length)
  */
-public record Body(String name, Protocol format, Object value, RefPointer ref, long encodedBytes) {
+public record Body(String name, ContentFormat format, Object value, RefPointer ref, long encodedBytes) {
   /** Whether the body came through a REF file. */
   public boolean viaRef() {
     return ref != null;

@@ -173,7 +173,7 @@ public final class Connection implements AutoCloseable {
       version = ProtocolVersion.V2;
       frameReader.setVersion(ProtocolVersion.V2);
       frameWriter.setVersion(ProtocolVersion.V2);
-      writer.setPeerAcceptsRefs(spill != null && capabilityFormats(result).contains("ref"));
+      writer.setPeerAcceptsRefs(spill != null && capabilityFormats(result).contains(FormatChoice.REF.wireName()));
     }
     return helloResult;
   }

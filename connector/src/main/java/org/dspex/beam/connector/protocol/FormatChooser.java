@@ -4,12 +4,13 @@ import java.util.List;
 import java.util.Map;
 import org.dspex.beam.connector.codec.ArrowCodec;
 import org.dspex.beam.connector.codec.ArrowTable;
+import org.dspex.beam.connector.codec.ContentFormat;
 import org.dspex.beam.connector.codec.JsonCodec;
 import org.dspex.beam.connector.codec.NumpyCodec;
 
 /**
  * Chooses how each body travels ({@code docs/protocol.md} section 5), in two steps: the content
- * format from the body's shape ({@link #contentFormat(Object, Protocol)}), then, once it is encoded
+ * format from the body's shape ({@link #contentFormat(Object, FormatChoice)}), then, once it is encoded
  * and its size known, where it goes: inline, as a body frame, or as a REF ({@link #placement}).
  *
  * <p>Under {@code AUTO}:
@@ -60,17 +61,18 @@ public final class FormatChooser {
    * The content format of a body: the requested one when it is a content format, else (for {@code
    * AUTO} and {@code REF}) the one rules 1 to 3 choose.
    */
-  public Protocol contentFormat(Object body, Protocol requested) {
-    return requested.isContentFormat() ? requested : autoContentFormat(body);
+  public ContentFormat contentFormat(Object body, FormatChoice requested) {
+    ContentFormat forced = requested.forcedFormat();
+    return forced != null ? forced : autoContentFormat(body);
   }
 
   /** Rules 1 to 3 of section 5. */
-  public Protocol autoContentFormat(Object body) {
+  public ContentFormat autoContentFormat(Object body) {
     if (NumpyCodec.isArray(body)) {
-      return Protocol.NUMPY;
+      return ContentFormat.NUMPY;
     }
     if (body instanceof ArrowTable) {
-      return Protocol.ARROW;
+      return ContentFormat.ARROW;
     }
     if (body instanceof List) {
       List<?> list = (List<?>) body;
@@ -78,25 +80,25 @@ public final class FormatChooser {
         // Arrow is tried first, as the Python side does, so that the two agree even when the
         // thresholds overlap.
         if (list.size() >= settings.arrowMinRecords() && ArrowCodec.canEncode(list)) {
-          return Protocol.ARROW;
+          return ContentFormat.ARROW;
         }
         return list.size() <= settings.jsonMaxRecords() && JsonCodec.canEncode(list)
-            ? Protocol.JSON
-            : Protocol.MSGPACK;
+            ? ContentFormat.JSON
+            : ContentFormat.MSGPACK;
       }
       if (list.size() >= settings.arrowMinRecords() && isStrings(list)) {
-        return Protocol.ARROW;
+        return ContentFormat.ARROW;
       }
       return list.size() <= settings.jsonMaxRecords() && JsonCodec.canEncode(list)
-          ? Protocol.JSON
-          : Protocol.MSGPACK;
+          ? ContentFormat.JSON
+          : ContentFormat.MSGPACK;
     }
     if (body instanceof Map) {
       return ((Map<?, ?>) body).size() <= settings.jsonMaxRecords() && JsonCodec.canEncode(body)
-          ? Protocol.JSON
-          : Protocol.MSGPACK;
+          ? ContentFormat.JSON
+          : ContentFormat.MSGPACK;
     }
-    return JsonCodec.canEncode(body) ? Protocol.JSON : Protocol.MSGPACK;
+    return JsonCodec.canEncode(body) ? ContentFormat.JSON : ContentFormat.MSGPACK;
   }
 
   /**
@@ -108,7 +110,7 @@ public final class FormatChooser {
    * @throws IllegalStateException when {@code REF} is forced but the peer has no spill directory
    */
   public Placement placement(
-      String bodyName, Protocol requested, Protocol content, long encodedBytes, boolean canSpill)
+      String bodyName, FormatChoice requested, ContentFormat content, long encodedBytes, boolean canSpill)
       throws FrameTooLongException {
     Placement placement = place(bodyName, requested, content, encodedBytes, canSpill);
     if (placement == Placement.REF && encodedBytes > settings.maxRefBytes()) {
@@ -121,39 +123,45 @@ public final class FormatChooser {
   }
 
   private Placement place(
-      String bodyName, Protocol requested, Protocol content, long encodedBytes, boolean canSpill)
+      String bodyName, FormatChoice requested, ContentFormat content, long encodedBytes, boolean canSpill)
       throws FrameTooLongException {
-    Placement inline = content == Protocol.JSON ? Placement.INLINE : Placement.FRAME;
     long max = settings.maxFrameBytes();
-    switch (requested) {
-      case REF:
-        if (!canSpill) {
-          throw new IllegalStateException(
-              "body '" + bodyName + "' is forced to ref, but the peer has no spill directory");
-        }
-        return Placement.REF;
-      case AUTO:
-        if ((encodedBytes >= settings.refMinBytes() || encodedBytes > max) && canSpill) {
-          return Placement.REF;
-        }
-        if (encodedBytes > max) {
-          throw new FrameTooLongException(
-              String.format(
-                  "body '%s' is %d bytes as %s, above max_frame_bytes %d, and the peer has no spill"
-                      + " directory for a REF",
-                  bodyName, encodedBytes, content.wireName(), max));
-        }
-        return inline;
-      default:
-        if (encodedBytes > max) {
-          throw new FrameTooLongException(
-              String.format(
-                  "body '%s' forced to %s is %d bytes, above max_frame_bytes %d; send it with"
-                      + " format AUTO or ref",
-                  bodyName, requested.wireName(), encodedBytes, max));
-        }
-        return inline;
+    if (requested.isRef()) {
+      if (!canSpill) {
+        throw new IllegalStateException(
+            "body '" + bodyName + "' is forced to ref, but the peer has no spill directory");
+      }
+      return Placement.REF;
     }
+    if (requested.isAuto()) {
+      if ((encodedBytes >= settings.refMinBytes() || encodedBytes > max) && canSpill) {
+        return Placement.REF;
+      }
+      if (encodedBytes > max) {
+        throw new FrameTooLongException(
+            String.format(
+                "body '%s' is %d bytes as %s, above max_frame_bytes %d, and the peer has no spill"
+                    + " directory for a REF",
+                bodyName, encodedBytes, content.wireName(), max));
+      }
+      return unspilled(content);
+    }
+    if (encodedBytes > max) {
+      throw new FrameTooLongException(
+          String.format(
+              "body '%s' forced to %s is %d bytes, above max_frame_bytes %d; send it with"
+                  + " format AUTO or ref",
+              bodyName, requested.wireName(), encodedBytes, max));
+    }
+    return unspilled(content);
+  }
+
+  /**
+   * Where a body goes when it is not spilled: a JSON body inline in the header (which is JSON
+   * itself, or MessagePack, which carries any JSON value), every other format in its own frame.
+   */
+  static Placement unspilled(ContentFormat content) {
+    return content == ContentFormat.JSON ? Placement.INLINE : Placement.FRAME;
   }
 
   private static boolean isRecords(List<?> list) {

@@ -22,7 +22,7 @@ public final class Frame {
     return new Frame(type, ByteBuffer.wrap(payload));
   }
 
-  /** The frame's type ({@link FrameType#JSON} for a V1 frame). */
+  /** The frame's type (JSON's for a V1 frame). */
   public FrameType type() {
     return type;
   }

@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
+import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.codec.FirstBytes;
 
 /**
  * Reads frames from a byte stream: V1 ({@code [u32 length][JSON]}) or V2 ({@code [u32 length][u8
@@ -101,7 +103,7 @@ public final class FrameReader {
                   "frame length %d exceeds max_frame_bytes %d; first bytes: %s",
                   length, maxFrameBytes, seenWithMore(prefixBytes))));
     }
-    FrameType type = FrameType.JSON;
+    FrameType type = FrameType.of(ContentFormat.JSON);
     if (v == ProtocolVersion.V2) {
       int code = prefix[4] & 0xff;
       type = FrameType.fromCode(code);

@@ -7,6 +7,7 @@ import java.io.Flushable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import org.dspex.beam.connector.codec.ContentFormat;
 
 /**
  * Writes frames to a byte stream, V1 or V2 ({@code docs/protocol.md} section 1).
@@ -103,7 +104,7 @@ public final class FrameWriter implements Flushable, Closeable {
    * message writer refuse a whole message before its first frame.
    */
   public void checkWritable(FrameType type, long length) throws FrameTooLongException {
-    if (version == ProtocolVersion.V1 && type != FrameType.JSON) {
+    if (version == ProtocolVersion.V1 && type.contentFormat() != ContentFormat.JSON) {
       throw new IllegalStateException(
           "a " + type + " frame cannot be written in v1 framing (JSON only) to " + peer);
     }

@@ -5,6 +5,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dspex.beam.connector.codec.ContentFormat;
 
 /**
  * A request or response ({@code docs/protocol.md} section 2): the decoded header and the bodies that
@@ -127,15 +128,15 @@ public final class Message implements Incoming {
   }
 
   /**
-   * The content format a body arrived in: its frame's, or {@link Protocol#JSON} when inline; {@code
-   * null} when absent.
+   * The content format a body arrived in: its frame's, or {@link ContentFormat#JSON} when inline;
+   * {@code null} when absent.
    */
-  public Protocol bodyFormat(String name) {
+  public ContentFormat bodyFormat(String name) {
     Body b = frameBody(name);
     if (b != null) {
       return b.format();
     }
-    return hasBody(name) ? Protocol.JSON : null;
+    return hasBody(name) ? ContentFormat.JSON : null;
   }
 
   @Override

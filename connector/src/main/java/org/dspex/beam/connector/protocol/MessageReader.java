@@ -8,7 +8,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dspex.beam.connector.codec.CodecException;
 import org.dspex.beam.connector.codec.Codecs;
+import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.codec.FirstBytes;
 
 /**
  * Reads whole messages and stream events ({@code docs/protocol.md} sections 2, 4 and 6): a header
@@ -18,9 +21,9 @@ import org.dspex.beam.connector.codec.Codecs;
  * <p>Frames out of place are {@link UnexpectedFrameException}: a body frame where a header or
  * stream frame was expected, a stream frame among a message's bodies, a body frame of another
  * format than listed, or the stream ending before every listed body came. The reader reads all of a
- * message's frames before decoding its bodies, so a {@link CorruptedPayloadException} or {@code
- * Ref*} error in a body leaves the channel in step: it carries the request id ({@link
- * ProtocolException#requestId()}) and only that request fails.
+ * message's frames before decoding its bodies, so a {@code CorruptedPayload} ({@link
+ * PayloadException}) or {@code Ref*} error in a body leaves the channel in step: it carries the
+ * request id ({@link ProtocolException#requestId()}) and only that request fails.
  *
  * <p>REF files received in a response or chunk are handed over (section 4): with {@code
  * deleteReceivedRefs} the reader deletes each one once decoded (its mapping stays valid). A legacy
@@ -64,46 +67,45 @@ public final class MessageReader {
       return null;
     }
     try {
-      switch (f.type()) {
-        case JSON:
-        case MSGPACK:
-          return readMessage(f);
-        case STREAM_START:
-          {
-            Map<String, Object> m = streamMap(f);
-            return new StreamEvent.Start(streamId(m, f), longOr(m, "n", f), m);
-          }
-        case STREAM_CHUNK:
-          try {
-            return readChunk(f);
-          } catch (ProtocolException e) {
-            // Every frame of the chunk was read: the stream goes on, only this chunk is lost.
-            if (e.requestId().isPresent()) {
-              e.attachStreamChunk(e.requestId().getAsLong());
-            }
-            throw e;
-          }
-        case STREAM_END:
-          {
-            Map<String, Object> m = streamMap(f);
-            Object failed = m.get("failed");
-            long failedCount =
-                failed instanceof List ? ((List<?>) failed).size() : failed instanceof Long ? (Long) failed : 0;
-            return new StreamEvent.End(streamId(m, f), longOr(m, "ok", f), failedCount, mapOr(m, "usage"), m);
-          }
-        case STREAM_ERROR:
-          {
-            Map<String, Object> m = streamMap(f);
-            return new StreamEvent.Error(streamId(m, f), RemoteError.fromWire(m.get("error")), m);
-          }
-        default:
-          throw new UnexpectedFrameException(
-              String.format(
-                  "a %s body frame where a header or stream frame was expected; first bytes: %s",
-                  f.type(), FirstBytes.render(f.payload())));
+      FrameType type = f.type();
+      if (type.isHeader()) {
+        return readMessage(f);
       }
+      if (type == FrameType.STREAM_START) {
+        Map<String, Object> m = streamMap(f);
+        return new StreamEvent.Start(streamId(m, f), longOr(m, "n", f), m);
+      }
+      if (type == FrameType.STREAM_CHUNK) {
+        try {
+          return readChunk(f);
+        } catch (ProtocolException e) {
+          // Every frame of the chunk was read: the stream goes on, only this chunk is lost.
+          if (e.requestId().isPresent()) {
+            e.attachStreamChunk(e.requestId().getAsLong());
+          }
+          throw e;
+        }
+      }
+      if (type == FrameType.STREAM_END) {
+        Map<String, Object> m = streamMap(f);
+        Object failed = m.get("failed");
+        long failedCount =
+            failed instanceof List ? ((List<?>) failed).size() : failed instanceof Long ? (Long) failed : 0;
+        return new StreamEvent.End(streamId(m, f), longOr(m, "ok", f), failedCount, mapOr(m, "usage"), m);
+      }
+      if (type == FrameType.STREAM_ERROR) {
+        Map<String, Object> m = streamMap(f);
+        return new StreamEvent.Error(streamId(m, f), RemoteError.fromWire(m.get("error")), m);
+      }
+      throw new UnexpectedFrameException(
+          String.format(
+              "a %s body frame where a header or stream frame was expected; first bytes: %s",
+              type, FirstBytes.render(f.payload())));
     } catch (ProtocolException e) {
       throw ProtocolException.fromPeer(frames.peer(), e);
+    } catch (CodecException e) {
+      // A header or stream map that does not decode: no request to confine it to.
+      throw ProtocolException.fromPeer(frames.peer(), new PayloadException(e));
     }
   }
 
@@ -115,7 +117,7 @@ public final class MessageReader {
     }
     List<BodySpec> specs = bodySpecs(header, headerFrame);
     if (!specs.isEmpty() && frames.version() == ProtocolVersion.V1) {
-      throw new CorruptedPayloadException(
+      throw PayloadException.corrupted(
           "a v1 message lists body frames, which v1 does not have; first bytes: "
               + FirstBytes.render(headerFrame.payload()));
     }
@@ -154,26 +156,26 @@ public final class MessageReader {
   }
 
   /** A body as the header lists it. */
-  private record BodySpec(String name, Protocol format) {}
+  private record BodySpec(String name, ContentFormat format) {}
 
-  private List<BodySpec> bodySpecs(Map<String, Object> header, Frame headerFrame) throws CorruptedPayloadException {
+  private List<BodySpec> bodySpecs(Map<String, Object> header, Frame headerFrame) throws PayloadException {
     Object body = header.get("body");
     List<BodySpec> specs = new ArrayList<>();
     if (body == null) {
       return specs;
     }
     if (!(body instanceof List)) {
-      throw new CorruptedPayloadException(
+      throw PayloadException.corrupted(
           "'body' is not a list; first bytes: " + FirstBytes.render(headerFrame.payload()));
     }
     for (Object o : (List<?>) body) {
       Object name = o instanceof Map ? ((Map<?, ?>) o).get("name") : null;
       Object format = o instanceof Map ? ((Map<?, ?>) o).get("format") : null;
-      Protocol p = format instanceof String ? Protocol.contentFormat((String) format) : null;
+      ContentFormat p = format instanceof String ? ContentFormat.ofWireName((String) format) : null;
       if (!(name instanceof String) || p == null) {
-        throw new CorruptedPayloadException(
-            "'body' entry " + o + " is not {name, format} with format json, msgpack, arrow or numpy;"
-                + " first bytes: " + FirstBytes.render(headerFrame.payload()));
+        throw PayloadException.corrupted(
+            "'body' entry " + o + " is not {name, format} with format " + ContentFormat.wireNamesInProse()
+                + "; first bytes: " + FirstBytes.render(headerFrame.payload()));
       }
       specs.add(new BodySpec((String) name, p));
     }
@@ -190,7 +192,7 @@ public final class MessageReader {
             String.format(
                 "stream ended after %d of %d body frames of %s", i, specs.size(), what));
       }
-      if (f.type() != spec.format().frameType() && f.type() != FrameType.REF) {
+      if (f.type() != FrameType.of(spec.format()) && f.type() != FrameType.REF) {
         throw new UnexpectedFrameException(
             String.format(
                 "a %s frame where body '%s' (%s) of %s was expected; first bytes: %s",
@@ -206,11 +208,13 @@ public final class MessageReader {
     for (int i = 0; i < specs.size(); i++) {
       try {
         bodies.add(decodeBody(specs.get(i), bodyFrames.get(i)));
-      } catch (ProtocolException e) {
+      } catch (ProtocolException | CodecException e) {
+        ProtocolException error =
+            e instanceof CodecException ? new PayloadException((CodecException) e) : (ProtocolException) e;
         if (id != null) {
-          e.attachRequestId(id);
+          error.attachRequestId(id);
         }
-        throw e;
+        throw error;
       }
     }
     return bodies;
@@ -222,7 +226,7 @@ public final class MessageReader {
     }
     RefPointer ref = RefPointer.fromMap(codecs.msgpack().decodeMap(f.payload()), f.payload());
     if (ref.format() != spec.format()) {
-      throw new CorruptedPayloadException(
+      throw PayloadException.corrupted(
           String.format(
               "REF for body '%s' has format %s, the header lists %s; first bytes: %s",
               spec.name(), ref.format().wireName(), spec.format().wireName(), FirstBytes.render(f.payload())));
@@ -243,26 +247,25 @@ public final class MessageReader {
     }
   }
 
-  private Map<String, Object> decodeMap(Frame f) throws CorruptedPayloadException {
-    Map<String, Object> m =
-        f.type() == FrameType.JSON ? codecs.json().decodeMap(f.payload()) : codecs.msgpack().decodeMap(f.payload());
+  private Map<String, Object> decodeMap(Frame f) throws CodecException {
+    Map<String, Object> m = codecs.forFormat(f.type().contentFormat()).decodeMap(f.payload());
     return m instanceof LinkedHashMap ? m : new LinkedHashMap<>(m);
   }
 
-  private Map<String, Object> streamMap(Frame f) throws CorruptedPayloadException {
+  private Map<String, Object> streamMap(Frame f) throws CodecException {
     return codecs.msgpack().decodeMap(f.payload());
   }
 
-  private static long streamId(Map<String, Object> m, Frame f) throws CorruptedPayloadException {
+  private static long streamId(Map<String, Object> m, Frame f) throws PayloadException {
     Object id = m.get("id");
     if (!(id instanceof Long)) {
-      throw new CorruptedPayloadException(
+      throw PayloadException.corrupted(
           f.type() + " without an integer id; first bytes: " + FirstBytes.render(f.payload()));
     }
     return (Long) id;
   }
 
-  private static long longOr(Map<String, Object> m, String key, Frame f) throws CorruptedPayloadException {
+  private static long longOr(Map<String, Object> m, String key, Frame f) throws PayloadException {
     Object v = m.get(key);
     if (v == null) {
       return 0;
@@ -279,9 +282,8 @@ public final class MessageReader {
     return v instanceof Map ? (Map<String, Object>) v : Map.of();
   }
 
-  private static CorruptedPayloadException corrupted(Frame f, String what, Long id) {
-    CorruptedPayloadException e =
-        new CorruptedPayloadException(what + "; first bytes: " + FirstBytes.render(f.payload()));
+  private static PayloadException corrupted(Frame f, String what, Long id) {
+    PayloadException e = PayloadException.corrupted(what + "; first bytes: " + FirstBytes.render(f.payload()));
     if (id != null) {
       e.attachRequestId(id);
     }

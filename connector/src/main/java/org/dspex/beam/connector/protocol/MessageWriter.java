@@ -9,7 +9,10 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.dspex.beam.connector.codec.CodecException;
 import org.dspex.beam.connector.codec.Codecs;
+import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.codec.EncodingException;
 import org.dspex.beam.connector.codec.JsonCodec;
 
 /**
@@ -17,9 +20,10 @@ import org.dspex.beam.connector.codec.JsonCodec;
  * the specification's order, chooses each body's format and placement ({@link FormatChooser}),
  * inlines JSON bodies, spills REF bodies, and writes the header and body frames contiguously.
  *
- * <p>Everything is encoded (and spilled) before the first frame is written, so an {@link
- * EncodingException}, a {@link FrameTooLongException} or an {@link UnsupportedByPeerException}
- * leaves the channel untouched. The header goes as JSON unless it holds a value JSON cannot carry
+ * <p>Everything is encoded (and spilled) before the first frame is written, so an {@code
+ * EncodingError} (a {@link PayloadException} around the codec's {@link EncodingException}), a
+ * {@link FrameTooLongException} or an {@link UnsupportedByPeerException} leaves the channel
+ * untouched. The header goes as JSON unless it holds a value JSON cannot carry
  * (NaN, infinity, bytes), then as MessagePack.
  *
  * <p>On a V1 connection (the writer's {@link FrameWriter#version()}) there are no body frames: every
@@ -84,7 +88,8 @@ public final class MessageWriter {
    * Writes a request: header {@code {id, command, args, timestamp, body?}} and its body frames, then
    * flushes.
    *
-   * @throws EncodingException when a body or argument cannot be carried by its format
+   * @throws PayloadException {@code EncodingError}, when a body or argument cannot be carried by its
+   *     format
    * @throws FrameTooLongException when a body or the header is too large (see {@link FormatChooser})
    * @throws UnsupportedByPeerException on V1, for what V1 cannot carry
    */
@@ -175,17 +180,16 @@ public final class MessageWriter {
         }
       }
       return p;
-    } catch (ProtocolException e) {
-      deleteSpilled(p);
-      throw ProtocolException.fromPeer(peer, e);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      throw abandon(p, e);
+    } catch (RuntimeException e) {
       deleteSpilled(p);
       throw e;
     }
   }
 
   private void prepareV1(OutgoingBody b, Prepared p, String where) throws IOException {
-    if (b.format() != Protocol.AUTO && b.format() != Protocol.JSON) {
+    if (!b.format().isAuto() && b.format().forcedFormat() != ContentFormat.JSON) {
       throw new UnsupportedByPeerException(
           String.format(
               "%s speaks protocol v1 (JSON only, bodies inline); body '%s' is forced to %s",
@@ -200,12 +204,15 @@ public final class MessageWriter {
     }
     ByteBuffer encoded = codecs.json().encode(b.value(), where + "." + b.name());
     p.inlined.put(b.name(), b.value());
-    p.sent.add(new SentMessage.SentBody(b.name(), Protocol.JSON, FormatChooser.Placement.INLINE, encoded.remaining()));
+    p.sent.add(new SentMessage.SentBody(b.name(), ContentFormat.JSON, FormatChooser.Placement.INLINE, encoded.remaining()));
   }
 
   private void prepareV2(OutgoingBody b, Prepared p, String where) throws IOException {
-    Protocol content = chooser.contentFormat(b.value(), b.format());
-    ByteBuffer encoded = encode(content, b, where);
+    ContentFormat content = chooser.contentFormat(b.value(), b.format());
+    // A body that would go inline is named by its place in the header (args.inputs[3].score).
+    String name =
+        FormatChooser.unspilled(content) == FormatChooser.Placement.INLINE ? where + "." + b.name() : b.name();
+    ByteBuffer encoded = codecs.forFormat(content).encode(b.value(), name);
     FormatChooser.Placement placement =
         chooser.placement(b.name(), b.format(), content, encoded.remaining(), canSpill());
     switch (placement) {
@@ -214,7 +221,7 @@ public final class MessageWriter {
         break;
       case FRAME:
         p.listed.add(listing(b.name(), content));
-        p.bodyFrames.add(new Frame(content.frameType(), encoded));
+        p.bodyFrames.add(new Frame(FrameType.of(content), encoded));
         break;
       case REF:
         {
@@ -230,35 +237,7 @@ public final class MessageWriter {
     p.sent.add(new SentMessage.SentBody(b.name(), content, placement, encoded.remaining()));
   }
 
-  private ByteBuffer encode(Protocol content, OutgoingBody b, String where) throws EncodingException {
-    switch (content) {
-      case JSON:
-        return codecs.json().encode(b.value(), where + "." + b.name());
-      case MSGPACK:
-        return codecs.msgpack().encode(b.value(), b.name());
-      case ARROW:
-        if (b.value() instanceof List && !allMaps((List<?>) b.value())) {
-          // A list of scalars (strings, say) is one column named after the body (section 5, rule 3).
-          return codecs.arrow().encodeColumn(b.name(), (List<?>) b.value());
-        }
-        return codecs.arrow().encode(b.value());
-      case NUMPY:
-        return codecs.numpy().encode(b.value());
-      default:
-        throw new IllegalStateException("not a content format: " + content);
-    }
-  }
-
-  private static boolean allMaps(List<?> list) {
-    for (Object o : list) {
-      if (!(o instanceof Map)) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  private static Map<String, Object> listing(String name, Protocol format) {
+  private static Map<String, Object> listing(String name, ContentFormat format) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("name", name);
     m.put("format", format.wireName());
@@ -267,10 +246,10 @@ public final class MessageWriter {
 
   private SentMessage write(long id, Map<String, Object> header, Prepared p) throws IOException {
     try {
-      Protocol headerFormat;
+      ContentFormat headerFormat;
       ByteBuffer headerBytes;
       if (JsonCodec.canEncode(header)) {
-        headerFormat = Protocol.JSON;
+        headerFormat = ContentFormat.JSON;
         headerBytes = codecs.json().encode(header);
       } else if (frames.version() == ProtocolVersion.V1) {
         try {
@@ -281,28 +260,39 @@ public final class MessageWriter {
         }
         throw new IllegalStateException("header not JSON-safe yet encodable: " + header.keySet());
       } else {
-        headerFormat = Protocol.MSGPACK;
+        headerFormat = ContentFormat.MSGPACK;
         headerBytes = codecs.msgpack().encode(header);
       }
       synchronized (frames) {
-        frames.checkWritable(headerFormat.frameType(), headerBytes.remaining());
+        frames.checkWritable(FrameType.of(headerFormat), headerBytes.remaining());
         for (Frame f : p.bodyFrames) {
           frames.checkWritable(f.type(), f.length());
         }
-        frames.write(headerFormat.frameType(), headerBytes);
+        frames.write(FrameType.of(headerFormat), headerBytes);
         for (Frame f : p.bodyFrames) {
           frames.write(f);
         }
         frames.flush();
       }
       return new SentMessage(id, headerFormat, headerBytes.remaining(), List.copyOf(p.sent), List.copyOf(p.refFiles));
-    } catch (ProtocolException e) {
-      deleteSpilled(p);
-      throw ProtocolException.fromPeer(peer, e);
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException e) {
+      throw abandon(p, e);
+    } catch (RuntimeException e) {
       deleteSpilled(p);
       throw e;
     }
+  }
+
+  /**
+   * Deletes what was spilled for a message that is not sent, and returns its error naming the peer:
+   * a codec error wrapped with the protocol's context.
+   */
+  private IOException abandon(Prepared p, IOException e) {
+    deleteSpilled(p);
+    if (e instanceof CodecException) {
+      return ProtocolException.fromPeer(peer, new PayloadException((CodecException) e));
+    }
+    return e instanceof ProtocolException ? ProtocolException.fromPeer(peer, (ProtocolException) e) : e;
   }
 
   private void deleteSpilled(Prepared p) {

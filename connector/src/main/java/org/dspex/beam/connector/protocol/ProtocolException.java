@@ -25,8 +25,11 @@ import java.util.OptionalLong;
  * <h3>Messages</h3>
  *
  * <p>The message names the peer when known ({@code worker 3 (pid 1234): frame length ...}) and,
- * for errors found in bytes, the first bytes seen (see {@link FirstBytes}). Codecs do not know the
- * peer; the reader that called them attaches it with {@link #attachPeer(String)}.
+ * for errors found in bytes, the first bytes seen (see {@link
+ * org.dspex.beam.connector.codec.FirstBytes}). Codecs do not know the peer: a codec error met in a
+ * message reaches callers as a {@link PayloadException} (same name, same message) to which the
+ * reader or writer attaches the peer with {@link #attachPeer(String)} and, where it is known, the
+ * request.
  */
 public abstract class ProtocolException extends IOException {
   private final String detail;

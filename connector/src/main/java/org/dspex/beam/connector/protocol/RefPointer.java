@@ -3,6 +3,8 @@ package org.dspex.beam.connector.protocol;
 import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.codec.FirstBytes;
 
 /**
  * The payload of a REF frame ({@code docs/protocol.md} section 4): where in the spill directory a
@@ -11,15 +13,13 @@ import java.util.Map;
  * @param path relative to the receiver's spill directory
  * @param offset where the body starts in the file
  * @param length the body's length in bytes
- * @param format the content format: json, msgpack, arrow or numpy
+ * @param format the body's content format
  */
-public record RefPointer(String path, long offset, long length, Protocol format) {
-  /** Checks that {@code format} is a content format. */
+public record RefPointer(String path, long offset, long length, ContentFormat format) {
+  /** Checks that path and format are given. */
   public RefPointer {
     Checks.checkNotNull(path, "path");
     Checks.checkNotNull(format, "format");
-    Checks.checkArgument(
-        format.isContentFormat(), "a REF format must be a content format, was %s", format.wireName());
   }
 
   /** The canonical map, keys in the order of the specification: path, offset, length, format. */
@@ -36,10 +36,10 @@ public record RefPointer(String path, long offset, long length, Protocol format)
    * Reads a decoded REF map.
    *
    * @param payload the frame's payload, shown in the error
-   * @throws CorruptedPayloadException when a key is missing or of the wrong type
+   * @throws PayloadException {@code CorruptedPayload}, when a key is missing or of the wrong type
    */
   public static RefPointer fromMap(Map<String, Object> map, ByteBuffer payload)
-      throws CorruptedPayloadException {
+      throws PayloadException {
     Object path = map.get("path");
     Object offset = map.get("offset");
     Object length = map.get("length");
@@ -48,16 +48,16 @@ public record RefPointer(String path, long offset, long length, Protocol format)
         || !(offset instanceof Long)
         || !(length instanceof Long)
         || !(format instanceof String)) {
-      throw new CorruptedPayloadException(
+      throw PayloadException.corrupted(
           "REF map needs path (str), offset (int), length (int) and format (str), got "
               + map
               + "; first bytes: "
               + FirstBytes.render(payload));
     }
-    Protocol f = Protocol.contentFormat((String) format);
+    ContentFormat f = ContentFormat.ofWireName((String) format);
     if (f == null) {
-      throw new CorruptedPayloadException(
-          "REF format '" + format + "' is not json, msgpack, arrow or numpy; first bytes: "
+      throw PayloadException.corrupted(
+          "REF format '" + format + "' is not " + ContentFormat.wireNamesInProse() + "; first bytes: "
               + FirstBytes.render(payload));
     }
     return new RefPointer((String) path, (Long) offset, (Long) length, f);

@@ -16,7 +16,7 @@ import java.util.Map;
  *         .withArg("handle", handle)
  *         .withArg("n", records.size())
  *         .withBody("inputs", records)                       // AUTO: JSON, MessagePack or Arrow
- *         .withBody("vectors", matrix, Protocol.NUMPY)       // forced
+ *         .withBody("vectors", matrix, FormatChoice.forced(ContentFormat.NUMPY))  // forced
  *         .withStream(true);                                 // answered by stream frames
  * }</pre>
  */
@@ -83,11 +83,11 @@ public final class Request {
 
   /** Returns a copy with one more body sent by {@code AUTO}. */
   public Request withBody(String name, Object value) {
-    return withBody(name, value, Protocol.AUTO);
+    return withBody(name, value, FormatChoice.AUTO);
   }
 
-  /** Returns a copy with one more body in the given format ({@code AUTO}, a content format or {@code REF}). */
-  public Request withBody(String name, Object value, Protocol format) {
+  /** Returns a copy with one more body sent as chosen ({@code AUTO}, a forced content format or {@code REF}). */
+  public Request withBody(String name, Object value, FormatChoice format) {
     OutgoingBody body = new OutgoingBody(name, value, format);
     for (OutgoingBody b : bodies) {
       Checks.checkArgument(!b.name().equals(name), "body '%s' is already in the request", name);

@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.concurrent.atomic.AtomicLong;
+import org.dspex.beam.connector.codec.ContentFormat;
 
 /**
  * The directory that REF bodies are spilled to ({@code docs/protocol.md} section 4): private (mode
@@ -25,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <pre>{@code
  * try (SpillDirectory spill = SpillDirectory.create()) {
- *   RefPointer ref = spill.write(Protocol.ARROW, encodedTable);
+ *   RefPointer ref = spill.write(ContentFormat.ARROW, encodedTable);
  *   ...
  *   spill.delete(ref.path());
  * }
@@ -93,8 +94,8 @@ public final class SpillDirectory implements Closeable {
    * Writes {@code data}'s remaining bytes to a new file {@code j<pid>-<seq>.<format>} and returns
    * the REF that points at it (the buffer's position is left as is).
    */
-  public RefPointer write(Protocol format, ByteBuffer data) throws IOException {
-    Checks.checkArgument(format.isContentFormat(), "not a content format: %s", format);
+  public RefPointer write(ContentFormat format, ByteBuffer data) throws IOException {
+    Checks.checkNotNull(format, "format");
     while (true) {
       String name = tag + "-" + seq.incrementAndGet() + "." + format.wireName();
       Path file = dir.resolve(name);

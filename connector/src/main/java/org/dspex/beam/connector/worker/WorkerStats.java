@@ -1,13 +1,17 @@
 package org.dspex.beam.connector.worker;
 
-import java.util.EnumMap;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.LongAdder;
+import org.dspex.beam.connector.codec.ContentFormat;
 import org.dspex.beam.connector.protocol.Body;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.protocol.FormatChooser;
 import org.dspex.beam.connector.protocol.Incoming;
 import org.dspex.beam.connector.protocol.Message;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.SentMessage;
 import org.dspex.beam.connector.protocol.StreamEvent;
 
@@ -22,20 +26,30 @@ import org.dspex.beam.connector.protocol.StreamEvent;
  *   <li>{@link #healthPings()}: pings of idle workers.
  *   <li>{@link #workerStarts()}, {@link #workerRestarts()} (starts that replaced a dead, hung or
  *       recycled worker), {@link #workerCrashes()}, {@link #workerTimeouts()}.
- *   <li>{@link #bytesSent(Format)} / {@link #bytesReceived(Format)}: body bytes per format, a body
- *       that travelled as a spill file counted under {@link Format#REF}.
+ *   <li>{@link #bytesSent(ContentFormat)} / {@link #bytesReceived(ContentFormat)}: body bytes per
+ *       content format; {@link #refBytesSent()} / {@link #refBytesReceived()}: bodies that travelled
+ *       as spill files (whatever their format). {@link #bodyBytes(String)} gives each counter by
+ *       its metric name ({@link #BODY_BYTE_COUNTERS}).
  *   <li>{@link #requestLatency()} (submit to answer, streams to their end), {@link #startLatency()}
  *       (process start to ready, setups included).
  * </ul>
  */
 public final class WorkerStats {
-  /** Body formats as counted: the four content formats, and REF for spilled bodies. */
-  public enum Format {
-    JSON,
-    MSGPACK,
-    ARROW,
-    NUMPY,
-    REF
+  /**
+   * The names of the body-byte counters (DESIGN.md section 2): {@code bytes_<format>} for each
+   * content format of the registry, then {@code bytes_ref} for bodies that travelled as spill files.
+   */
+  public static final List<String> BODY_BYTE_COUNTERS;
+
+  private static final String REF_COUNTER = "bytes_" + FormatChoice.REF.wireName();
+
+  static {
+    List<String> names = new ArrayList<>();
+    for (ContentFormat f : ContentFormat.values()) {
+      names.add(f.metricName());
+    }
+    names.add(REF_COUNTER);
+    BODY_BYTE_COUNTERS = Collections.unmodifiableList(names);
   }
 
   private final LongAdder requests = new LongAdder();
@@ -45,18 +59,18 @@ public final class WorkerStats {
   private final LongAdder workerCrashes = new LongAdder();
   private final LongAdder workerTimeouts = new LongAdder();
   private final LongAdder healthPings = new LongAdder();
-  private final Map<Format, LongAdder> sent = adders();
-  private final Map<Format, LongAdder> received = adders();
+  private final Map<String, LongAdder> sent = adders();
+  private final Map<String, LongAdder> received = adders();
   private final LatencyRecorder requestLatency = new LatencyRecorder();
   private final LatencyRecorder startLatency = new LatencyRecorder();
 
   /** Fresh counters (a pool makes its own; public for tests and benchmarks of single workers). */
   public WorkerStats() {}
 
-  private static Map<Format, LongAdder> adders() {
-    Map<Format, LongAdder> m = new EnumMap<>(Format.class);
-    for (Format f : Format.values()) {
-      m.put(f, new LongAdder());
+  private static Map<String, LongAdder> adders() {
+    Map<String, LongAdder> m = new LinkedHashMap<>();
+    for (String name : BODY_BYTE_COUNTERS) {
+      m.put(name, new LongAdder());
     }
     return m;
   }
@@ -96,14 +110,37 @@ public final class WorkerStats {
     return healthPings.sum();
   }
 
-  /** Body bytes sent in {@code format}. */
-  public long bytesSent(Format format) {
-    return sent.get(format).sum();
+  /** Body bytes sent in {@code format}, in frames or inline (spilled ones are {@link #refBytesSent()}). */
+  public long bytesSent(ContentFormat format) {
+    return sent.get(format.metricName()).sum();
   }
 
-  /** Body bytes received in {@code format}. */
-  public long bytesReceived(Format format) {
-    return received.get(format).sum();
+  /** Body bytes received in {@code format}, in frames or inline. */
+  public long bytesReceived(ContentFormat format) {
+    return received.get(format.metricName()).sum();
+  }
+
+  /** Body bytes sent as spill files. */
+  public long refBytesSent() {
+    return sent.get(REF_COUNTER).sum();
+  }
+
+  /** Body bytes received as spill files. */
+  public long refBytesReceived() {
+    return received.get(REF_COUNTER).sum();
+  }
+
+  /**
+   * Body bytes both ways under one of the {@link #BODY_BYTE_COUNTERS}, e.g. {@code bytes_arrow}.
+   *
+   * @throws IllegalArgumentException for another name
+   */
+  public long bodyBytes(String counter) {
+    LongAdder s = sent.get(counter);
+    if (s == null) {
+      throw new IllegalArgumentException("no body-byte counter '" + counter + "'; known: " + BODY_BYTE_COUNTERS);
+    }
+    return s.sum() + received.get(counter).sum();
   }
 
   /** Submit-to-answer latencies. */
@@ -145,8 +182,8 @@ public final class WorkerStats {
 
   void sent(SentMessage m) {
     for (SentMessage.SentBody b : m.bodies()) {
-      Format f = b.placement() == FormatChooser.Placement.REF ? Format.REF : of(b.format());
-      sent.get(f).add(b.encodedBytes());
+      String counter = b.placement() == FormatChooser.Placement.REF ? REF_COUNTER : b.format().metricName();
+      sent.get(counter).add(b.encodedBytes());
     }
   }
 
@@ -160,20 +197,7 @@ public final class WorkerStats {
 
   private void count(Iterable<Body> bodies) {
     for (Body b : bodies) {
-      received.get(b.viaRef() ? Format.REF : of(b.format())).add(b.encodedBytes());
-    }
-  }
-
-  private static Format of(Protocol p) {
-    switch (p) {
-      case MSGPACK:
-        return Format.MSGPACK;
-      case ARROW:
-        return Format.ARROW;
-      case NUMPY:
-        return Format.NUMPY;
-      default:
-        return Format.JSON;
+      received.get(b.viaRef() ? REF_COUNTER : b.format().metricName()).add(b.encodedBytes());
     }
   }
 
@@ -184,9 +208,8 @@ public final class WorkerStats {
         .append(", failures=").append(failures())
         .append(", worker_starts=").append(workerStarts()).append(", worker_restarts=")
         .append(workerRestarts()).append(", worker_crashes=").append(workerCrashes());
-    for (Format f : Format.values()) {
-      sb.append(", bytes_").append(f.name().toLowerCase()).append("=")
-          .append(bytesSent(f) + bytesReceived(f));
+    for (String counter : BODY_BYTE_COUNTERS) {
+      sb.append(", ").append(counter).append("=").append(bodyBytes(counter));
     }
     return sb.append("}").toString();
   }

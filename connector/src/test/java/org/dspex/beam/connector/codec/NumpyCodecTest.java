@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import org.dspex.beam.connector.protocol.CorruptedPayloadException;
 import org.junit.jupiter.api.Test;
 
 class NumpyCodecTest {
@@ -88,7 +87,7 @@ class NumpyCodecTest {
   @Test
   void givenRaggedMatrix_thenEncodingError() {
     assertThrows(
-        org.dspex.beam.connector.protocol.EncodingException.class,
+        EncodingException.class,
         () -> codec.encode(new float[][] {{1}, {1, 2}}));
   }
 

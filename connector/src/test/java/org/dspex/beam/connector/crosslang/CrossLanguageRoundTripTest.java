@@ -19,14 +19,15 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.dspex.beam.connector.codec.ArrowTable;
+import org.dspex.beam.connector.codec.ContentFormat;
 import org.dspex.beam.connector.codec.NdArray;
 import org.dspex.beam.connector.protocol.Body;
 import org.dspex.beam.connector.protocol.Connection;
 import org.dspex.beam.connector.protocol.ElementFailure;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.protocol.FormatChooser.Placement;
 import org.dspex.beam.connector.protocol.Incoming;
 import org.dspex.beam.connector.protocol.Message;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.ProtocolSettings;
 import org.dspex.beam.connector.protocol.ProtocolVersion;
 import org.dspex.beam.connector.protocol.Request;
@@ -104,14 +105,14 @@ class CrossLanguageRoundTripTest {
     Request request =
         Request.of("echo").withArg("text", "héllo / \u0001").withArg("nested", nested).withBody("inputs", records);
     SentMessage sent = connection.send(request);
-    assertEquals(Protocol.JSON, sent.headerFormat());
+    assertEquals(ContentFormat.JSON, sent.headerFormat());
     assertEquals(Placement.INLINE, sent.bodies().get(0).placement());
     Message echoed = answerTo(sent);
     assertTrue(echoed.success(), echoed.toString());
     assertEquals("héllo / \u0001", echoed.resultMap().get("text"));
     assertEquals(nested, echoed.resultMap().get("nested"));
     assertEquals(records, echoed.body("inputs"));
-    assertEquals(Protocol.JSON, echoed.bodyFormat("inputs"));
+    assertEquals(ContentFormat.JSON, echoed.bodyFormat("inputs"));
   }
 
   @Test
@@ -119,9 +120,9 @@ class CrossLanguageRoundTripTest {
   void givenHundredRecords_whenEchoByAuto_thenMsgpackBothWays() throws IOException {
     List<Map<String, Object>> records = records(100, false);
     SentMessage sent = connection.send(Request.of("echo").withBody("inputs", records));
-    assertEquals(Protocol.MSGPACK, sent.bodies().get(0).format());
+    assertEquals(ContentFormat.MSGPACK, sent.bodies().get(0).format());
     Message echoed = answerTo(sent);
-    assertEquals(Protocol.MSGPACK, echoed.bodyFormat("inputs"));
+    assertEquals(ContentFormat.MSGPACK, echoed.bodyFormat("inputs"));
     assertEquals(records, echoed.body("inputs"));
   }
 
@@ -131,9 +132,9 @@ class CrossLanguageRoundTripTest {
     List<Map<String, Object>> records =
         records(ProtocolSettings.DEFAULT_ARROW_MIN_RECORDS, false);
     SentMessage sent = connection.send(Request.of("echo").withBody("inputs", records));
-    assertEquals(Protocol.ARROW, sent.bodies().get(0).format());
+    assertEquals(ContentFormat.ARROW, sent.bodies().get(0).format());
     Message echoed = answerTo(sent);
-    assertEquals(Protocol.ARROW, echoed.bodyFormat("inputs"));
+    assertEquals(ContentFormat.ARROW, echoed.bodyFormat("inputs"));
     ArrowTable table = assertInstanceOf(ArrowTable.class, echoed.body("inputs"));
     assertEquals(List.of("id", "text", "score", "ok", "tags"), table.columnNames());
     assertEquals(List.of("int64", "utf8", "float64", "bool", "list<utf8>"), table.columnTypes());
@@ -152,7 +153,7 @@ class CrossLanguageRoundTripTest {
     matrix[0][0] = Float.NaN;
     matrix[0][1] = Float.NEGATIVE_INFINITY;
     SentMessage sent = connection.send(Request.of("echo").withBody("vectors", matrix));
-    assertEquals(Protocol.NUMPY, sent.bodies().get(0).format());
+    assertEquals(ContentFormat.NUMPY, sent.bodies().get(0).format());
     Message echoed = answerTo(sent);
     NdArray vectors = assertInstanceOf(NdArray.class, echoed.body("vectors"));
     assertArrayEquals(new long[] {64, 384}, vectors.shape());
@@ -166,9 +167,9 @@ class CrossLanguageRoundTripTest {
   @Order(7)
   void givenForcedRef_whenEcho_thenWorkerAnswersWithItsOwnRefAndEveryFileIsDeleted() throws IOException {
     List<Map<String, Object>> records = records(50, false);
-    SentMessage sent = connection.send(Request.of("echo").withBody("trainset", records, Protocol.REF));
+    SentMessage sent = connection.send(Request.of("echo").withBody("trainset", records, FormatChoice.REF));
     assertEquals(Placement.REF, sent.bodies().get(0).placement());
-    assertEquals(Protocol.MSGPACK, sent.bodies().get(0).format());
+    assertEquals(ContentFormat.MSGPACK, sent.bodies().get(0).format());
     String ours = sent.refFiles().get(0);
     assertTrue(Files.exists(spill.path().resolve(ours)), "our REF file while the request is open");
     Message echoed = answerTo(sent);
@@ -197,8 +198,8 @@ class CrossLanguageRoundTripTest {
     }
     SentMessage sent =
         connection.send(Request.of("echo").withArg("threshold", Double.POSITIVE_INFINITY).withBody("inputs", records));
-    assertEquals(Protocol.MSGPACK, sent.headerFormat(), "a header holding infinity goes as MessagePack");
-    assertEquals(Protocol.MSGPACK, sent.bodies().get(0).format(), "NaN and bytes cannot go inline as JSON");
+    assertEquals(ContentFormat.MSGPACK, sent.headerFormat(), "a header holding infinity goes as MessagePack");
+    assertEquals(ContentFormat.MSGPACK, sent.bodies().get(0).format(), "NaN and bytes cannot go inline as JSON");
     Message echoed = answerTo(sent);
     assertEquals(Double.POSITIVE_INFINITY, echoed.resultMap().get("threshold"));
     List<?> back = (List<?>) echoed.body("inputs");
@@ -217,7 +218,7 @@ class CrossLanguageRoundTripTest {
   void givenRecordsAskingToFail_whenEchoStream_thenEveryIndexReportedExactlyOnce() throws IOException {
     List<Map<String, Object>> records = records(20, true);
     List<Incoming> events =
-        connection.callStream(Request.of("echo_stream").withArg("chunk_size", 3).withBody("inputs", records, Protocol.MSGPACK));
+        connection.callStream(Request.of("echo_stream").withArg("chunk_size", 3).withBody("inputs", records, FormatChoice.forced(ContentFormat.MSGPACK)));
     StreamEvent.Start start = assertInstanceOf(StreamEvent.Start.class, events.get(0));
     assertEquals(20, start.n());
     Set<Long> seen = new HashSet<>();
@@ -259,7 +260,7 @@ class CrossLanguageRoundTripTest {
             Request.of("echo_stream")
                 .withArg("chunk_size", 400)
                 .withArg("break_after_chunks", 2)
-                .withBody("inputs", records, Protocol.ARROW));
+                .withBody("inputs", records, FormatChoice.forced(ContentFormat.ARROW)));
     assertEquals(4, events.size(), events.toString());
     StreamEvent.Chunk first = assertInstanceOf(StreamEvent.Chunk.class, events.get(1));
     ArrowTable outputs = assertInstanceOf(ArrowTable.class, first.body("outputs"));

@@ -2,10 +2,14 @@ package org.dspex.beam.connector.protocol;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.dspex.beam.connector.codec.CorruptedPayloadException;
+import org.dspex.beam.connector.codec.EncodingException;
+import org.dspex.beam.connector.codec.FirstBytes;
 import org.junit.jupiter.api.Test;
 
 class ErrorsTest {
@@ -16,12 +20,12 @@ class ErrorsTest {
             new FrameTooLongException("x"),
             new TruncatedFrameException("x"),
             new UnknownFrameTypeException("x"),
-            new CorruptedPayloadException("x"),
+            new PayloadException(new CorruptedPayloadException("x")),
             new UnexpectedFrameException("x"),
             new RefNotFoundException("x"),
             new RefOutOfRangeException("x"),
             new RefOutsideSpillDirException("x"),
-            new EncodingException("x"));
+            new PayloadException(new EncodingException("x")));
     assertEquals(
         List.of(
             "FrameTooLong", "TruncatedFrame", "UnknownFrameType", "CorruptedPayload", "UnexpectedFrame",
@@ -30,8 +34,25 @@ class ErrorsTest {
   }
 
   @Test
+  void givenCodecErrors_thenSpecificationNames() {
+    assertEquals("CorruptedPayload", new CorruptedPayloadException("x").errorName());
+    assertEquals("EncodingError", new EncodingException("x").errorName());
+  }
+
+  @Test
+  void givenCodecErrorInAMessage_thenSameNameAndMessageWithPeerAndRequest() {
+    EncodingException cause = new EncodingException("cannot encode NaN as JSON (field args.x)");
+    ProtocolException e = new PayloadException(cause).attachPeer("worker 2 (pid 9)").attachRequestId(4);
+    assertEquals("EncodingError", e.errorName());
+    assertEquals("worker 2 (pid 9): cannot encode NaN as JSON (field args.x)", e.getMessage());
+    assertEquals(cause.getMessage(), e.detail());
+    assertSame(cause, e.getCause());
+    assertEquals(4, e.requestId().getAsLong());
+  }
+
+  @Test
   void givenPeerAttachedTwice_thenFirstPeerNamedOnce() {
-    ProtocolException e = new CorruptedPayloadException("bad");
+    ProtocolException e = PayloadException.corrupted("bad");
     assertEquals("bad", e.getMessage());
     e.attachPeer("worker 1 (pid 7)");
     e.attachPeer("someone else");

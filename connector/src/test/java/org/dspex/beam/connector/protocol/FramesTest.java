@@ -3,6 +3,7 @@ package org.dspex.beam.connector.protocol;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +14,9 @@ import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.dspex.beam.connector.codec.ContentFormat;
 import org.junit.jupiter.api.Test;
 
 class FramesTest {
@@ -41,7 +45,7 @@ class FramesTest {
     byte[] bytes = concat(frame(0x00, "{}".getBytes(StandardCharsets.UTF_8)), frame(0x13, new byte[0]));
     FrameReader r = reader(bytes, 100);
     Frame a = r.read();
-    assertEquals(FrameType.JSON, a.type());
+    assertEquals(FrameType.of(ContentFormat.JSON), a.type());
     assertEquals("{}", StandardCharsets.UTF_8.decode(a.payload()).toString());
     Frame b = r.read();
     assertEquals(FrameType.STREAM_ERROR, b.type());
@@ -116,7 +120,7 @@ class FramesTest {
     FrameReader r = reader(v1, 100);
     r.setVersion(ProtocolVersion.V1);
     Frame f = r.read();
-    assertEquals(FrameType.JSON, f.type());
+    assertEquals(FrameType.of(ContentFormat.JSON), f.type());
     assertEquals(2, f.length());
     assertNull(r.read());
   }
@@ -155,12 +159,12 @@ class FramesTest {
   void givenWriter_thenV2AndV1Prefixes() throws IOException {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     FrameWriter w = new FrameWriter(out, PEER, 100);
-    w.write(FrameType.MSGPACK, ByteBuffer.wrap(new byte[] {(byte) 0xc0}));
+    w.write(FrameType.of(ContentFormat.MSGPACK), ByteBuffer.wrap(new byte[] {(byte) 0xc0}));
     w.setVersion(ProtocolVersion.V1);
-    w.write(FrameType.JSON, ByteBuffer.wrap(new byte[] {'1'}));
+    w.write(FrameType.of(ContentFormat.JSON), ByteBuffer.wrap(new byte[] {'1'}));
     w.flush();
     assertArrayEquals(new byte[] {0, 0, 0, 1, 1, (byte) 0xc0, 0, 0, 0, 1, '1'}, out.toByteArray());
-    assertThrows(IllegalStateException.class, () -> w.write(FrameType.ARROW, ByteBuffer.allocate(1)));
+    assertThrows(IllegalStateException.class, () -> w.write(FrameType.of(ContentFormat.ARROW), ByteBuffer.allocate(1)));
   }
 
   @Test
@@ -168,7 +172,7 @@ class FramesTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     FrameWriter w = new FrameWriter(out, PEER, 100);
     FrameTooLongException e =
-        assertThrows(FrameTooLongException.class, () -> w.write(FrameType.ARROW, ByteBuffer.allocate(101)));
+        assertThrows(FrameTooLongException.class, () -> w.write(FrameType.of(ContentFormat.ARROW), ByteBuffer.allocate(101)));
     assertTrue(e.getMessage().contains("max_frame_bytes 100") && e.getMessage().startsWith(PEER), e.getMessage());
     w.flush();
     assertEquals(0, out.size());
@@ -183,7 +187,7 @@ class FramesTest {
     ByteBuffer direct = ByteBuffer.allocateDirect(data.length).put(data).flip();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     FrameWriter w = new FrameWriter(out, PEER, ProtocolSettings.DEFAULT_MAX_FRAME_BYTES);
-    w.write(FrameType.NUMPY, direct);
+    w.write(FrameType.of(ContentFormat.NUMPY), direct);
     w.flush();
     assertEquals(0, direct.position(), "the caller's buffer is left as is");
     Frame f = reader(out.toByteArray(), ProtocolSettings.DEFAULT_MAX_FRAME_BYTES).read();
@@ -198,6 +202,32 @@ class FramesTest {
     assertEquals(FrameType.STREAM_CHUNK, FrameType.fromCode(0x11));
     assertNull(FrameType.fromCode(0x05));
     assertNull(FrameType.fromCode(0x14));
-    assertTrue(FrameType.MSGPACK.isHeader() && FrameType.REF.isBody() && FrameType.STREAM_END.isStream());
+    assertTrue(FrameType.of(ContentFormat.MSGPACK).isHeader() && FrameType.REF.isBody() && FrameType.STREAM_END.isStream());
+  }
+
+  @Test
+  void givenTheCodecRegistry_thenOneBodyFrameTypePerContentFormatNamedAsTheSpecNamesIt() {
+    List<String> names = new ArrayList<>();
+    for (FrameType t : FrameType.values()) {
+      names.add(t.toString());
+      assertSame(t, FrameType.fromCode(t.code()), t.toString());
+      assertSame(t, FrameType.fromName(t.name()), t.toString());
+    }
+    List<String> expected = new ArrayList<>();
+    for (ContentFormat f : ContentFormat.values()) {
+      expected.add(f.name());
+    }
+    expected.addAll(List.of("REF", "STREAM_START", "STREAM_CHUNK", "STREAM_END", "STREAM_ERROR"));
+    assertEquals(expected, names);
+    for (ContentFormat f : ContentFormat.values()) {
+      FrameType t = FrameType.of(f);
+      assertEquals(f.frameType(), t.code(), f.wireName());
+      assertSame(f, t.contentFormat());
+      assertTrue(t.isBody() && !t.isStream(), f.wireName());
+      assertEquals(f.mayCarryHeader(), t.isHeader(), f.wireName());
+    }
+    assertEquals(List.of(false, false, false), List.of(FrameType.of(ContentFormat.ARROW).isHeader(), FrameType.of(ContentFormat.NUMPY).isHeader(), FrameType.REF.isHeader()));
+    assertNull(FrameType.REF.contentFormat());
+    assertNull(FrameType.fromName("XML"));
   }
 }

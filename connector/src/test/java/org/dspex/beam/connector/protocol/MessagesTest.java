@@ -24,6 +24,9 @@ import java.util.List;
 import java.util.Map;
 import org.dspex.beam.connector.codec.ArrowTable;
 import org.dspex.beam.connector.codec.Codecs;
+import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.codec.CorruptedPayloadException;
+import org.dspex.beam.connector.codec.EncodingException;
 import org.dspex.beam.connector.codec.NdArray;
 import org.dspex.beam.connector.protocol.FormatChooser.Placement;
 import org.junit.jupiter.api.AfterEach;
@@ -93,7 +96,7 @@ class MessagesTest {
     Map<String, Object> args = record("handler", "score", "threshold", Double.NaN, "upper", Double.POSITIVE_INFINITY,
         "lower", Double.NEGATIVE_INFINITY, "salt", new byte[] {0, (byte) 0xff, 's', 'a', 'l', 't'});
     SentMessage sent = writer().writeRequest(2, Request.of("run").withArgs(args));
-    assertEquals(Protocol.MSGPACK, sent.headerFormat());
+    assertEquals(ContentFormat.MSGPACK, sent.headerFormat());
     assertArrayEquals(Files.readAllBytes(GOLDEN.resolve("msgpack_header_nonfinite_bytes.bin")), out.toByteArray());
   }
 
@@ -121,7 +124,7 @@ class MessagesTest {
     Request request =
         Request.of("predict")
             .withArg("handle", "h1")
-            .withBody("inputs", twoRecords(), Protocol.MSGPACK)
+            .withBody("inputs", twoRecords(), FormatChoice.forced(ContentFormat.MSGPACK))
             .withBody("examples", many)
             .withBody("vectors", new float[][] {{0.5f, -1.25f}, {3f, 0f}})
             .withBody("small", List.of(1, 2));
@@ -143,7 +146,7 @@ class MessagesTest {
     assertEquals(many, ((ArrowTable) m.body("examples")).records());
     assertArrayEquals(new float[] {3f, 0f}, ((NdArray) m.body("vectors")).toFloatMatrix()[1]);
     assertEquals(List.of(1L, 2L), m.body("small"), "inline bodies are found by name too");
-    assertEquals(Protocol.JSON, m.bodyFormat("small"));
+    assertEquals(ContentFormat.JSON, m.bodyFormat("small"));
   }
 
   @Test
@@ -155,20 +158,21 @@ class MessagesTest {
     }
     SentMessage sent = writer(settings, ProtocolVersion.V2).writeRequest(5, Request.of("run").withBody("trainset", records));
     assertEquals(Placement.REF, sent.bodies().get(0).placement());
-    assertEquals(Protocol.MSGPACK, sent.bodies().get(0).format());
+    assertEquals(ContentFormat.MSGPACK, sent.bodies().get(0).format());
     String file = sent.refFiles().get(0);
     assertTrue(Files.size(spill.path().resolve(file)) > 1000);
     Message m = (Message) reader(out.toByteArray()).read();
     Body body = m.frameBody("trainset");
-    assertEquals(new RefPointer(file, 0, sent.bodies().get(0).encodedBytes(), Protocol.MSGPACK), body.ref());
+    assertEquals(new RefPointer(file, 0, sent.bodies().get(0).encodedBytes(), ContentFormat.MSGPACK), body.ref());
     assertEquals(records, body.value());
     assertTrue(Files.exists(spill.path().resolve(file)), "a reader told not to delete leaves the file");
   }
 
   @Test
   void givenForcedJsonWithNan_thenEncodingErrorNamingPathAndNothingWritten() {
-    EncodingException e =
-        assertThrows(EncodingException.class, () -> writer().writeRequest(1, Request.of("predict").withBody("inputs", List.of(record("s", 1.0), record("s", Double.NaN)), Protocol.JSON)));
+    PayloadException e =
+        assertThrows(PayloadException.class, () -> writer().writeRequest(1, Request.of("predict").withBody("inputs", List.of(record("s", 1.0), record("s", Double.NaN)), FormatChoice.forced(ContentFormat.JSON))));
+    assertInstanceOf(EncodingException.class, e.getCause());
     assertTrue(e.getMessage().contains("args.inputs[1].s"), e.getMessage());
     assertEquals(0, out.size());
   }
@@ -178,7 +182,7 @@ class MessagesTest {
     ProtocolSettings settings = ProtocolSettings.defaults().withMaxFrameBytes(100);
     MessageWriter w = writer(settings, ProtocolVersion.V2);
     FrameTooLongException e =
-        assertThrows(FrameTooLongException.class, () -> w.writeRequest(1, Request.of("x").withBody("a", new byte[500], Protocol.MSGPACK)));
+        assertThrows(FrameTooLongException.class, () -> w.writeRequest(1, Request.of("x").withBody("a", new byte[500], FormatChoice.forced(ContentFormat.MSGPACK))));
     assertTrue(e.getMessage().contains("max_frame_bytes 100"), e.getMessage());
     assertEquals(0, out.size());
     try (var files = Files.list(spill.path())) {
@@ -195,7 +199,7 @@ class MessagesTest {
     for (Request bad :
         List.of(
             Request.of("embed").withBody("vectors", new float[][] {{1f}}),
-            Request.of("predict").withBody("inputs", twoRecords(), Protocol.MSGPACK),
+            Request.of("predict").withBody("inputs", twoRecords(), FormatChoice.forced(ContentFormat.MSGPACK)),
             Request.of("predict").withBody("inputs", List.of(record("x", Double.NaN))),
             Request.of("predict").withArg("t", Double.NaN),
             Request.of("predict").withStream(true))) {
@@ -241,7 +245,7 @@ class MessagesTest {
   void givenStreamFrameAmongBodies_thenUnexpectedFrame() throws IOException {
     byte[] bytes =
         frames(
-            new Object[] {FrameType.JSON, json(record("id", 1, "success", true, "body", List.of(record("name", "a", "format", "msgpack"))))},
+            new Object[] {FrameType.of(ContentFormat.JSON), json(record("id", 1, "success", true, "body", List.of(record("name", "a", "format", "msgpack"))))},
             new Object[] {FrameType.STREAM_START, msgpack(record("id", 2, "n", 1))});
     UnexpectedFrameException e = assertThrows(UnexpectedFrameException.class, () -> reader(bytes).read());
     assertTrue(e.getMessage().startsWith("worker 1: a STREAM_START frame where body 'a' (msgpack)"), e.getMessage());
@@ -249,7 +253,7 @@ class MessagesTest {
 
   @Test
   void givenBodyFrameWhereHeaderExpected_thenUnexpectedFrame() throws IOException {
-    byte[] bytes = frames(new Object[] {FrameType.NUMPY, codecs.numpy().encode(new float[] {1f})});
+    byte[] bytes = frames(new Object[] {FrameType.of(ContentFormat.NUMPY), codecs.numpy().encode(new float[] {1f})});
     assertThrows(UnexpectedFrameException.class, () -> reader(bytes).read());
   }
 
@@ -257,8 +261,8 @@ class MessagesTest {
   void givenFewerBodyFramesThanListed_thenUnexpectedFrame() throws IOException {
     byte[] bytes =
         frames(
-            new Object[] {FrameType.JSON, json(record("id", 9, "body", List.of(record("name", "a", "format", "msgpack"), record("name", "b", "format", "msgpack"))))},
-            new Object[] {FrameType.MSGPACK, msgpack(1)});
+            new Object[] {FrameType.of(ContentFormat.JSON), json(record("id", 9, "body", List.of(record("name", "a", "format", "msgpack"), record("name", "b", "format", "msgpack"))))},
+            new Object[] {FrameType.of(ContentFormat.MSGPACK), msgpack(1)});
     UnexpectedFrameException e = assertThrows(UnexpectedFrameException.class, () -> reader(bytes).read());
     assertTrue(e.getMessage().contains("after 1 of 2 body frames"), e.getMessage());
   }
@@ -267,11 +271,12 @@ class MessagesTest {
   void givenCorruptedBody_thenErrorConfinedToItsRequestAndNextMessageReadable() throws IOException {
     byte[] bytes =
         frames(
-            new Object[] {FrameType.JSON, json(record("id", 7, "success", true, "body", List.of(record("name", "a", "format", "msgpack"))))},
-            new Object[] {FrameType.MSGPACK, ByteBuffer.wrap(new byte[] {(byte) 0xc1})},
-            new Object[] {FrameType.JSON, json(record("id", 8, "success", true, "result", null))});
+            new Object[] {FrameType.of(ContentFormat.JSON), json(record("id", 7, "success", true, "body", List.of(record("name", "a", "format", "msgpack"))))},
+            new Object[] {FrameType.of(ContentFormat.MSGPACK), ByteBuffer.wrap(new byte[] {(byte) 0xc1})},
+            new Object[] {FrameType.of(ContentFormat.JSON), json(record("id", 8, "success", true, "result", null))});
     MessageReader r = reader(bytes);
-    CorruptedPayloadException e = assertThrows(CorruptedPayloadException.class, r::read);
+    PayloadException e = assertThrows(PayloadException.class, r::read);
+    assertInstanceOf(CorruptedPayloadException.class, e.getCause());
     assertEquals(7, e.requestId().getAsLong());
     assertTrue(e.getMessage().startsWith("worker 1: "), e.getMessage());
     assertEquals(8, r.read().id());
@@ -286,13 +291,14 @@ class MessagesTest {
         frames(
             new Object[] {FrameType.STREAM_START, msgpack(record("id", 4, "n", 3))},
             new Object[] {FrameType.STREAM_CHUNK, msgpack(record("id", 4, "indexes", List.of(0), "body", List.of(outputs)))},
-            new Object[] {FrameType.MSGPACK, ByteBuffer.wrap(new byte[] {(byte) 0xc1})},
+            new Object[] {FrameType.of(ContentFormat.MSGPACK), ByteBuffer.wrap(new byte[] {(byte) 0xc1})},
             new Object[] {FrameType.STREAM_CHUNK, msgpack(record("id", 4, "indexes", List.of(1), "body", List.of(outputs)))},
-            new Object[] {FrameType.MSGPACK, msgpack(List.of(record("answer", "a1")))},
+            new Object[] {FrameType.of(ContentFormat.MSGPACK), msgpack(List.of(record("answer", "a1")))},
             new Object[] {FrameType.STREAM_END, msgpack(record("id", 4, "ok", 2, "failed", 0, "usage", record("calls", 2)))});
     MessageReader r = reader(bytes);
     assertInstanceOf(StreamEvent.Start.class, r.read());
-    CorruptedPayloadException e = assertThrows(CorruptedPayloadException.class, r::read);
+    PayloadException e = assertThrows(PayloadException.class, r::read);
+    assertInstanceOf(CorruptedPayloadException.class, e.getCause());
     assertEquals(4, e.requestId().getAsLong());
     assertTrue(e.isChunkOfOpenStream());
     assertEquals(List.of(1L), assertInstanceOf(StreamEvent.Chunk.class, r.read()).indexes());
@@ -306,7 +312,7 @@ class MessagesTest {
         frames(
             new Object[] {FrameType.STREAM_START, msgpack(record("id", 4, "n", 2))},
             new Object[] {FrameType.STREAM_CHUNK, msgpack(record("id", 4, "indexes", List.of(1), "failed", List.of(record("index", 0, "type", "ValueError", "message", "no")), "usage", record("calls", 1), "body", List.of(record("name", "outputs", "format", "json"))))},
-            new Object[] {FrameType.JSON, json(List.of(record("answer", "a1")))},
+            new Object[] {FrameType.of(ContentFormat.JSON), json(List.of(record("answer", "a1")))},
             new Object[] {FrameType.STREAM_END, msgpack(record("id", 4, "ok", 1, "failed", 1, "usage", record("calls", 1)))});
     MessageReader r = reader(bytes);
     assertEquals(2, assertInstanceOf(StreamEvent.Start.class, r.read()).n());

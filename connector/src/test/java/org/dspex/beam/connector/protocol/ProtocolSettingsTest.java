@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.util.List;
 import java.util.Map;
+import org.dspex.beam.connector.codec.ContentFormat;
 import org.junit.jupiter.api.Test;
 
 class ProtocolSettingsTest {
@@ -49,9 +50,11 @@ class ProtocolSettingsTest {
 
   @Test
   void givenWireNames_thenFormats() {
-    assertEquals(Protocol.MSGPACK, Protocol.fromWireName("msgpack"));
-    assertEquals(Protocol.REF, Protocol.fromWireName("ref"));
-    assertEquals(null, Protocol.contentFormat("ref"));
-    assertThrows(IllegalArgumentException.class, () -> Protocol.fromWireName("xml"));
+    assertEquals(FormatChoice.forced(ContentFormat.MSGPACK), FormatChoice.fromWireName("msgpack"));
+    assertEquals(FormatChoice.REF, FormatChoice.fromWireName("ref"));
+    assertEquals(null, ContentFormat.ofWireName("ref"));
+    assertEquals(
+        "unknown format 'xml'; known: " + String.join(", ", FormatChoice.wireNames()),
+        assertThrows(IllegalArgumentException.class, () -> FormatChoice.fromWireName("xml")).getMessage());
   }
 }

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import org.dspex.beam.connector.codec.ContentFormat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,7 +33,7 @@ class SpillAndRefTest {
   }
 
   private RefPointer ref(String path, long offset, long length) {
-    return new RefPointer(path, offset, length, Protocol.MSGPACK);
+    return new RefPointer(path, offset, length, ContentFormat.MSGPACK);
   }
 
   @Test
@@ -47,19 +48,19 @@ class SpillAndRefTest {
 
   @Test
   void givenWrite_thenFileNamedByPidAndSeqWithTheBytes() throws IOException {
-    RefPointer r = spill.write(Protocol.ARROW, ByteBuffer.wrap(new byte[] {1, 2, 3}));
+    RefPointer r = spill.write(ContentFormat.ARROW, ByteBuffer.wrap(new byte[] {1, 2, 3}));
     assertEquals("j" + ProcessHandle.current().pid() + "-1.arrow", r.path());
-    assertEquals(new RefPointer(r.path(), 0, 3, Protocol.ARROW), r);
+    assertEquals(new RefPointer(r.path(), 0, 3, ContentFormat.ARROW), r);
     ByteBuffer mapped = resolver.map(r);
     assertTrue(mapped.isDirect(), "mapped, not copied");
     assertEquals(3, mapped.remaining());
     assertEquals(3, mapped.get(2));
-    assertTrue(spill.write(Protocol.NUMPY, ByteBuffer.allocate(0)).path().endsWith("-2.numpy"));
+    assertTrue(spill.write(ContentFormat.NUMPY, ByteBuffer.allocate(0)).path().endsWith("-2.numpy"));
   }
 
   @Test
   void givenMappingThenDelete_thenMappingStillReadable() throws IOException {
-    RefPointer r = spill.write(Protocol.MSGPACK, ByteBuffer.wrap(new byte[] {7, 8, 9, 10}));
+    RefPointer r = spill.write(ContentFormat.MSGPACK, ByteBuffer.wrap(new byte[] {7, 8, 9, 10}));
     ByteBuffer mapped = resolver.map(ref(r.path(), 1, 2));
     assertTrue(spill.delete(r.path()));
     assertFalse(Files.exists(spill.path().resolve(r.path())));
@@ -103,7 +104,7 @@ class SpillAndRefTest {
 
   @Test
   void givenSymlinkInside_thenResolved() throws IOException {
-    RefPointer r = spill.write(Protocol.MSGPACK, ByteBuffer.wrap(new byte[] {5}));
+    RefPointer r = spill.write(ContentFormat.MSGPACK, ByteBuffer.wrap(new byte[] {5}));
     Files.createSymbolicLink(spill.path().resolve("alias"), spill.path().resolve(r.path()));
     assertEquals(5, resolver.map(ref("alias", 0, 1)).get(0));
   }
@@ -117,7 +118,7 @@ class SpillAndRefTest {
 
   @Test
   void givenRangeOutsideFileOrNegative_thenRefOutOfRange() throws IOException {
-    RefPointer r = spill.write(Protocol.MSGPACK, ByteBuffer.wrap(new byte[10]));
+    RefPointer r = spill.write(ContentFormat.MSGPACK, ByteBuffer.wrap(new byte[10]));
     assertEquals(10, resolver.map(ref(r.path(), 0, 10)).remaining());
     assertEquals(0, resolver.map(ref(r.path(), 10, 0)).remaining());
     assertThrows(RefOutOfRangeException.class, () -> resolver.map(ref(r.path(), 5, 6)));

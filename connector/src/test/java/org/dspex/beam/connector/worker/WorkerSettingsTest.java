@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import org.dspex.beam.connector.codec.ContentFormat;
 import org.dspex.beam.connector.codec.NdArray;
 import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.ProtocolSettings;
@@ -47,10 +48,10 @@ class WorkerSettingsTest {
       NdArray a = NdArray.ofFloats(new float[4096]);
       assertEquals(a, w.submit(Request.of("echo").withBody("data", a)).get(10, TimeUnit.SECONDS).body("data"));
       // 16 KiB is over the 1 KiB threshold: out and back as REF files, not NUMPY frames.
-      assertTrue(stats.bytesSent(WorkerStats.Format.REF) >= 16384, "sent as REF: " + stats.bytesSent(WorkerStats.Format.REF));
-      assertTrue(stats.bytesReceived(WorkerStats.Format.REF) >= 16384,
-          "received as REF: " + stats.bytesReceived(WorkerStats.Format.REF));
-      assertEquals(0, stats.bytesSent(WorkerStats.Format.NUMPY));
+      assertTrue(stats.refBytesSent() >= 16384, "sent as REF: " + stats.refBytesSent());
+      assertTrue(stats.refBytesReceived() >= 16384,
+          "received as REF: " + stats.refBytesReceived());
+      assertEquals(0, stats.bytesSent(ContentFormat.NUMPY));
     }
   }
 }

@@ -9,8 +9,8 @@ import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.connector.codec.NdArray;
 import org.dspex.beam.connector.protocol.ElementFailure;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.protocol.Message;
-import org.dspex.beam.connector.protocol.Protocol;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.WorkerConfig;
@@ -57,14 +57,16 @@ public final class EmbedClient implements ModelClient {
   }
 
   @Override
-  public CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, Protocol format,
+  public CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, FormatChoice format,
       BatchSink sink, Exclusivity exclusivity) {
     Request request = Request.of(command).withArg("handle", handle).withArg("n", payloads.size());
     if (normalize != null) {
       request = request.withArg("normalize", normalize);
     }
-    // Texts are strings, never a numeric array: a forced NUMPY applies to the answer, not here.
-    Protocol textFormat = format == Protocol.NUMPY ? Protocol.AUTO : format;
+    // Texts are strings, never a numeric array: a forced numeric-array format (NUMPY) applies to
+    // the answer, not here.
+    FormatChoice textFormat =
+        format.forcedFormat() != null && !format.forcedFormat().carriesRecords() ? FormatChoice.AUTO : format;
     return pool.submit(request.withBody("texts", new ArrayList<>(payloads), textFormat), sink::worker, exclusivity)
         .thenAccept(m -> report(m, payloads.size(), sink));
   }

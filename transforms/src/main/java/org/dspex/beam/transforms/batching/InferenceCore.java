@@ -45,7 +45,7 @@ final class InferenceCore {
     BatchExecutor.CostControl cost =
         SharedCostControl.forKey(spec.costKey(), spec.tokenBudget(), spec.callsPerSecond());
     this.executor = new BatchExecutor(
-        (payloads, sink, exclusivity) -> client.send(pool, handle, payloads, spec.protocol(), sink, exclusivity),
+        (payloads, sink, exclusivity) -> client.send(pool, handle, payloads, spec.format(), sink, exclusivity),
         spec.maxAttempts(), cost, new MetricsListener(metricEvents));
   }
 

@@ -3,7 +3,7 @@ package org.dspex.beam.transforms.batching;
 import com.google.auto.value.AutoValue;
 import java.io.Serializable;
 import org.apache.beam.sdk.schemas.Schema;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.protocol.FormatChoice;
 
 /**
  * Everything a batching DoFn needs, fixed when the pipeline is built: the model client, the output
@@ -26,7 +26,7 @@ public abstract class InferenceSpec implements Serializable {
 
   public abstract int maxAttempts();
 
-  public abstract Protocol protocol();
+  public abstract FormatChoice format();
 
   /** Identifies the transform application whose budget and rate are shared in a JVM. */
   public abstract String costKey();
@@ -56,7 +56,7 @@ public abstract class InferenceSpec implements Serializable {
 
     public abstract Builder setMaxAttempts(int n);
 
-    public abstract Builder setProtocol(Protocol p);
+    public abstract Builder setFormat(FormatChoice p);
 
     public abstract Builder setCostKey(String k);
 

@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.apache.beam.sdk.values.Row;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerException;
@@ -48,6 +48,6 @@ public interface ModelClient extends Serializable {
    * @return completes when every element was reported; fails with a {@link WorkerException} when
    *     the request failed (elements reported before stay reported)
    */
-  CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, Protocol format,
+  CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, FormatChoice format,
       BatchSink sink, Exclusivity exclusivity);
 }

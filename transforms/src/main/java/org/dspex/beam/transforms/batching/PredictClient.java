@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.connector.codec.ArrowTable;
 import org.dspex.beam.connector.protocol.ElementFailure;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
 import org.dspex.beam.connector.worker.Exclusivity;
@@ -68,7 +68,7 @@ public final class PredictClient implements ModelClient {
   }
 
   @Override
-  public CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, Protocol format,
+  public CompletableFuture<Void> send(WorkerPool pool, String handle, List<Object> payloads, FormatChoice format,
       BatchSink sink, Exclusivity exclusivity) {
     Request request = Request.of(command)
         .withArg("handle", handle)

@@ -7,7 +7,8 @@ import com.google.auto.value.AutoValue;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Map;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.worker.WorkerConfig;
 
 /**
@@ -54,7 +55,7 @@ public abstract class ExecutionSettings implements Serializable {
 
   public abstract int maxAttempts();
 
-  public abstract Protocol protocol();
+  public abstract FormatChoice format();
 
   public abstract Duration maxBufferingDuration();
 
@@ -68,7 +69,7 @@ public abstract class ExecutionSettings implements Serializable {
         .setMaxBatchBytes(DEFAULT_MAX_BATCH_BYTES)
         .setMaxElementBytes(DEFAULT_MAX_ELEMENT_BYTES)
         .setMaxAttempts(DEFAULT_MAX_ATTEMPTS)
-        .setProtocol(Protocol.AUTO)
+        .setFormat(FormatChoice.AUTO)
         .setMaxBufferingDuration(DEFAULT_MAX_BUFFERING_DURATION)
         .build();
   }
@@ -86,7 +87,7 @@ public abstract class ExecutionSettings implements Serializable {
 
     public abstract Builder setMaxAttempts(int n);
 
-    public abstract Builder setProtocol(Protocol p);
+    public abstract Builder setFormat(FormatChoice p);
 
     public abstract Builder setMaxBufferingDuration(Duration d);
 
@@ -143,10 +144,10 @@ public abstract class ExecutionSettings implements Serializable {
     return toBuilder().setMaxAttempts(n).build();
   }
 
-  public ExecutionSettings withProtocol(Protocol p) {
-    check(p != null && p != Protocol.REF,
-        "withProtocol: must be AUTO, JSON, MSGPACK, ARROW or NUMPY, was %s", p);
-    return toBuilder().setProtocol(p).build();
+  public ExecutionSettings withFormat(FormatChoice p) {
+    check(p != null && !p.isRef(),
+        "withFormat: must be auto, %s, was %s", ContentFormat.wireNamesInProse(), p);
+    return toBuilder().setFormat(p).build();
   }
 
   private static Duration positive(Duration d, String method) {

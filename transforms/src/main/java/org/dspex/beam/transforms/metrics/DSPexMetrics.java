@@ -1,6 +1,7 @@
 package org.dspex.beam.transforms.metrics;
 
-import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
 import org.apache.beam.sdk.metrics.Counter;
@@ -17,7 +18,8 @@ import org.dspex.beam.connector.worker.WorkerStats;
  *       failed_elements}, {@code batches} (requests sent), {@code failed_batches}, {@code
  *       retries}, {@code worker_restarts}, {@code lm_calls}, {@code lm_prompt_tokens}, {@code
  *       lm_completion_tokens}, {@code bytes_json}, {@code bytes_msgpack}, {@code bytes_arrow},
- *       {@code bytes_numpy}, {@code bytes_ref} (body bytes both ways);
+ *       {@code bytes_numpy}, {@code bytes_ref} (body bytes both ways, one counter per content format
+ *       of the codec registry, named by {@link WorkerStats#BODY_BYTE_COUNTERS});
  *   <li>distributions {@code batch_size}, {@code batch_byte_size}, {@code batch_latency_millis},
  *       {@code worker_start_latency_millis}.
  * </ul>
@@ -44,7 +46,8 @@ public final class DSPexMetrics {
   public final Distribution batchLatencyMillis = Metrics.distribution(NAMESPACE, "batch_latency_millis");
   public final Distribution workerStartLatencyMillis =
       Metrics.distribution(NAMESPACE, "worker_start_latency_millis");
-  private final Map<WorkerStats.Format, Counter> bytes = new EnumMap<>(WorkerStats.Format.class);
+  private static final List<String> BODY_BYTES = WorkerStats.BODY_BYTE_COUNTERS;
+  private final Map<String, Counter> bytes = new LinkedHashMap<>();
 
   private static final Map<WorkerPool, long[]> REPORTED = new WeakHashMap<>();
   private static final int RESTARTS = 0;
@@ -54,20 +57,20 @@ public final class DSPexMetrics {
 
   /** The metrics, for use on the DoFn's thread. */
   public DSPexMetrics() {
-    for (WorkerStats.Format f : WorkerStats.Format.values()) {
-      bytes.put(f, Metrics.counter(NAMESPACE, "bytes_" + f.name().toLowerCase()));
+    for (String counter : BODY_BYTES) {
+      bytes.put(counter, Metrics.counter(NAMESPACE, counter));
     }
   }
 
   /** Reports what {@code pool} counted since the last report by any instance. */
   public void reportPool(WorkerPool pool) {
     WorkerStats s = pool.stats();
-    long[] now = new long[BYTES + WorkerStats.Format.values().length];
+    long[] now = new long[BYTES + BODY_BYTES.size()];
     now[RESTARTS] = s.workerRestarts();
     now[STARTS] = s.startLatency().count();
     now[START_MICROS] = s.startLatency().sumMicros();
-    for (WorkerStats.Format f : WorkerStats.Format.values()) {
-      now[BYTES + f.ordinal()] = s.bytesSent(f) + s.bytesReceived(f);
+    for (int i = 0; i < BODY_BYTES.size(); i++) {
+      now[BYTES + i] = s.bodyBytes(BODY_BYTES.get(i));
     }
     long[] delta = new long[now.length];
     synchronized (REPORTED) {
@@ -87,10 +90,10 @@ public final class DSPexMetrics {
       workerStartLatencyMillis.update(delta[START_MICROS] / 1000, delta[STARTS], minMillis,
           Math.max(avgMillis, maxMillis));
     }
-    for (WorkerStats.Format f : WorkerStats.Format.values()) {
-      long d = delta[BYTES + f.ordinal()];
+    for (int i = 0; i < BODY_BYTES.size(); i++) {
+      long d = delta[BYTES + i];
       if (d > 0) {
-        bytes.get(f).inc(d);
+        bytes.get(BODY_BYTES.get(i)).inc(d);
       }
     }
   }

@@ -12,7 +12,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.dspex.beam.connector.protocol.Protocol;
+import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerPool;
@@ -143,7 +143,7 @@ public class BatchExecutorOnPoolTest {
       PredictClient client = new PredictClient(v1, List.of("q"), List.of(new SignatureField("a", FieldType.STR)),
           "predict");
       BatchExecutor executor = new BatchExecutor(
-          (payloads, sink, x) -> client.send(pool, "predict-1", payloads, Protocol.AUTO, sink, x),
+          (payloads, sink, x) -> client.send(pool, "predict-1", payloads, FormatChoice.AUTO, sink, x),
           3, BatchExecutor.CostControl.NONE, new Retries());
       List<BatchItem> items = new ArrayList<>();
       for (int i = 0; i < 5; i++) {

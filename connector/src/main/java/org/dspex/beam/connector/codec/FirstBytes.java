@@ -1,4 +1,4 @@
-package org.dspex.beam.connector.protocol;
+package org.dspex.beam.connector.codec;
 
 import java.nio.ByteBuffer;
 
