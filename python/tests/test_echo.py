@@ -14,7 +14,7 @@ import pytest
 
 from dspex_worker.codec import json_codec, msgpack_codec
 from dspex_worker.protocol.frames import FrameType, encode_frame
-from dspex_worker.protocol.messages import Message
+from dspex_worker.protocol.message import Message
 from dspex_worker.protocol.ref import RefInfo
 from dspex_worker.testing.client import PYTHON_ROOT, WorkerProcess
 

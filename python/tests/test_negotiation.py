@@ -14,7 +14,7 @@ from dspex_worker import __version__
 from dspex_worker.codec import json_codec
 from dspex_worker.protocol.errors import CorruptedPayloadError
 from dspex_worker.protocol.frames import FrameReader, FrameType, FrameWriter, encode_v1_frame
-from dspex_worker.protocol.messages import MessageReader
+from dspex_worker.protocol.reader import MessageReader
 from dspex_worker.protocol.negotiation import serve_hello, versions
 from dspex_worker.protocol.settings import ProtocolSettings
 from dspex_worker.testing.client import PYTHON_ROOT, WorkerProcess

@@ -12,7 +12,9 @@ import pytest
 from dspex_worker import exit_codes, logs
 from dspex_worker.handlers import Context, Loaded, Registry, Reply
 from dspex_worker.protocol.frames import FrameReader, FrameType, FrameWriter
-from dspex_worker.protocol.messages import Message, MessageReader, MessageWriter
+from dspex_worker.protocol.message import Message
+from dspex_worker.protocol.reader import MessageReader
+from dspex_worker.protocol.writer import MessageWriter
 from dspex_worker.server.options import WorkerOptions
 from dspex_worker.server.profile import Profile
 from dspex_worker.server.serve import serve

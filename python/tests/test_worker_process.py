@@ -16,7 +16,7 @@ import pytest
 from dspex_worker import exit_codes
 from dspex_worker.protocol.errors import FrameTooLongError
 from dspex_worker.protocol.frames import FrameType
-from dspex_worker.protocol.messages import Message
+from dspex_worker.protocol.message import Message
 from dspex_worker.testing.client import PYTHON_ROOT, WorkerProcess
 
 TEST_HANDLERS = {"handler_modules": ["dspex_worker.testing.handlers"]}

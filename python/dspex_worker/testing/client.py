@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from dspex_worker.protocol.frames import FrameReader, FrameType, FrameWriter
-from dspex_worker.protocol.messages import BodyFormats, Message, MessageReader, MessageWriter
+from dspex_worker.protocol.message import Message
+from dspex_worker.protocol.reader import MessageReader
+from dspex_worker.protocol.writer import BodyFormats, MessageWriter
 from dspex_worker.protocol.negotiation import Session, client_hello
 from dspex_worker.protocol.settings import DEFAULT_SETTINGS, ProtocolSettings
 
