@@ -229,7 +229,7 @@ def test_hello_applies_worker_options_and_describes_the_profile() -> None:
         ({"worker_id": True}, "worker_id"),
         ({"worker_id": ""}, "worker_id"),
         ({"threads": 0}, "threads"),
-        ({"handler_modules": "dspex_worker.testing.handlers"}, "handler_modules"),
+        ({"handler_modules": "dspex_testing.handlers"}, "handler_modules"),
         ({"request_threads": 1.5}, "request_threads"),
         ({"grace_s": "10"}, "grace_s"),
         ({"log_level": 10}, "log_level"),
