@@ -15,12 +15,13 @@ from dspex_worker.codec import json_codec, msgpack_codec, values
 from dspex_worker.codec.errors import EncodingError
 from dspex_worker.codec.formats import ARROW, JSON, MSGPACK, NAMES, body_format, native_format
 from dspex_worker.protocol.errors import FrameTooLongError
+from dspex_worker.protocol.ref import REF
 from dspex_worker.protocol.settings import ProtocolSettings
 
 AUTO = "auto"
 #: What a caller may ask for: ``auto``, a content format, ``ref`` (AUTO's
 #: content format, always spilled) or ``ref:<content format>``.
-FORCED_FORMATS = (*NAMES, "ref")
+FORCED_FORMATS = (*NAMES, REF)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,10 +47,11 @@ def parse_format(spec: str | None) -> tuple[str | None, bool | None]:
     """
     if spec is None or spec == AUTO:
         return None, None
-    if spec == "ref":
+    if spec == REF:
         return None, True
-    if spec.startswith("ref:") and spec[4:] in NAMES:
-        return spec[4:], True
+    forced = spec.removeprefix(f"{REF}:")
+    if forced != spec and forced in NAMES:
+        return forced, True
     if spec in NAMES:
         return spec, False
     raise ValueError(

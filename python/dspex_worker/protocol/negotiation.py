@@ -25,7 +25,7 @@ from dspex_worker.protocol.frames import FrameReader, FrameType, FrameWriter
 from dspex_worker.protocol.message import Message
 from dspex_worker.protocol.payloads import decode_header_payload
 from dspex_worker.protocol.reader import MessageReader
-from dspex_worker.protocol.ref import SpillDir
+from dspex_worker.protocol.ref import REF, SpillDir
 from dspex_worker.protocol.settings import DEFAULT_SETTINGS, ProtocolSettings
 from dspex_worker.protocol.writer import MessageWriter
 
@@ -96,7 +96,7 @@ def hello_result(
 ) -> dict[str, Any]:
     """The worker's hello ``result`` in the spec's key order."""
     if protocol == V2:
-        formats = [*NAMES, *(["ref"] if spill is not None else [])]
+        formats = [*NAMES, *([REF] if spill is not None else [])]
     else:
         # V1 frames carry JSON text only.
         formats, streaming = [JSON.name], False

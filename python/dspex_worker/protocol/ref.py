@@ -30,6 +30,9 @@ from dspex_worker.protocol.settings import DEFAULT_MAX_REF_BYTES
 
 Buffer = bytes | bytearray | memoryview
 
+#: How settings, ``hello`` capabilities and metrics name a body that travels as a REF file.
+REF = "ref"
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class RefInfo:
