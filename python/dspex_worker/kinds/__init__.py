@@ -6,7 +6,7 @@ it a setup kind and a command of the worker, and owns the wire shapes: setup key
 handles, the input body, ``failed``, usage, responses and stream chunks.
 """
 
-from dspex_worker.kinds.base import Emit, InputBody, ModelKind, Outcome, add_usage
+from dspex_worker.kinds.base import Emit, InputBody, ModelKind, Outcome
 from dspex_worker.kinds.serving import LoadedModel, register_kind
 
 __all__ = [
@@ -15,6 +15,5 @@ __all__ = [
     "LoadedModel",
     "ModelKind",
     "Outcome",
-    "add_usage",
     "register_kind",
 ]
