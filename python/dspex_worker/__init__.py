@@ -1,8 +1,11 @@
 """The Python side of DSPex Beam: worker processes driven by the Java connector.
 
-The wire protocol lives in :mod:`dspex_worker.protocol` (framing, messages,
-negotiation, spill files) and :mod:`dspex_worker.codec` (one module per payload
-format). ``docs/protocol.md`` at the repository root is the specification.
+Layers, lowest first: :mod:`dspex_worker.codec` (the content formats, one module per
+payload format, the value model), :mod:`dspex_worker.protocol` (framing, messages,
+negotiation, spill files), :mod:`dspex_worker.handlers` (the handler API),
+:mod:`dspex_worker.kinds` (model kinds and the wire shapes they answer with), the kinds
+:mod:`dspex_worker.predict` and :mod:`dspex_worker.embed`, and :mod:`dspex_worker.server`
+(the worker loop). ``docs/protocol.md`` at the repository root is the specification.
 """
 
 __version__ = "0.1.0"

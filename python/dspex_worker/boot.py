@@ -1,7 +1,7 @@
 """Process setup that must happen before anything else in a worker.
 
-Called first by every worker entry point (``python -m dspex_worker``,
-``python -m dspex_worker.echo``), before numpy, pyarrow or any handler
+Called first by every worker entry point (``python -m dspex_worker``, and the
+test workers of ``dspex_testing``), before numpy, pyarrow or any handler
 module is imported: a slow or crashing import must already find the
 parent-death handling, ``faulthandler`` and the claimed channel in place.
 Only the standard library is imported here.

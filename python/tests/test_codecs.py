@@ -13,7 +13,8 @@ import pytest
 
 from dspex_worker.codec import arrow_codec, json_codec, msgpack_codec, numpy_codec, values
 from dspex_worker.protocol.auto import BodyPlan, parse_format, plan_body
-from dspex_worker.protocol.errors import CorruptedPayloadError, EncodingError, FrameTooLongError
+from dspex_worker.codec.errors import CorruptedPayloadError, EncodingError
+from dspex_worker.protocol.errors import FrameTooLongError
 from dspex_worker.protocol.settings import ProtocolSettings
 
 # The AUTO rules are tested at fixed thresholds, so that retuning the defaults from the codec

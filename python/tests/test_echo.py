@@ -14,9 +14,9 @@ import pytest
 
 from dspex_worker.codec import json_codec, msgpack_codec
 from dspex_worker.protocol.frames import FrameType, encode_frame
-from dspex_worker.protocol.messages import Message
+from dspex_worker.protocol.message import Message
 from dspex_worker.protocol.ref import RefInfo
-from dspex_worker.testing.client import PYTHON_ROOT, WorkerProcess
+from dspex_testing.client import PYTHON_ROOT, WorkerProcess
 
 TS = "2026-11-26T15:09:42.123Z"
 

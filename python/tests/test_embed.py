@@ -10,8 +10,8 @@ import pytest
 
 from dspex_worker.embed.minilm import MiniLMEncoder, _erf, gelu, resolve_model_dir
 from dspex_worker.embed.remote import RemoteEncoder
-from dspex_worker.testing.client import PYTHON_ROOT
-from dspex_worker.testing.lm_server_process import LMServerProcess
+from dspex_testing.client import PYTHON_ROOT
+from dspex_testing.lm_server_process import LMServerProcess
 
 CORPUS = PYTHON_ROOT.parent / "testdata" / "corpus" / "kjv_pentateuch.jsonl"
 

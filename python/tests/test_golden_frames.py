@@ -27,7 +27,9 @@ from dspex_worker.codec import arrow_codec
 from dspex_worker.protocol import headers
 from dspex_worker.protocol.errors import ERRORS_BY_NAME
 from dspex_worker.protocol.frames import Frame, FrameReader, FrameType, FrameWriter
-from dspex_worker.protocol.messages import MessageReader, MessageWriter, StreamEvent
+from dspex_worker.protocol.message import StreamEvent
+from dspex_worker.protocol.reader import MessageReader
+from dspex_worker.protocol.writer import MessageWriter
 from dspex_worker.protocol.ref import RefInfo, SpillDir
 from dspex_worker.protocol.settings import DEFAULT_MAX_FRAME_BYTES
 

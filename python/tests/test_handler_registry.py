@@ -9,7 +9,8 @@ import pytest
 from dspex_worker.handlers import BUILTIN_COMMANDS, Context, Registry, Reply, StreamWriter
 from dspex_worker.protocol import headers
 from dspex_worker.protocol.frames import FrameReader, FrameType, FrameWriter
-from dspex_worker.protocol.messages import MessageReader, MessageWriter
+from dspex_worker.protocol.reader import MessageReader
+from dspex_worker.protocol.writer import MessageWriter
 
 
 def hello(ctx: Context) -> Reply:

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from dspex_worker.protocol.frames import FrameType
-from dspex_worker.testing import lm_answers
-from dspex_worker.testing.client import PYTHON_ROOT, WorkerProcess
-from dspex_worker.testing.lm_server_process import LMServerProcess
+from dspex_testing import lm_answers
+from dspex_testing.client import PYTHON_ROOT, WorkerProcess
+from dspex_testing.lm_server_process import LMServerProcess
 
 QA = [json.loads(line) for line in
       (PYTHON_ROOT.parent / "testdata" / "qa" / "qa.jsonl").read_text().splitlines()]
@@ -132,7 +132,7 @@ def test_bad_requests_fail_the_request_not_the_worker(worker: WorkerProcess, qa_
 
 def test_predict_with_dummy_lm_factory_in_a_worker(worker: WorkerProcess) -> None:
     handle = setup(worker, {"kind": "predict", "signature": "question -> answer",
-                            "lm": {"lm_factory": "dspex_worker.testing.lms:dummy_lm", "cache": False,
+                            "lm": {"lm_factory": "dspex_testing.lms:dummy_lm", "cache": False,
                                    "factory_args": {"default": {"answer": "dummy"}}}})["handle"]
     chunks, end = stream_events(worker, handle, [{"question": str(i)} for i in range(10)])
     assert end["ok"] == 10
@@ -143,7 +143,7 @@ def test_an_unencodable_answer_fails_its_element_and_the_stream_ends_normally(
     worker: WorkerProcess,
 ) -> None:
     handle = setup(worker, {"kind": "predict", "signature": "question -> answer", "threads": 4,
-                            "lm": {"lm_factory": "dspex_worker.testing.lms:half_surrogate_lm",
+                            "lm": {"lm_factory": "dspex_testing.lms:half_surrogate_lm",
                                    "cache": False,
                                    "factory_args": {"on": "q3", "default": {"answer": "ok"}}}})["handle"]
     for formats in (None, "msgpack"):
@@ -221,7 +221,7 @@ def test_embed_openai_backend_against_the_loopback_server(
 def test_hello_stays_fast_and_light_with_the_production_handlers() -> None:
     began = time.monotonic()
     with WorkerProcess("dspex_worker") as process:
-        session = process.hello(args={"handler_modules": ["dspex_worker.testing.handlers"]})
+        session = process.hello(args={"handler_modules": ["dspex_testing.handlers"]})
         assert time.monotonic() - began < 1.0
         assert {"predict", "embed"} <= set(session.hello["result"]["capabilities"]["handlers"])
         heavy = ["dspy", "litellm", "numpy", "tokenizers", "safetensors"]

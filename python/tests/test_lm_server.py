@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from dspex_worker.testing import lm_answers
-from dspex_worker.testing.client import PYTHON_ROOT
-from dspex_worker.testing.lm_server_process import LMServerProcess
+from dspex_testing import lm_answers
+from dspex_testing.client import PYTHON_ROOT, child_env
+from dspex_testing.lm_server_process import LMServerProcess
 
 QA_PATH = PYTHON_ROOT.parent / "testdata" / "qa" / "qa.jsonl"
 
@@ -177,8 +177,8 @@ def test_rate_options_pick_a_deterministic_fraction_of_requests() -> None:
 def test_the_server_stops_itself_after_max_seconds() -> None:
     began = time.monotonic()
     process = subprocess.run(
-        [sys.executable, "-m", "dspex_worker.testing.lm_server", "--max-seconds", "0.5"],
-        check=False, cwd=PYTHON_ROOT, capture_output=True, text=True, timeout=20,
+        [sys.executable, "-m", "dspex_testing.lm_server", "--max-seconds", "0.5"],
+        check=False, cwd=PYTHON_ROOT, env=child_env(), capture_output=True, text=True, timeout=20,
     )
     assert process.returncode == 0 and time.monotonic() - began < 10
     assert json.loads(process.stdout)["port"] > 0

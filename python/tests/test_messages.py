@@ -20,7 +20,8 @@ from dspex_worker.protocol.errors import (
 )
 from dspex_worker.protocol.frames import FrameReader, FrameType, FrameWriter, encode_frame
 from dspex_worker.protocol.headers import utc_timestamp
-from dspex_worker.protocol.messages import MessageReader, MessageWriter
+from dspex_worker.protocol.reader import MessageReader
+from dspex_worker.protocol.writer import MessageWriter
 from dspex_worker.protocol.ref import RefInfo, SpillDir
 from dspex_worker.protocol.settings import ProtocolSettings
 

@@ -14,10 +14,10 @@ from dspex_worker import __version__
 from dspex_worker.codec import json_codec
 from dspex_worker.protocol.errors import CorruptedPayloadError
 from dspex_worker.protocol.frames import FrameReader, FrameType, FrameWriter, encode_v1_frame
-from dspex_worker.protocol.messages import MessageReader
+from dspex_worker.protocol.reader import MessageReader
 from dspex_worker.protocol.negotiation import serve_hello, versions
 from dspex_worker.protocol.settings import ProtocolSettings
-from dspex_worker.testing.client import PYTHON_ROOT, WorkerProcess
+from dspex_testing.client import PYTHON_ROOT, WorkerProcess
 
 TS = "2026-11-26T15:09:42.123Z"
 
@@ -132,7 +132,7 @@ def test_echo_worker_process_negotiates_v2_and_answers_ping(tmp_path: Path) -> N
 
 
 def test_legacy_bridge_refuses_hello_with_a_string_and_the_client_stays_v1() -> None:
-    with WorkerProcess("dspex_worker.testing.legacy_bridge") as bridge:
+    with WorkerProcess("dspex_testing.legacy_bridge") as bridge:
         session = bridge.hello(spill_dir="/tmp")
         assert not session.v2 and session.spill is None
         assert session.hello["error"] == "Unknown command: hello"

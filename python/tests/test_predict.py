@@ -19,12 +19,12 @@ from dspex_worker.predict.fields import describe_type, plain_value
 from dspex_worker.predict.lm import build_lm, load_object
 from dspex_worker.predict.program import build_program
 from dspex_worker.predict.runner import Outcome, PredictHandle, check_threads
-from dspex_worker.testing import lm_answers
-from dspex_worker.testing.client import PYTHON_ROOT
-from dspex_worker.testing.lm_server_process import LMServerProcess
+from dspex_testing import lm_answers
+from dspex_testing.client import PYTHON_ROOT
+from dspex_testing.lm_server_process import LMServerProcess
 
 SIGNATURE = "question, context: list[str] -> answer, confidence: float"
-DUMMY = "dspex_worker.testing.lms:dummy_lm"
+DUMMY = "dspex_testing.lms:dummy_lm"
 QA = [json.loads(line) for line in
       (PYTHON_ROOT.parent / "testdata" / "qa" / "qa.jsonl").read_text().splitlines()]
 
@@ -121,7 +121,7 @@ def test_dummy_lm_through_lm_factory_gives_typed_outputs_and_per_element_failure
 def test_a_raising_user_program_fails_only_its_element(tmp_path: Path) -> None:
     lm, _ = build_lm({"lm_factory": DUMMY, "cache": False,
                       "factory_args": {"default": {"answer": "fine"}}})
-    program, inputs, outputs = build_program({"program": "dspex_worker.testing.lms:failing_program"})
+    program, inputs, outputs = build_program({"program": "dspex_testing.lms:failing_program"})
     assert inputs == [{"name": "question", "type": "str"}]
     assert outputs == [{"name": "answer", "type": "str"}]
     outcomes = run_all(PredictHandle(program, lm, inputs, outputs, 2),
@@ -131,7 +131,7 @@ def test_a_raising_user_program_fails_only_its_element(tmp_path: Path) -> None:
 
 
 def test_an_answer_no_format_can_carry_fails_only_its_element() -> None:
-    lm, _ = build_lm({"lm_factory": "dspex_worker.testing.lms:half_surrogate_lm", "cache": False,
+    lm, _ = build_lm({"lm_factory": "dspex_testing.lms:half_surrogate_lm", "cache": False,
                       "factory_args": {"on": "emoji", "default": {"answer": "fine", "n": "7"}}})
     program, inputs, outputs = build_program({"signature": "question -> answer, n: int"})
     huge = build_lm({"lm_factory": DUMMY, "cache": False,
@@ -154,7 +154,7 @@ def test_an_answer_no_format_can_carry_fails_only_its_element() -> None:
 def test_the_lm_free_failing_program_answers_without_an_lm_call() -> None:
     lm, _ = build_lm({"lm_factory": DUMMY, "cache": False,
                       "factory_args": {"default": {"answer": "from the lm"}}})
-    program, inputs, outputs = build_program({"program": "dspex_worker.testing.lms:failing_program",
+    program, inputs, outputs = build_program({"program": "dspex_testing.lms:failing_program",
                                               "program_args": {"lm_free": True}})
     outcomes = run_all(PredictHandle(program, lm, inputs, outputs, 2),
                        [{"question": "ok"}, {"question": "boom now"}])

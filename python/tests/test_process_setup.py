@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 
 from dspex_worker import logs, parent, threadenv
-from dspex_worker.testing.client import PYTHON_ROOT
+from dspex_testing.client import PYTHON_ROOT
 
 
 def test_parent_watch_calls_on_death_once_the_parent_pid_changes() -> None:

@@ -23,7 +23,7 @@ import pytest
 from dspy.teleprompt import BootstrapFewShot, LabeledFewShot
 from dspy.utils.dummies import DummyLM
 
-from dspex_worker.testing.client import PYTHON_ROOT
+from dspex_testing.client import PYTHON_ROOT
 
 COMMITTED = PYTHON_ROOT.parent / "testdata" / "trainset" / "qa_trainset.jsonl"
 

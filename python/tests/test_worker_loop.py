@@ -12,7 +12,9 @@ import pytest
 from dspex_worker import exit_codes, logs
 from dspex_worker.handlers import Context, Loaded, Registry, Reply
 from dspex_worker.protocol.frames import FrameReader, FrameType, FrameWriter
-from dspex_worker.protocol.messages import Message, MessageReader, MessageWriter
+from dspex_worker.protocol.message import Message
+from dspex_worker.protocol.reader import MessageReader
+from dspex_worker.protocol.writer import MessageWriter
 from dspex_worker.server.options import WorkerOptions
 from dspex_worker.server.profile import Profile
 from dspex_worker.server.serve import serve
@@ -227,7 +229,7 @@ def test_hello_applies_worker_options_and_describes_the_profile() -> None:
         ({"worker_id": True}, "worker_id"),
         ({"worker_id": ""}, "worker_id"),
         ({"threads": 0}, "threads"),
-        ({"handler_modules": "dspex_worker.testing.handlers"}, "handler_modules"),
+        ({"handler_modules": "dspex_testing.handlers"}, "handler_modules"),
         ({"request_threads": 1.5}, "request_threads"),
         ({"grace_s": "10"}, "grace_s"),
         ({"log_level": 10}, "log_level"),

@@ -16,10 +16,10 @@ import pytest
 from dspex_worker import exit_codes
 from dspex_worker.protocol.errors import FrameTooLongError
 from dspex_worker.protocol.frames import FrameType
-from dspex_worker.protocol.messages import Message
-from dspex_worker.testing.client import PYTHON_ROOT, WorkerProcess
+from dspex_worker.protocol.message import Message
+from dspex_testing.client import PYTHON_ROOT, WorkerProcess
 
-TEST_HANDLERS = {"handler_modules": ["dspex_worker.testing.handlers"]}
+TEST_HANDLERS = {"handler_modules": ["dspex_testing.handlers"]}
 
 
 def start(args: dict[str, Any] | None = None, **kwargs: Any) -> WorkerProcess:
@@ -409,12 +409,12 @@ def test_an_unknown_flag_exits_3() -> None:
 
 
 def test_die_at_start_exits_3_with_a_line_on_stderr() -> None:
-    with WorkerProcess("dspex_worker.testing.die_at_start") as process:
+    with WorkerProcess("dspex_testing.die_at_start") as process:
         assert process.wait() == 3
         assert "die_at_start" in process.stderr()
 
 
 def test_banner_on_stdout_is_a_protocol_error_showing_the_banner() -> None:
-    with WorkerProcess("dspex_worker.testing.banner") as process:
+    with WorkerProcess("dspex_testing.banner") as process:
         with pytest.raises(FrameTooLongError, match=r"\|Loading model weights"):
             process.hello()

@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from dspex_worker.protocol.errors import CorruptedPayloadError, EncodingError, render_first_bytes
+from dspex_worker.codec.errors import CorruptedPayloadError, EncodingError, render_first_bytes
 
 Buffer = bytes | bytearray | memoryview
 SchemaSpec = list[dict[str, str]]
@@ -310,3 +310,24 @@ def decode_with_schema(buffer: Buffer) -> tuple[list[dict[str, Any]], SchemaSpec
     """Decode into records plus the schema as ``[{"name", "type"}]``."""
     table = decode_table(buffer)
     return table_to_records(table), schema_spec(table.schema)
+
+
+def encode_body(value: Any, *, name: str, path: str) -> bytes:
+    """The registry's encoder (:mod:`.formats`); a list of scalars becomes column ``name``.
+
+    Raises:
+        EncodingError: as :func:`encode`, the message prefixed with ``path``.
+    """
+    try:
+        return encode(value, column=name)
+    except EncodingError as exc:
+        raise EncodingError(f"{path}: {exc}") from None
+
+
+#: The registry's decoder (:mod:`.formats`): records.
+decode_body = decode
+
+
+def plain(value: pa.Table | pa.RecordBatch) -> list[dict[str, Any]]:
+    """A table as records, for a peer that takes JSON only."""
+    return value.to_pylist()

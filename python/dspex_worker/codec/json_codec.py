@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 from dspex_worker.codec import values
-from dspex_worker.protocol.errors import CorruptedPayloadError, EncodingError, render_first_bytes
+from dspex_worker.codec.errors import CorruptedPayloadError, EncodingError, render_first_bytes
 
 Buffer = bytes | bytearray | memoryview
 
@@ -79,4 +79,12 @@ def decode(buffer: Buffer) -> Any:
         ) from None
 
 
-__all__ = ["encode", "encode_checked", "decode", "EncodingError"]
+def encode_body(value: Any, *, name: str, path: str) -> bytes:
+    """The registry's encoder (:mod:`.formats`): :func:`encode` with errors naming ``path``."""
+    return encode(value, path)
+
+
+#: The registry's decoder (:mod:`.formats`).
+decode_body = decode
+
+__all__ = ["encode", "encode_checked", "decode", "encode_body", "decode_body", "EncodingError"]

@@ -14,7 +14,7 @@ from typing import Any
 import msgpack
 
 from dspex_worker.codec import values
-from dspex_worker.protocol.errors import CorruptedPayloadError, render_first_bytes
+from dspex_worker.codec.errors import CorruptedPayloadError, render_first_bytes
 
 Buffer = bytes | bytearray | memoryview
 
@@ -92,3 +92,12 @@ def decode(buffer: Buffer) -> Any:
             f"invalid MessagePack payload ({reason}); first bytes: {render_first_bytes(buffer)}"
         ) from None
     return value
+
+
+def encode_body(value: Any, *, name: str, path: str) -> bytes:
+    """The registry's encoder (:mod:`.formats`): :func:`encode` with errors naming ``path``."""
+    return encode(value, path)
+
+
+#: The registry's decoder (:mod:`.formats`).
+decode_body = decode

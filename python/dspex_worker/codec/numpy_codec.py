@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dspex_worker.protocol.errors import CorruptedPayloadError, EncodingError, render_first_bytes
+from dspex_worker.codec.errors import CorruptedPayloadError, EncodingError, render_first_bytes
 
 Buffer = bytes | bytearray | memoryview
 
@@ -137,3 +137,24 @@ def decode(buffer: Buffer) -> np.ndarray:
             f"data is {actual} bytes, shape {shape} of {descr} needs {expected}", buffer
         )
     return np.frombuffer(buffer, dtype=dtype, count=count, offset=offset).reshape(shape)
+
+
+def encode_body(value: Any, *, name: str, path: str) -> bytes:
+    """The registry's encoder (:mod:`.formats`).
+
+    Raises:
+        EncodingError: as :func:`encode`, the message prefixed with ``path``.
+    """
+    try:
+        return encode(value)
+    except EncodingError as exc:
+        raise EncodingError(f"{path}: {exc}") from None
+
+
+#: The registry's decoder (:mod:`.formats`): an ndarray viewing the buffer.
+decode_body = decode
+
+
+def plain(value: np.ndarray) -> Any:
+    """An array as nested lists, for a peer that takes JSON only."""
+    return value.tolist()

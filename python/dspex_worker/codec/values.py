@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from itertools import chain
 from typing import Any
 
-from dspex_worker.protocol.errors import EncodingError
+from dspex_worker.codec.errors import EncodingError
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1

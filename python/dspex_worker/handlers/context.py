@@ -8,7 +8,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from dspex_worker.handlers.stream import StreamWriter
-from dspex_worker.protocol.messages import BodyFormats, Message
+from dspex_worker.protocol.message import Message
+from dspex_worker.protocol.writer import BodyFormats
 
 _MISSING: Any = object()
 
@@ -102,7 +103,8 @@ class Context:
 
         Raises:
             KeyError: no such body and no default.
-            ProtocolError: the body is corrupted or its REF is bad (fails this request only).
+            CorruptedPayloadError, ProtocolError: the body is corrupted or its REF is bad
+                (fails this request only).
         """
         if default is not _MISSING and not self.message.has_body(name):
             return default

@@ -10,7 +10,7 @@ A module makes handlers available by registering them when it is imported::
 
 The worker imports such modules when ``hello`` names them in
 ``handler_modules``. The default registry holds only what production needs;
-test handlers live in :mod:`dspex_worker.testing.handlers`.
+test handlers live in :mod:`dspex_testing.handlers`.
 """
 
 from __future__ import annotations

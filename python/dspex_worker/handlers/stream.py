@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dspex_worker.protocol import headers
-from dspex_worker.protocol.messages import BodyFormats, MessageWriter
+from dspex_worker.protocol.writer import BodyFormats, MessageWriter
 
 _USAGE_KEYS = ("prompt_tokens", "completion_tokens", "calls")
 

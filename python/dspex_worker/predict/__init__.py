@@ -1,6 +1,6 @@
-"""The ``predict`` handler: DSPy programs over batches of records.
+"""The ``predict`` model kind: DSPy programs over batches of records.
 
-Modules: :mod:`.handler` (setup kind and handler, registered by
+Modules: :mod:`.kind` (the :class:`~dspex_worker.kinds.ModelKind`, registered by
 :mod:`dspex_worker.production`), :mod:`.lm` (the LM from setup args),
 :mod:`.program` (signature or ``module:factory`` program), :mod:`.runner`
 (concurrent elements, per-element failures and usage), :mod:`.fields` (field types

@@ -22,6 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from dspex_worker.codec import values
+from dspex_worker.kinds.base import Outcome
 from dspex_worker.predict.fields import plain_value
 from dspex_worker.protocol import headers
 
@@ -31,23 +32,6 @@ MAX_MESSAGE_CHARS = 2000
 MAX_PREVIEW_CHARS = 500
 #: Upper bound on ``threads`` (setup or request), a guard against typos like 10000.
 MAX_THREADS = 256
-
-
-@dataclasses.dataclass
-class Outcome:
-    """One element's result: ``output`` (a record) or ``failure``, plus its LM usage."""
-
-    index: int
-    output: dict[str, Any] | None
-    failure: dict[str, Any] | None
-    usage: dict[str, int]
-
-
-def add_usage(total: dict[str, int], usage: Mapping[str, int]) -> dict[str, int]:
-    """Add ``usage``'s three counters into ``total`` (in place); returns ``total``."""
-    for key in ("prompt_tokens", "completion_tokens", "calls"):
-        total[key] += int(usage.get(key, 0))
-    return total
 
 
 def tracked_usage(tracker: Any) -> dict[str, int]:
@@ -142,8 +126,7 @@ class PredictHandle:
 
         problem = self._missing(record)
         if problem is not None:
-            failure = headers.failure(index, "MissingInput", problem)
-            return Outcome(index, None, failure, headers.usage_map())
+            return Outcome.failed(index, "MissingInput", problem, headers.usage_map())
         kwargs = {name: record[name] for name in self.input_names}
         usage = headers.usage_map()
         try:
@@ -155,11 +138,10 @@ class PredictHandle:
             output = self.output_record(prediction)
             unencodable = _unencodable(output)
             if unencodable is not None:
-                return Outcome(index, None, headers.failure(index, "OutputEncodingError", unencodable), usage)
+                return Outcome.failed(index, "OutputEncodingError", unencodable, usage)
             return Outcome(index, output, None, usage)
         except Exception as exc:  # noqa: BLE001 - every element failure is reported, not raised
-            failure = headers.failure(index, type(exc).__name__, _message(exc))
-            return Outcome(index, None, failure, usage)
+            return Outcome.failed(index, type(exc).__name__, _message(exc), usage)
 
     def run(
         self,

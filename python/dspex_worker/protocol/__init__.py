@@ -2,8 +2,11 @@
 
 Modules: :mod:`.errors` (the error family), :mod:`.frames` (framing and
 limits), :mod:`.settings`, :mod:`.auto` (format choice), :mod:`.ref` (spill
-files), :mod:`.headers` (header builders), :mod:`.messages` (message
-reader/writer) and :mod:`.negotiation` (``hello``).
+files), :mod:`.headers` (header builders), :mod:`.payloads` (payload and header
+decoding), :mod:`.message` (the message model), :mod:`.reader` and :mod:`.writer`
+(messages from and to frames) and :mod:`.negotiation` (``hello``). The payload
+codecs and the list of content formats are below this layer, in
+:mod:`dspex_worker.codec`.
 """
 
 from dspex_worker.protocol.errors import (

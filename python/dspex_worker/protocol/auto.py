@@ -8,19 +8,20 @@ I/O; the message writer inlines, frames or spills according to the plan.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Mapping
 from typing import Any
 
 from dspex_worker.codec import json_codec, msgpack_codec, values
-from dspex_worker.protocol.errors import EncodingError, FrameTooLongError
+from dspex_worker.codec.errors import EncodingError
+from dspex_worker.codec.formats import ARROW, JSON, MSGPACK, NAMES, body_format, native_format
+from dspex_worker.protocol.errors import FrameTooLongError
+from dspex_worker.protocol.ref import REF
 from dspex_worker.protocol.settings import ProtocolSettings
 
 AUTO = "auto"
-CONTENT_FORMATS = ("json", "msgpack", "arrow", "numpy")
 #: What a caller may ask for: ``auto``, a content format, ``ref`` (AUTO's
 #: content format, always spilled) or ``ref:<content format>``.
-FORCED_FORMATS = (*CONTENT_FORMATS, "ref")
+FORCED_FORMATS = (*NAMES, REF)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -46,59 +47,29 @@ def parse_format(spec: str | None) -> tuple[str | None, bool | None]:
     """
     if spec is None or spec == AUTO:
         return None, None
-    if spec == "ref":
+    if spec == REF:
         return None, True
-    if spec.startswith("ref:") and spec[4:] in CONTENT_FORMATS:
-        return spec[4:], True
-    if spec in CONTENT_FORMATS:
+    forced = spec.removeprefix(f"{REF}:")
+    if forced != spec and forced in NAMES:
+        return forced, True
+    if spec in NAMES:
         return spec, False
     raise ValueError(
         f"unknown body format {spec!r}; use auto, {', '.join(FORCED_FORMATS)} or ref:<format>"
     )
 
 
-def is_ndarray(value: Any) -> bool:
-    """True for a numpy.ndarray (or subclass), without importing numpy."""
-    # An ndarray can only exist once numpy is imported; never import it here.
-    numpy = sys.modules.get("numpy")
-    return numpy is not None and isinstance(value, numpy.ndarray)
-
-
-def is_arrow_table(value: Any) -> bool:
-    """True for a pyarrow Table or RecordBatch, without importing pyarrow."""
-    pyarrow = sys.modules.get("pyarrow")
-    return pyarrow is not None and isinstance(value, (pyarrow.Table, pyarrow.RecordBatch))
-
-
 def encode_as(content: str, value: Any, name: str, path: str) -> bytes:
     """Encode ``value`` in one content format (errors name ``path``)."""
-    if content == "json":
-        return json_codec.encode(value, path)
-    if content == "msgpack":
-        return msgpack_codec.encode(value, path)
-    if content == "arrow":
-        from dspex_worker.codec import arrow_codec
-
-        try:
-            return arrow_codec.encode(value, column=name)
-        except EncodingError as exc:
-            raise EncodingError(f"{path}: {exc}") from None
-    if content == "numpy":
-        from dspex_worker.codec import numpy_codec
-
-        try:
-            return numpy_codec.encode(value)
-        except EncodingError as exc:
-            raise EncodingError(f"{path}: {exc}") from None
-    raise ValueError(f"unknown content format {content!r}")
+    return body_format(content).encode(value, name=name, path=path)
 
 
 def auto_encode(value: Any, settings: ProtocolSettings, name: str, path: str) -> tuple[str, bytes]:
     """AUTO's content format for ``value`` and its encoding (spec section 5, rules 1-3)."""
-    if is_ndarray(value):
-        return "numpy", encode_as("numpy", value, name, path)
-    if is_arrow_table(value):
-        return "arrow", encode_as("arrow", value, name, path)
+    native = native_format(value)
+    if native is not None:
+        # An ndarray goes as NUMPY, an Arrow table as ARROW.
+        return native.name, native.encode(value, name=name, path=path)
     if isinstance(value, (list, tuple)):
         count = len(value)
         item_types = set(map(type, value))
@@ -106,24 +77,24 @@ def auto_encode(value: Any, settings: ProtocolSettings, name: str, path: str) ->
         if records:
             if count >= settings.arrow_min_records:
                 try:
-                    return "arrow", encode_as("arrow", value, name, path)
+                    return ARROW.name, ARROW.encode(value, name=name, path=path)
                 except EncodingError:
                     # A column without an Arrow type: the records go as msgpack.
-                    return "msgpack", msgpack_codec.encode(value, path)
+                    return MSGPACK.name, msgpack_codec.encode(value, path)
         elif (
             count >= settings.arrow_min_records
             and str in item_types
             and item_types <= {str, type(None)}
         ):
-            return "arrow", encode_as("arrow", value, name, path)
+            return ARROW.name, ARROW.encode(value, name=name, path=path)
         small = count <= settings.json_max_records
     elif isinstance(value, Mapping):
         small = len(value) <= settings.json_max_records
     else:
         small = True
     if small and not values.scan(value, path):
-        return "json", json_codec.encode_checked(value, path)
-    return "msgpack", msgpack_codec.encode(value, path)
+        return JSON.name, json_codec.encode_checked(value, path)
+    return MSGPACK.name, msgpack_codec.encode(value, path)
 
 
 def plan_body(

@@ -1,29 +1,25 @@
 """The protocol error family of ``docs/protocol.md`` section 8.
 
 Every error has a ``name`` class attribute: the spec name that a worker puts in
-``error.type`` and that the golden manifest uses. Java mirrors the family as
-``<Name>Exception`` under ``ProtocolException``.
+``error.type`` and that the golden manifest uses. The errors of framing, REF
+files and message structure derive from :class:`ProtocolError`; the two a payload
+codec raises (``CorruptedPayload``, ``EncodingError``) live with the codecs, in
+:mod:`dspex_worker.codec.errors`, and are listed here with the others. Java
+mirrors the family as ``<Name>Exception``.
 """
 
 from __future__ import annotations
 
-FIRST_BYTES_LIMIT = 32
-
-
-def render_first_bytes(data: bytes | bytearray | memoryview, limit: int = FIRST_BYTES_LIMIT) -> str:
-    """Render up to ``limit`` bytes as hex and as ASCII, e.g. ``48 54 |HT|``.
-
-    Non-printable bytes show as ``.`` in the ASCII part, so garbage such as a
-    banner or a traceback printed onto the channel is recognisable in a log.
-    """
-    head = bytes(data[:limit])
-    hex_part = " ".join(f"{b:02x}" for b in head)
-    ascii_part = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in head)
-    return f"{hex_part} |{ascii_part}|"
+from dspex_worker.codec.errors import (
+    CodecError,
+    CorruptedPayloadError,
+    EncodingError,
+    render_first_bytes,
+)
 
 
 class ProtocolError(Exception):
-    """Root of the protocol errors: the channel or a payload broke the spec.
+    """Root of the protocol errors: a frame, a REF or a message broke the spec.
 
     ``peer`` names the other side where known (``worker 3 (pid 1234)``) and
     ``first_bytes`` holds the bytes seen at the start of the offending frame.
@@ -69,12 +65,6 @@ class UnknownFrameTypeError(ProtocolError):
     name = "UnknownFrameType"
 
 
-class CorruptedPayloadError(ProtocolError):
-    """A payload that is not valid for its type (or a header that is no map)."""
-
-    name = "CorruptedPayload"
-
-
 class UnexpectedFrameError(ProtocolError):
     """A frame out of place, or fewer body frames than the header listed."""
 
@@ -99,12 +89,6 @@ class RefOutsideSpillDirError(ProtocolError):
     name = "RefOutsideSpillDir"
 
 
-class EncodingError(ProtocolError):
-    """A value that the chosen format cannot carry (NaN in JSON, mixed Arrow column)."""
-
-    name = "EncodingError"
-
-
 #: Errors after which the channel cannot be trusted (spec section 8).
 FATAL_ERRORS: tuple[type[ProtocolError], ...] = (
     FrameTooLongError,
@@ -113,9 +97,13 @@ FATAL_ERRORS: tuple[type[ProtocolError], ...] = (
     UnexpectedFrameError,
 )
 
+#: Everything reading or writing a channel can raise for bad bytes or values: the
+#: protocol's errors and the codecs'.
+WIRE_ERRORS: tuple[type[Exception], ...] = (ProtocolError, CodecError)
+
 #: Spec name -> class, for the golden manifest and for turning a remote
 #: ``error.type`` back into a class.
-ERRORS_BY_NAME: dict[str, type[ProtocolError]] = {
+ERRORS_BY_NAME: dict[str, type[ProtocolError] | type[CodecError]] = {
     cls.name: cls
     for cls in (
         FrameTooLongError,
@@ -129,3 +117,8 @@ ERRORS_BY_NAME: dict[str, type[ProtocolError]] = {
         EncodingError,
     )
 }
+
+
+def spec_name(exc: BaseException) -> str | None:
+    """The spec name of a protocol or codec error (``CorruptedPayload``), else ``None``."""
+    return exc.name if isinstance(exc, WIRE_ERRORS) else None  # type: ignore[attr-defined]

@@ -16,8 +16,9 @@ import struct
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
+from dspex_worker.codec.errors import FIRST_BYTES_LIMIT
+from dspex_worker.codec.formats import FORMATS, BodyFormat
 from dspex_worker.protocol.errors import (
-    FIRST_BYTES_LIMIT,
     FrameTooLongError,
     TruncatedFrameError,
     UnknownFrameTypeError,
@@ -30,39 +31,51 @@ _V2_PREFIX = struct.Struct(">IB")
 _V1_PREFIX = struct.Struct(">I")
 
 
-class FrameType(enum.IntEnum):
-    """The frame type byte of a V2 frame (spec section 1.1)."""
-
-    JSON = 0x00
-    MSGPACK = 0x01
-    ARROW = 0x02
-    NUMPY = 0x03
-    REF = 0x04
-    STREAM_START = 0x10
-    STREAM_CHUNK = 0x11
-    STREAM_END = 0x12
-    STREAM_ERROR = 0x13
+class _FrameTypes(enum.IntEnum):
+    """The behaviour of :data:`FrameType`, whose members are made below."""
 
     @property
     def is_stream(self) -> bool:
         """True for the four stream frame types."""
-        return self >= FrameType.STREAM_START
+        return self >= _STREAM_START
 
     @property
     def is_header(self) -> bool:
         """True for the types a message header may have (JSON, MSGPACK)."""
-        return self in (FrameType.JSON, FrameType.MSGPACK)
+        return self.value in _HEADER_TYPES
 
+    @property
+    def content_format(self) -> BodyFormat | None:
+        """The content format of a body frame of this type (``None``: REF or a stream frame)."""
+        return _FORMATS_BY_TYPE.get(self.value)
+
+
+_STREAM_START = 0x10
+#: The frame types that are not a content format's (spec section 1.1).
+_OTHER_TYPES = (
+    ("REF", 0x04),
+    ("STREAM_START", _STREAM_START),
+    ("STREAM_CHUNK", 0x11),
+    ("STREAM_END", 0x12),
+    ("STREAM_ERROR", 0x13),
+)
+_FORMATS_BY_TYPE: dict[int, BodyFormat] = {f.frame_type: f for f in FORMATS}
+_HEADER_TYPES = frozenset(f.frame_type for f in FORMATS if f.header)
+
+#: The frame type byte of a V2 frame (spec section 1.1): one member per content format
+#: of :data:`~dspex_worker.codec.formats.FORMATS` (``JSON`` ... ``NUMPY``), then ``REF``
+#: and the stream frames.
+FrameType = _FrameTypes(
+    "FrameType",
+    sorted([(f.frame_name, f.frame_type) for f in FORMATS] + list(_OTHER_TYPES), key=lambda m: m[1]),
+    module=__name__,
+    qualname="FrameType",
+)
 
 _TYPES_BY_BYTE: dict[int, FrameType] = {t.value: t for t in FrameType}
 
 #: Content format name -> frame type of an inline body frame.
-FORMAT_FRAME_TYPES: dict[str, FrameType] = {
-    "json": FrameType.JSON,
-    "msgpack": FrameType.MSGPACK,
-    "arrow": FrameType.ARROW,
-    "numpy": FrameType.NUMPY,
-}
+FORMAT_FRAME_TYPES: dict[str, FrameType] = {f.name: FrameType(f.frame_type) for f in FORMATS}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ import traceback as _traceback
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from dspex_worker.protocol.errors import ProtocolError
+from dspex_worker.protocol.errors import spec_name
 
 #: ``error.type`` a reader gives a legacy V1 peer's plain-string error.
 REMOTE_ERROR = "RemoteError"
@@ -69,8 +69,8 @@ def error_map(type_name: str, message: str, traceback: str | None = None) -> dic
 
 
 def error_type_name(exc: BaseException) -> str:
-    """A protocol error's spec name, else the exception's class name."""
-    return exc.name if isinstance(exc, ProtocolError) else type(exc).__name__
+    """A protocol or codec error's spec name, else the exception's class name."""
+    return spec_name(exc) or type(exc).__name__
 
 
 def exception_error(exc: BaseException, *, with_traceback: bool = True) -> dict[str, str]:

@@ -18,25 +18,21 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dspex_worker import __version__
+from dspex_worker.codec.formats import JSON, NAMES
 from dspex_worker.protocol import headers
 from dspex_worker.protocol.errors import UnexpectedFrameError
 from dspex_worker.protocol.frames import FrameReader, FrameType, FrameWriter
-from dspex_worker.protocol.messages import (
-    Message,
-    MessageReader,
-    MessageWriter,
-    decode_header_payload,
-)
-from dspex_worker.protocol.ref import SpillDir
+from dspex_worker.protocol.message import Message
+from dspex_worker.protocol.payloads import decode_header_payload
+from dspex_worker.protocol.reader import MessageReader
+from dspex_worker.protocol.ref import REF, SpillDir
 from dspex_worker.protocol.settings import DEFAULT_SETTINGS, ProtocolSettings
+from dspex_worker.protocol.writer import MessageWriter
 
 V2 = "v2"
 V1 = "v1"
-#: Formats a worker can exchange, without and with a spill directory.
-FORMATS = ["json", "msgpack", "arrow", "numpy"]
 
-
-#: Packages whose versions every hello reports.
+#: Packages whose versions every hello reports (the client checks that the codecs' are there).
 CODEC_PACKAGES = ("numpy", "pyarrow", "msgpack")
 
 #: A hook that applies a hello's extra args and returns the hello result to send.
@@ -100,9 +96,10 @@ def hello_result(
 ) -> dict[str, Any]:
     """The worker's hello ``result`` in the spec's key order."""
     if protocol == V2:
-        formats = FORMATS + (["ref"] if spill is not None else [])
+        formats = [*NAMES, *([REF] if spill is not None else [])]
     else:
-        formats, streaming = ["json"], False
+        # V1 frames carry JSON text only.
+        formats, streaming = [JSON.name], False
     return {
         "protocol": protocol,
         "worker_version": __version__,

@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from dspex_worker.codec import msgpack_codec
+from dspex_worker.codec.errors import CorruptedPayloadError
+from dspex_worker.codec.formats import NAMES
 from dspex_worker.protocol.errors import (
-    CorruptedPayloadError,
     FrameTooLongError,
     RefNotFoundError,
     RefOutOfRangeError,
@@ -29,7 +30,8 @@ from dspex_worker.protocol.settings import DEFAULT_MAX_REF_BYTES
 
 Buffer = bytes | bytearray | memoryview
 
-REF_FORMATS = ("json", "msgpack", "arrow", "numpy")
+#: How settings, ``hello`` capabilities and metrics name a body that travels as a REF file.
+REF = "ref"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -72,10 +74,8 @@ class RefInfo:
                 "REF map needs a str path and int offset/length, got "
                 f"{path!r}, {offset!r}, {length!r}"
             )
-        if fmt not in REF_FORMATS:
-            raise CorruptedPayloadError(
-                f"REF format {fmt!r} is not one of {', '.join(REF_FORMATS)}"
-            )
+        if fmt not in NAMES:
+            raise CorruptedPayloadError(f"REF format {fmt!r} is not one of {', '.join(NAMES)}")
         return cls(path, offset, length, fmt)
 
     @classmethod

@@ -14,7 +14,8 @@ from dspex_worker import logs
 from dspex_worker.handlers.context import Context, Loaded, Reply
 from dspex_worker.handlers.registry import BUILTIN_COMMANDS, Handler, Registry, SetupLoader
 from dspex_worker.handlers.stream import StreamWriter
-from dspex_worker.protocol.messages import Message, MessageWriter
+from dspex_worker.protocol.message import Message
+from dspex_worker.protocol.writer import MessageWriter
 from dspex_worker.server.errors import (
     UnknownCommandError,
     UnknownHandlerError,

@@ -10,7 +10,8 @@ import sys
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from dspex_worker.protocol.messages import Message, MessageWriter
+from dspex_worker.protocol.message import Message
+from dspex_worker.protocol.writer import MessageWriter
 from dspex_worker.server.counters import RequestCounters
 from dspex_worker.server.errors import UnexpectedCommandError
 from dspex_worker.server.handles import HandleTable

@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from dspex_worker import exit_codes, logs
-from dspex_worker.protocol.errors import ProtocolError, UnexpectedFrameError
-from dspex_worker.protocol.messages import Message, MessageWriter
+from dspex_worker.protocol.errors import WIRE_ERRORS, CodecError, ProtocolError, UnexpectedFrameError
+from dspex_worker.protocol.message import Message
+from dspex_worker.protocol.writer import MessageWriter
 from dspex_worker.protocol.negotiation import Session
 from dspex_worker.server import control
 from dspex_worker.server.calls import Call, CallRunner, resolve
@@ -29,7 +30,7 @@ from dspex_worker.server.profile import Profile
 _log = logs.get_logger("loop")
 
 
-def report_fatal(writer: MessageWriter, exc: ProtocolError) -> int:
+def report_fatal(writer: MessageWriter, exc: ProtocolError | CodecError) -> int:
     """Log a broken channel, answer id 0 with it if the channel still takes it; the exit status."""
     _log.error("the channel is broken, exiting: %s", exc)
     try:
@@ -97,7 +98,7 @@ class Worker:
             while self._stop_grace_s is None:
                 try:
                     message = self.session.reader.read()
-                except ProtocolError as exc:
+                except WIRE_ERRORS as exc:
                     return self._finish(report_fatal(self.writer, exc), 0.0)
                 if message is None:
                     _log.info("the client closed the channel (EOF)")

@@ -8,9 +8,9 @@ from typing import Any, NoReturn
 
 from dspex_worker import exit_codes, logs
 from dspex_worker.boot import CommandLine
-from dspex_worker.protocol.errors import ProtocolError
+from dspex_worker.protocol.errors import WIRE_ERRORS
 from dspex_worker.protocol.frames import FrameReader, FrameWriter
-from dspex_worker.protocol.messages import MessageWriter
+from dspex_worker.protocol.writer import MessageWriter
 from dspex_worker.protocol.negotiation import HelloRefusedError, serve_hello
 from dspex_worker.protocol.settings import DEFAULT_SETTINGS, ProtocolSettings
 from dspex_worker.server.hello import HelloSetup
@@ -48,7 +48,7 @@ def serve(
         session = serve_hello(
             frames_in, frames_out, settings=settings, handlers=advertised, configure=hello
         )
-    except ProtocolError as exc:
+    except WIRE_ERRORS as exc:
         return report_fatal(MessageWriter(frames_out), exc)
     except HelloRefusedError as exc:
         _log.error("%s", exc, exc_info=exc.__cause__)

@@ -58,9 +58,9 @@ final class PredictBench {
     for (int i = 0; i < QUESTIONS; i++) {
       questions.add(set.get(i % set.size()));
     }
-    ProcessBuilder spb = new ProcessBuilder(env.python().toString(), "-m", "dspex_worker.testing.lm_server",
+    ProcessBuilder spb = new ProcessBuilder(env.python().toString(), "-m", "dspex_testing.lm_server",
         "--latency-ms", Integer.toString(LATENCY_MS), "--max-seconds", "1200", "--exit-on-stdin-eof");
-    spb.environment().put("PYTHONPATH", env.root().resolve("python").toString());
+    spb.environment().put("PYTHONPATH", env.root().resolve("python/testing").toString());
     spb.redirectError(ProcessBuilder.Redirect.INHERIT);
     Process server = spb.start();
     try {

@@ -51,7 +51,8 @@ final class WorkerBench {
     out.put("machine", BenchEnvironment.machine());
     int n = Math.max(2, Runtime.getRuntime().availableProcessors());
     WorkerConfig base = WorkerConfig.create().withPython(env.python().toString())
-        .withHandlerModules("dspex_worker.testing.handlers");
+        .withPythonPath(env.root().resolve("python/testing").toString())
+        .withHandlerModules("dspex_testing.handlers");
     String payload = "x".repeat(SMALL_BYTES);
     try (WorkerPool one = WorkerPool.create(base)) {
       long[] pings = new long[3000];

@@ -131,12 +131,13 @@ public class FaultsPipelineTest {
 
   /** For the 10,000 elements: the production handler over a program that answers without the LM. */
   private static DSPexPredict lmFree() {
-    return DSPexPredict.ofProgram("dspex_worker.testing.lms:failing_program")
+    return DSPexPredict.ofProgram("dspex_testing.lms:failing_program")
         .withProgramArgs(Map.of("fail_on", "__FAIL__", "lm_free", true))
         .withOutputSchema(ANSWER)
         .withModel("openai/loopback")
         .withApiBase(server.apiBase())
         .withPython(TestSupport.python())
+        .withPythonPath(TestSupport.workerTestingPath())
         .withMaxBatchSize(500);
   }
 

@@ -15,7 +15,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The project's loopback OpenAI-compatible server ({@code python -m dspex_worker.testing.lm_server})
+ * The project's loopback OpenAI-compatible server ({@code python -m dspex_testing.lm_server})
  * for a test: started on a free port, stopped by closing its stdin.
  */
 final class LoopbackLmServer implements AutoCloseable {
@@ -33,11 +33,11 @@ final class LoopbackLmServer implements AutoCloseable {
     File pythonRoot = new File(System.getProperty("dspex.testdata", "../testdata")).getAbsoluteFile()
         .getParentFile().toPath().resolve("python").toFile();
     java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(TestSupport.python(), "-m",
-        "dspex_worker.testing.lm_server", "--max-seconds", "1800", "--exit-on-stdin-eof"));
+        "dspex_testing.lm_server", "--max-seconds", "1800", "--exit-on-stdin-eof"));
     cmd.addAll(java.util.List.of(extraArgs));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(pythonRoot)
         .redirectError(ProcessBuilder.Redirect.INHERIT);
-    pb.environment().put("PYTHONPATH", pythonRoot.getAbsolutePath());
+    pb.environment().put("PYTHONPATH", TestSupport.workerTestingPath());
     Process p = pb.start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     String line = out.readLine();

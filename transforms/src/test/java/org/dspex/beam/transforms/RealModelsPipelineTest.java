@@ -35,10 +35,10 @@ public class RealModelsPipelineTest {
             KV.of("it", "What is the capital of Italy?"),
             KV.of("xx", "What is the meaning of life?")))
         .apply(DSPexPredict.of("question -> answer, confidence: float")
-            .withLmFactory("dspex_worker.testing.lms:dummy_lm",
+            .withLmFactory("dspex_testing.lms:dummy_lm",
                 Map.of("answers", answers, "default", Map.of("answer", "unknown", "confidence", 0.1)))
             .withCache(false)
-            .withPython(TestSupport.python()));
+            .withPython(TestSupport.python()).withPythonPath(TestSupport.workerTestingPath()));
     assertEquals(Schema.TypeName.DOUBLE, r.output().getSchema().getField("confidence").getType().getTypeName());
     assertEquals(List.of("key", "question", "answer", "confidence"), r.output().getSchema().getFieldNames());
     PAssert.that(r.output().apply(MapElements.into(TypeDescriptors.strings())
@@ -80,10 +80,10 @@ public class RealModelsPipelineTest {
 
   @Test
   public void givenProgramWithoutOutputSchema_thenSchemaReadFromProgramAndItsErrorsFailAlone() {
-    DSPexPredict t = DSPexPredict.ofProgram("dspex_worker.testing.lms:failing_program")
-        .withLmFactory("dspex_worker.testing.lms:dummy_lm", Map.of("default", Map.of("answer", "fine")))
+    DSPexPredict t = DSPexPredict.ofProgram("dspex_testing.lms:failing_program")
+        .withLmFactory("dspex_testing.lms:dummy_lm", Map.of("default", Map.of("answer", "fine")))
         .withCache(false)
-        .withPython(TestSupport.python());
+        .withPython(TestSupport.python()).withPythonPath(TestSupport.workerTestingPath());
     DSPexResult r = p.apply(Create.of("all good", "this goes boom")).apply(t);
     assertEquals(List.of("question", "answer"), r.output().getSchema().getFieldNames());
     PAssert.that(r.output().apply("Answers", MapElements.into(TypeDescriptors.strings())
@@ -100,10 +100,10 @@ public class RealModelsPipelineTest {
       questions.add(i == 5 ? "an emoji for question 5" : "question " + i);
     }
     DSPexResult r = p.apply(Create.of(questions)).apply(DSPexPredict.of("question -> answer")
-        .withLmFactory("dspex_worker.testing.lms:half_surrogate_lm",
+        .withLmFactory("dspex_testing.lms:half_surrogate_lm",
             Map.of("on", "emoji", "default", Map.of("answer", "fine")))
         .withCache(false)
-        .withPython(TestSupport.python()));
+        .withPython(TestSupport.python()).withPythonPath(TestSupport.workerTestingPath()));
     PAssert.that(r.output().apply("Answers", MapElements.into(TypeDescriptors.strings())
         .via(x -> x.getString("answer")))).containsInAnyOrder(java.util.Collections.nCopies(11, "fine"));
     PAssert.that(r.failures()).satisfies(fs -> {
@@ -129,11 +129,11 @@ public class RealModelsPipelineTest {
       questions.add("question " + i);
     }
     DSPexResult r = p.apply(Create.of(questions)).apply(DSPexPredict.of("question -> answer, n: int, tags: list[str]")
-        .withLmFactory("dspex_worker.testing.lms:dummy_lm",
+        .withLmFactory("dspex_testing.lms:dummy_lm",
             Map.of("default", Map.of("answer", "a", "n", 3, "tags", List.of("x", "y"))))
         .withCache(false)
         .withFormat("arrow")
-        .withPython(TestSupport.python()));
+        .withPython(TestSupport.python()).withPythonPath(TestSupport.workerTestingPath()));
     PAssert.that(r.output()).satisfies(rows -> {
       int n = 0;
       for (Row row : rows) {
@@ -158,11 +158,11 @@ public class RealModelsPipelineTest {
     Schema in = Schema.builder().addInt64Field("id").addStringField("question").build();
     Schema outputs = Schema.builder().addNullableField("answer", Schema.FieldType.STRING).build();
     DSPexResult r = p.apply(Create.of(Row.withSchema(in).addValues(1L, "q1").build()).withRowSchema(in))
-        .apply(DSPexPredict.ofProgram("dspex_worker.testing.lms:failing_program")
+        .apply(DSPexPredict.ofProgram("dspex_testing.lms:failing_program")
             .withOutputSchema(outputs)
-            .withLmFactory("dspex_worker.testing.lms:dummy_lm", Map.of("default", Map.of("answer", "yes")))
+            .withLmFactory("dspex_testing.lms:dummy_lm", Map.of("default", Map.of("answer", "yes")))
             .withCache(false)
-            .withPython(TestSupport.python()));
+            .withPython(TestSupport.python()).withPythonPath(TestSupport.workerTestingPath()));
     assertEquals(List.of("id", "question", "answer"), r.output().getSchema().getFieldNames());
     PAssert.that(r.output().apply("Answers", MapElements.into(TypeDescriptors.strings())
         .via(x -> x.getInt64("id") + ":" + x.getString("answer")))).containsInAnyOrder("1:yes");
@@ -173,10 +173,10 @@ public class RealModelsPipelineTest {
   public void givenChainOfThought_thenReasoningFieldBeforeTheOutputs() {
     DSPexResult r = p.apply(Create.of("why is the sky blue?"))
         .apply(DSPexPredict.of("question -> answer").withChainOfThought(true)
-            .withLmFactory("dspex_worker.testing.lms:dummy_lm",
+            .withLmFactory("dspex_testing.lms:dummy_lm",
                 Map.of("default", Map.of("reasoning", "light scatters", "answer", "Rayleigh")))
             .withCache(false)
-            .withPython(TestSupport.python()));
+            .withPython(TestSupport.python()).withPythonPath(TestSupport.workerTestingPath()));
     assertEquals(List.of("question", "reasoning", "answer"), r.output().getSchema().getFieldNames());
     PAssert.that(r.output().apply("Both", MapElements.into(TypeDescriptors.strings())
         .via(x -> x.getString("reasoning") + "|" + x.getString("answer")))).containsInAnyOrder("light scatters|Rayleigh");

@@ -17,6 +17,15 @@ final class TestSupport {
     return System.getProperty("dspex.test.pythonpath", new File("src/test/python").getAbsolutePath());
   }
 
+  /**
+   * The directory of the worker's test package {@code dspex_testing} (LM and program factories, the
+   * loopback LM server), which the connector jar does not bundle, for {@code withPythonPath}.
+   */
+  static String workerTestingPath() {
+    return new File(System.getProperty("dspex.testdata", "../testdata")).getAbsoluteFile().toPath()
+        .resolve("../python/testing").normalize().toString();
+  }
+
   /** A predict transform served by the fake handler. */
   static DSPexPredict fakePredict(String signature) {
     return DSPexPredict.of(signature)

@@ -44,7 +44,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Java to Python to Java through the real echo worker ({@code python -m dspex_worker.echo}): every
+ * Java to Python to Java through the real echo worker ({@code python -m dspex_testing.echo}): every
  * kind of message the Java side writes is decoded by the Python side, re-encoded there in the same
  * format, and decoded here to the same value. One worker serves the class (it starts in a fraction
  * of a second, but the suite must stay fast on two cores); {@code shutdown} comes last.
@@ -59,7 +59,7 @@ class CrossLanguageRoundTripTest {
 
   @BeforeAll
   void startWorker() throws IOException {
-    worker = PythonProcess.start("dspex_worker.echo");
+    worker = PythonProcess.start("dspex_testing.echo");
     spill = SpillDirectory.create();
     connection =
         new Connection(

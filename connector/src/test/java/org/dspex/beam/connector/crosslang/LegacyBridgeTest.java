@@ -21,7 +21,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * A legacy V1 bridge ({@code python -m dspex_worker.testing.legacy_bridge}) refuses {@code hello}
+ * A legacy V1 bridge ({@code python -m dspex_testing.legacy_bridge}) refuses {@code hello}
  * with a plain-string error: the connection stays on V1, still works for what V1 carries, and
  * refuses the rest on the client, naming the peer.
  */
@@ -35,7 +35,7 @@ class LegacyBridgeTest {
 
   @BeforeAll
   void startBridge() throws IOException {
-    bridge = PythonProcess.start("dspex_worker.testing.legacy_bridge");
+    bridge = PythonProcess.start("dspex_testing.legacy_bridge");
     spill = SpillDirectory.create();
     peer = "legacy bridge (pid " + bridge.pid() + ")";
     connection = new Connection(bridge.getInputStream(), bridge.getOutputStream(), peer, ProtocolSettings.defaults(), spill);

@@ -1,10 +1,11 @@
 package org.dspex.beam.connector.crosslang;
 
+import java.io.File;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-/** Starts a module of the project's Python package with the test venv, stderr passed through. */
+/** Starts a module of the project's Python packages (the worker's and the tests') with the test venv, stderr passed through. */
 final class PythonProcess {
   private PythonProcess() {}
 
@@ -13,7 +14,7 @@ final class PythonProcess {
     Path testdata = Path.of(System.getProperty("dspex.testdata", "../testdata"));
     Path pythonPath = testdata.resolve("../python").toAbsolutePath().normalize();
     ProcessBuilder pb = new ProcessBuilder(python, "-m", module);
-    pb.environment().put("PYTHONPATH", pythonPath.toString());
+    pb.environment().put("PYTHONPATH", pythonPath + File.pathSeparator + pythonPath.resolve("testing"));
     pb.environment().put("PYTHONUNBUFFERED", "1");
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     return pb.start();

@@ -95,7 +95,7 @@ class WorkerPoolFaultTest {
   @Test
   void givenWorkerThatDiesAtStart_thenCrashLoopBreakerTripsWithStderr() {
     WorkerConfig config = WorkerTestSupport.config()
-        .withModule("dspex_worker.testing.die_at_start")
+        .withModule("dspex_testing.die_at_start")
         .withCrashLoop(3, Duration.ofSeconds(30));
     CrashLoopException e = assertThrows(CrashLoopException.class, () -> WorkerPools.acquire(config));
     assertTrue(e.getMessage().startsWith("workers died 3 times within 30.0 s (WorkerConfig.withCrashLoop): the pool"

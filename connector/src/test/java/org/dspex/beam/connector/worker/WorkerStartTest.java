@@ -42,7 +42,8 @@ class WorkerStartTest {
     WorkerStartException e = startFails(WorkerTestSupport.config().withModule("dspex_worker.no_such_module"));
     assertEquals(Reason.MISSING_PACKAGE, e.reason());
     assertEquals("module dspex_worker.no_such_module cannot be found by Python interpreter "
-        + WorkerTestSupport.python() + " (PYTHONPATH: bundled worker code, then []): check"
+        + WorkerTestSupport.python() + " (PYTHONPATH: bundled worker code, then ["
+        + WorkerTestSupport.testingPythonPath() + "]): check"
         + " WorkerConfig.withModule(...) and withPythonPath(...)", e.getMessage());
   }
 
@@ -72,7 +73,7 @@ class WorkerStartTest {
 
   @Test
   void givenBannerOnStdoutBeforeTheChannel_thenProtocolErrorShowsTheFirstBytes() {
-    WorkerStartException e = startFails(WorkerTestSupport.config().withModule("dspex_worker.testing.banner"));
+    WorkerStartException e = startFails(WorkerTestSupport.config().withModule("dspex_testing.banner"));
     assertEquals(Reason.PROTOCOL_ERROR, e.reason());
     assertTrue(e.getMessage().contains("wrote something else than protocol frames on its stdout"), e.getMessage());
     assertTrue(e.getMessage().contains("|Loading model weights...|") || e.getMessage().contains("|Loading model"),
@@ -82,7 +83,7 @@ class WorkerStartTest {
 
   @Test
   void givenWorkerDyingAtStart_thenStartErrorHasExitCodeAndStderr() {
-    WorkerStartException e = startFails(WorkerTestSupport.config().withModule("dspex_worker.testing.die_at_start"));
+    WorkerStartException e = startFails(WorkerTestSupport.config().withModule("dspex_testing.die_at_start"));
     assertEquals(Reason.EXITED, e.reason());
     assertTrue(e.getMessage().contains("exited before answering hello (exit code 3); last stderr lines:"), e.getMessage());
     assertTrue(e.getMessage().contains("die_at_start: exiting at once"), e.getMessage());

@@ -14,7 +14,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The loopback OpenAI-compatible LM server ({@code python -m dspex_worker.testing.lm_server}) as
+ * The loopback OpenAI-compatible LM server ({@code python -m dspex_testing.lm_server}) as
  * a process beside the command under test: deterministic answers in DSPy's chat format (the QA
  * set's known answers), call counts at {@code GET /stats}. Stopped by closing its stdin.
  */
@@ -29,11 +29,11 @@ final class LoopbackLm implements AutoCloseable {
 
   /** Starts a server on a free port; {@code options} as the server takes them (e.g. {@code --rate-malformed 0.2}). */
   static LoopbackLm start(String... options) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Dspex.python().toString(), "-m", "dspex_worker.testing.lm_server",
+    List<String> cmd = new ArrayList<>(List.of(Dspex.python().toString(), "-m", "dspex_testing.lm_server",
         "--max-seconds", "1800", "--exit-on-stdin-eof"));
     cmd.addAll(List.of(options));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.DISCARD);
-    pb.environment().put("PYTHONPATH", Dspex.root().resolve("python").toString());
+    pb.environment().put("PYTHONPATH", Dspex.root().resolve("python/testing").toString());
     Process p = pb.start();
     String line = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8)).readLine();
     Object announced = line == null ? null : Records.parse(line).get("port");

@@ -27,7 +27,7 @@ import org.junit.Test;
  * of it waits on a thread.
  */
 public class BatchExecutorOnPoolTest {
-  static final String TEST_HANDLERS = "dspex_worker.testing.handlers";
+  static final String TEST_HANDLERS = "dspex_testing.handlers";
 
   static String python() {
     return System.getProperty("dspex.python", new File("../.venv/bin/python").getAbsolutePath());
@@ -36,6 +36,8 @@ public class BatchExecutorOnPoolTest {
   static WorkerConfig config() {
     return WorkerConfig.create()
         .withPython(python())
+        .withPythonPath(new File(System.getProperty("dspex.testdata", "../testdata")).getAbsoluteFile().toPath()
+            .resolve("../python/testing").normalize().toString())
         .withHandlerModules(TEST_HANDLERS)
         .withThreadsPerWorker(1)
         .withStartTimeout(Duration.ofSeconds(30))

@@ -1,4 +1,4 @@
-"""``python -m dspex_worker.testing.die_at_start``: a worker that dies before serving.
+"""``python -m dspex_testing.die_at_start``: a worker that dies before serving.
 
 Writes one line to stderr and exits with status 3 (``exit_codes.STARTUP_FAILED``),
 for the Java supervisor's crash-loop tests.

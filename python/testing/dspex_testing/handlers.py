@@ -1,7 +1,7 @@
 """Handlers for tests, registered in the default registry when this module is imported.
 
 Never imported by production code: a test enables them with hello
-``{"handler_modules": ["dspex_worker.testing.handlers"]}``. They exercise
+``{"handler_modules": ["dspex_testing.handlers"]}``. They exercise
 the worker's own machinery (concurrency, crashes, stdout capture, memory,
 streaming, environment). numpy and pyarrow are not imported here, so a test
 can check that the worker imports neither on its own.
@@ -23,7 +23,7 @@ from dspex_worker.codec import msgpack_codec
 from dspex_worker.handlers import DEFAULT_REGISTRY, Context, Loaded, Reply, register, register_setup
 from dspex_worker.protocol import headers
 from dspex_worker.protocol.frames import FrameType
-from dspex_worker.testing.echo_handlers import register_echo
+from dspex_testing.echo_handlers import register_echo
 
 register_echo(DEFAULT_REGISTRY)
 

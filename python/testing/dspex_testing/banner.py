@@ -1,4 +1,4 @@
-"""``python -m dspex_worker.testing.banner``: a worker that prints a banner onto the channel first.
+"""``python -m dspex_testing.banner``: a worker that prints a banner onto the channel first.
 
 It writes ``Loading model weights...\\n`` to the real stdout before the
 channel is claimed, as a careless library might, then serves like

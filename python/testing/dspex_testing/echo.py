@@ -1,4 +1,4 @@
-"""A minimal echo worker for cross-language protocol tests: ``python -m dspex_worker.echo``.
+"""A minimal echo worker for cross-language protocol tests: ``python -m dspex_testing.echo``.
 
 It negotiates like a real worker (``spill_dir`` from hello) and serves:
 
@@ -27,7 +27,7 @@ is served ``ping`` and ``echo`` in V1, JSON inline only.
 Requests are answered one at a time, in arrival order. It is the worker of
 ``python -m dspex_worker`` (same loop, process setup and exit statuses) with
 a profile that serves only these commands; the handlers themselves live in
-:mod:`dspex_worker.testing.echo_handlers`.
+:mod:`dspex_testing.echo_handlers`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from dspex_worker import exit_codes
 from dspex_worker.handlers import Registry
 from dspex_worker.protocol.settings import DEFAULT_SETTINGS, ProtocolSettings
 from dspex_worker.server.profile import Profile
-from dspex_worker.testing.echo_handlers import register_echo
+from dspex_testing.echo_handlers import register_echo
 
 COMMANDS = ("ping", "echo", "echo_stream", "shutdown")
 EXIT_OK = exit_codes.OK
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     from dspex_worker.boot import boot
     from dspex_worker.server.serve import serve as serve_profile
 
-    booted = boot(sys.argv[1:] if argv is None else argv, prog="python -m dspex_worker.echo")
+    booted = boot(sys.argv[1:] if argv is None else argv, prog="python -m dspex_testing.echo")
     return serve_profile(
         booted.channel_in, booted.channel_out, echo_profile(), booted.command_line
     )

@@ -1,4 +1,4 @@
-"""A stand-in for the original DSPex V1 bridge: ``python -m dspex_worker.testing.legacy_bridge``.
+"""A stand-in for the original DSPex V1 bridge: ``python -m dspex_testing.legacy_bridge``.
 
 V1 framing only (``[u32 length][JSON]``), never switches. ``ping`` answers
 ``{"id", "success": true, "result": {"status": "ok"}, "timestamp"}``; every

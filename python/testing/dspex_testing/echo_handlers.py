@@ -1,7 +1,7 @@
 """The echo handlers (``echo``, ``echo_stream``), without registering them anywhere.
 
-:mod:`dspex_worker.echo` serves them as its own registry;
-:mod:`dspex_worker.testing.handlers` adds them to the default registry.
+:mod:`dspex_testing.echo` serves them as its own registry;
+:mod:`dspex_testing.handlers` adds them to the default registry.
 """
 
 from __future__ import annotations

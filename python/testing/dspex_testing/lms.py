@@ -1,6 +1,6 @@
 """LM and program factories for tests, reachable through ``lm.lm_factory`` / ``program``.
 
-``"dspex_worker.testing.lms:dummy_lm"`` is how a test plugs ``dspy.utils.DummyLM``
+``"dspex_testing.lms:dummy_lm"`` is how a test plugs ``dspy.utils.DummyLM``
 into a ``predict`` setup without any server. dspy is imported inside the factories,
 so importing this module stays cheap.
 """

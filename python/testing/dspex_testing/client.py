@@ -16,12 +16,26 @@ from pathlib import Path
 from typing import Any
 
 from dspex_worker.protocol.frames import FrameReader, FrameType, FrameWriter
-from dspex_worker.protocol.messages import BodyFormats, Message, MessageReader, MessageWriter
+from dspex_worker.protocol.message import Message
+from dspex_worker.protocol.reader import MessageReader
+from dspex_worker.protocol.writer import BodyFormats, MessageWriter
 from dspex_worker.protocol.negotiation import Session, client_hello
 from dspex_worker.protocol.settings import DEFAULT_SETTINGS, ProtocolSettings
 
 #: The directory holding the ``dspex_worker`` package (``python/``).
 PYTHON_ROOT = Path(__file__).resolve().parents[2]
+#: The directory holding this package (``python/testing``), not shipped with the worker.
+TESTING_ROOT = Path(__file__).resolve().parents[1]
+
+
+def child_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with both packages first on ``PYTHONPATH``, plus ``extra``."""
+    environment = dict(os.environ)
+    environment["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(PYTHON_ROOT), str(TESTING_ROOT), environment.get("PYTHONPATH")) if p
+    )
+    environment.update(extra or {})
+    return environment
 
 _STREAM_ENDS = (FrameType.STREAM_END, FrameType.STREAM_ERROR)
 
@@ -37,16 +51,11 @@ class WorkerProcess:
 
     def __init__(
         self,
-        module: str = "dspex_worker.echo",
+        module: str = "dspex_testing.echo",
         *,
         env: Mapping[str, str] | None = None,
         argv: Sequence[str] = (),
     ):
-        environment = dict(os.environ)
-        environment["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(PYTHON_ROOT), environment.get("PYTHONPATH")) if p
-        )
-        environment.update(env or {})
         # A file, not a pipe: a chatty worker must not block on a full stderr pipe.
         self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
@@ -55,7 +64,7 @@ class WorkerProcess:
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             cwd=PYTHON_ROOT,
-            env=environment,
+            env=child_env(env),
         )
         assert self.process.stdin is not None and self.process.stdout is not None
         peer = f"worker pid {self.process.pid}"

@@ -1,6 +1,6 @@
 """A loopback OpenAI-compatible LM server for tests and benchmarks.
 
-``python -m dspex_worker.testing.lm_server [options]`` listens on 127.0.0.1 (port 0:
+``python -m dspex_testing.lm_server [options]`` listens on 127.0.0.1 (port 0:
 any free port), prints one JSON line ``{"port": N}`` on stdout, and serves:
 
 - ``POST /v1/chat/completions``: a deterministic answer in DSPy's ChatAdapter format
@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from dspex_worker.testing import lm_answers
+from dspex_testing import lm_answers
 
 
 class LoopbackState:
@@ -277,7 +277,7 @@ class LoopbackServer(ThreadingHTTPServer):
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options (see the module docstring)."""
-    parser = argparse.ArgumentParser(prog="python -m dspex_worker.testing.lm_server",
+    parser = argparse.ArgumentParser(prog="python -m dspex_testing.lm_server",
                                      description="Loopback OpenAI-compatible LM server for tests.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0, help="0: any free port")

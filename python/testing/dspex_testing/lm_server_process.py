@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -11,11 +10,11 @@ import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
-from dspex_worker.testing.client import PYTHON_ROOT
+from dspex_testing.client import PYTHON_ROOT, child_env
 
 
 class LMServerProcess:
-    """``python -m dspex_worker.testing.lm_server`` as a subprocess (a context manager).
+    """``python -m dspex_testing.lm_server`` as a subprocess (a context manager).
 
     Args:
         argv: extra command-line options (``--latency-ms``, ``--rate-429``, ...).
@@ -23,19 +22,15 @@ class LMServerProcess:
     """
 
     def __init__(self, argv: Sequence[str] = (), *, max_seconds: float = 300.0) -> None:
-        environment = dict(os.environ)
-        environment["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(PYTHON_ROOT), environment.get("PYTHONPATH")) if p
-        )
         self._stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "dspex_worker.testing.lm_server",
+            [sys.executable, "-m", "dspex_testing.lm_server",
              "--max-seconds", str(max_seconds), "--exit-on-stdin-eof", *argv],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             cwd=PYTHON_ROOT,
-            env=environment,
+            env=child_env(),
             text=True,
         )
         assert self.process.stdout is not None

@@ -1,1 +1,0 @@
-"""Test helpers: stand-in peers and a client for driving real worker processes."""
