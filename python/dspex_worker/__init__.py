@@ -8,4 +8,4 @@ negotiation, spill files), :mod:`dspex_worker.handlers` (the handler API),
 (the worker loop). ``docs/protocol.md`` at the repository root is the specification.
 """
 
-__version__ = "0.1.0"
+from dspex_worker.contract import PACKAGE_VERSION as __version__  # noqa: E402, F401

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "python"))
 
 import numpy as np  # noqa: E402
 
+from dspex_worker import contract  # noqa: E402
 from dspex_worker.codec import arrow_codec, json_codec, msgpack_codec, numpy_codec  # noqa: E402
 from dspex_worker.protocol.frames import FrameType, encode_frame, encode_v1_frame  # noqa: E402
 from dspex_worker.protocol.ref import RefInfo  # noqa: E402
@@ -123,6 +124,7 @@ class Expander:
             "$filler": _filler,
             "$payload": payload,
             "$spilled": self._spilled,
+            "$contract": contract.value,
         }
 
     def expand(self, node: Any) -> Any:

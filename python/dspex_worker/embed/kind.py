@@ -11,16 +11,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dspex_worker import contract
 from dspex_worker.codec.formats import ARROW, NUMPY
 from dspex_worker.handlers import Loaded
 from dspex_worker.kinds import Emit, InputBody, ModelKind, Outcome
 from dspex_worker.protocol.writer import BodyFormats
 
 #: Keys ``setup`` kind ``embed`` understands (besides ``kind``).
-SETUP_KEYS = frozenset({
-    "backend", "model", "normalize", "batch_size", "max_seq_length", "api_base", "api_key_env",
-    "cache",
-})
+SETUP_KEYS = contract.SETUP_KEYS["embed"]
 BACKENDS = ("minilm", "openai")
 
 

@@ -10,16 +10,14 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from dspex_worker import contract
 from dspex_worker.codec.formats import ARROW, MSGPACK
 from dspex_worker.handlers import Loaded
 from dspex_worker.kinds import Emit, InputBody, ModelKind
 from dspex_worker.protocol.writer import BodyFormats
 
 #: Keys ``setup`` kind ``predict`` understands (besides ``kind``).
-SETUP_KEYS = frozenset({
-    "signature", "program", "program_args", "python_path", "program_state", "predictor",
-    "instructions", "lm", "threads",
-})
+SETUP_KEYS = contract.SETUP_KEYS["predict"]
 #: Arrow column types for the field type names of :mod:`.fields`.
 _ARROW_TYPES = {
     "str": "utf8", "int": "int64", "float": "float64", "bool": "bool", "json": "utf8",

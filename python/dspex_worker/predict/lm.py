@@ -12,12 +12,11 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from dspex_worker import contract
+
 #: Keys of the ``lm`` map this module understands; any other key is refused, so a
 #: typo (``max_token``) fails setup instead of being silently ignored.
-LM_KEYS = frozenset({
-    "model", "api_base", "api_key_env", "temperature", "max_tokens", "num_retries",
-    "cache", "cache_dir", "lm_factory", "model_type", "factory_args",
-})
+LM_KEYS = contract.SETUP_KEYS["lm"]
 
 _cache_lock = threading.Lock()
 _cache_dir_in_use: str | None = None

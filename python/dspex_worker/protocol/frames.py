@@ -16,6 +16,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from typing import BinaryIO
 
+from dspex_worker import contract
 from dspex_worker.codec.errors import FIRST_BYTES_LIMIT
 from dspex_worker.codec.formats import FORMATS, BodyFormat
 from dspex_worker.protocol.errors import (
@@ -50,15 +51,9 @@ class _FrameTypes(enum.IntEnum):
         return _FORMATS_BY_TYPE.get(self.value)
 
 
-_STREAM_START = 0x10
+_STREAM_START = contract.FRAME_TYPES["STREAM_START"]
 #: The frame types that are not a content format's (spec section 1.1).
-_OTHER_TYPES = (
-    ("REF", 0x04),
-    ("STREAM_START", _STREAM_START),
-    ("STREAM_CHUNK", 0x11),
-    ("STREAM_END", 0x12),
-    ("STREAM_ERROR", 0x13),
-)
+_OTHER_TYPES = tuple(contract.FRAME_TYPES.items())
 _FORMATS_BY_TYPE: dict[int, BodyFormat] = {f.frame_type: f for f in FORMATS}
 _HEADER_TYPES = frozenset(f.frame_type for f in FORMATS if f.header)
 

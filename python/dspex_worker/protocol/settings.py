@@ -6,26 +6,23 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from dspex_worker import contract
+
 MIB = 1024 * 1024
 GIB = 1024 * MIB
 
-DEFAULT_MAX_FRAME_BYTES = 256 * MIB
-DEFAULT_MAX_REF_BYTES = 16 * GIB
-DEFAULT_JSON_MAX_RECORDS = 3
-DEFAULT_ARROW_MIN_RECORDS = 10000
-DEFAULT_REF_MIN_BYTES = 64 * MIB
+# The defaults are the contract's (contract.json, shared with the Java connector).
+DEFAULT_MAX_FRAME_BYTES: int = contract.SETTINGS["max_frame_bytes"]
+DEFAULT_MAX_REF_BYTES: int = contract.SETTINGS["max_ref_bytes"]
+DEFAULT_JSON_MAX_RECORDS: int = contract.SETTINGS["json_max_records"]
+DEFAULT_ARROW_MIN_RECORDS: int = contract.SETTINGS["arrow_min_records"]
+DEFAULT_REF_MIN_BYTES: int = contract.SETTINGS["ref_min_bytes"]
 
 # The frame length is a u32, so no limit can usefully exceed it.
 _U32_MAX = 0xFFFFFFFF
 
 #: hello ``args`` keys that override a setting (spec section 7, step 1).
-HELLO_SETTING_KEYS = (
-    "max_frame_bytes",
-    "max_ref_bytes",
-    "json_max_records",
-    "arrow_min_records",
-    "ref_min_bytes",
-)
+HELLO_SETTING_KEYS: tuple[str, ...] = tuple(contract.SETTINGS)
 
 
 def _check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -> int:

@@ -9,18 +9,13 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+from dspex_worker import contract
+
 #: Seconds in-flight requests get to finish after EOF or ``shutdown``.
 DEFAULT_GRACE_S = 10.0
 
 #: hello ``args`` keys read by :meth:`WorkerOptions.with_hello_args`.
-WORKER_HELLO_KEYS = (
-    "worker_id",
-    "threads",
-    "handler_modules",
-    "request_threads",
-    "grace_s",
-    "log_level",
-)
+WORKER_HELLO_KEYS: tuple[str, ...] = contract.HELLO_WORKER_KEYS
 
 
 def _positive_int(key: str, value: Any) -> int:

@@ -229,7 +229,7 @@ public final class BatchExecutor {
       if (cause == null) {
         for (BatchItem it : pending) {
           // A stream that ended without reporting an element broke the protocol's promise.
-          it.fail("MissingResult", "the worker ended the request without a result for this element", sink.worker);
+          it.fail(Failures.MISSING_RESULT, "the worker ended the request without a result for this element", sink.worker);
         }
       }
       return (WorkerException) cause;

@@ -15,6 +15,7 @@ import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.worker.Exclusivity;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerPool;
+import org.dspex.beam.transforms.failures.Failures;
 
 /**
  * {@code embed}: texts go out, one NUMPY float32 matrix comes back (a row per text, zero rows for
@@ -84,7 +85,7 @@ public final class EmbedClient implements ModelClient {
         continue;
       }
       if (vectors == null || i >= vectors.length) {
-        sink.failed(i, "MissingResult", "the worker's vectors have no row " + i);
+        sink.failed(i, Failures.MISSING_RESULT, "the worker's vectors have no row " + i);
         continue;
       }
       List<Float> v = new ArrayList<>(vectors[i].length);

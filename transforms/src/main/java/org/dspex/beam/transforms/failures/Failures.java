@@ -30,6 +30,8 @@ public final class Failures {
   public static final String OUTPUT_TYPE = "OutputTypeError";
   /** The handler broke on a batch that held only this element. */
   public static final String HANDLER_ERROR = "HandlerError";
+  /** The worker ended the request without a result for this element (a broken promise). */
+  public static final String MISSING_RESULT = "MissingResult";
 
   /** The schema of failure rows. */
   public static final Schema SCHEMA =

@@ -1,0 +1,95 @@
+package org.dspex.beam.transforms;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.dspex.beam.transforms.failures.Failures;
+import org.dspex.beam.transforms.signature.FieldType;
+import org.junit.BeforeClass;
+import org.junit.Test;
+
+/**
+ * The transforms' constants agree with {@code python/dspex_worker/contract.json}, which the worker
+ * reads at run time: the field type names a program's fields come in, the {@code setup} keys the
+ * transforms send (every one of them a key the worker's kind accepts), and the element failure
+ * types Java gives.
+ */
+public class ContractTest {
+  private static JsonNode contract;
+
+  @BeforeClass
+  public static void read() throws IOException {
+    Path testdata = Path.of(System.getProperty("dspex.testdata", "../testdata")).toAbsolutePath();
+    contract = new ObjectMapper().readTree(
+        testdata.resolveSibling("python").resolve("dspex_worker").resolve("contract.json").normalize().toFile());
+  }
+
+  private static Set<String> strings(JsonNode array) {
+    Set<String> s = new TreeSet<>();
+    array.forEach(n -> s.add(n.asText()));
+    return s;
+  }
+
+  @Test
+  public void givenTheContractsFieldTypes_thenEachIsOneJavaModelsAndJsonIsTheRest() {
+    Set<FieldType.Kind> kinds = new TreeSet<>();
+    for (String t : strings(contract.get("field_types"))) {
+      FieldType parsed = FieldType.fromWorker(t);
+      kinds.add(parsed.kind());
+      if (!t.equals("json")) {
+        assertEquals(t, FieldType.parse(t).toString());
+      }
+    }
+    Set<FieldType.Kind> expected = new TreeSet<>(Set.of(FieldType.Kind.values()));
+    // A Literal travels as its value type with a list of values, not as a type name.
+    expected.remove(FieldType.Kind.LITERAL);
+    assertEquals(expected, kinds);
+  }
+
+  @Test
+  public void givenEverySettingOfDSPexPredict_thenItsSetupKeysAreTheWorkersPredictAndLmKeys() {
+    Map<String, Object> signature = DSPexPredict.of("q -> a").withChainOfThought(true).withProgramState("s.json")
+        .withModel("openai/m").withApiBase("http://x").withApiKeyEnv("KEY").withTemperature(0.5).withMaxTokens(9)
+        .withNumRetries(2).withCache(true).withCacheDir("/tmp/c").withLmFactory("m:f", Map.of("a", 1))
+        .withThreads(3).setupArgs();
+    Map<String, Object> program = DSPexPredict.ofProgram("m:build").withProgramArgs(Map.of("k", 1)).setupArgs();
+    Set<String> keys = new TreeSet<>(signature.keySet());
+    keys.addAll(program.keySet());
+    keys.remove("kind");
+    Set<String> accepted = strings(contract.get("setup").get("predict"));
+    assertTrue(accepted + " accepts " + keys, accepted.containsAll(keys));
+    @SuppressWarnings("unchecked")
+    Set<String> lmKeys = ((Map<String, Object>) signature.get("lm")).keySet();
+    Set<String> lmAccepted = strings(contract.get("setup").get("lm"));
+    assertTrue(lmAccepted + " accepts " + lmKeys, lmAccepted.containsAll(lmKeys));
+  }
+
+  @Test
+  public void givenEverySettingOfDSPexEmbed_thenItsSetupKeysAreTheWorkersEmbedKeys() {
+    Set<String> keys = new TreeSet<>(DSPexEmbed.of("m").withNormalize(true).withModelBatchSize(8)
+        .withOpenAiBackend("http://x").withApiKeyEnv("KEY").setupArgs().keySet());
+    keys.remove("kind");
+    Set<String> accepted = strings(contract.get("setup").get("embed"));
+    assertTrue(accepted + " accepts " + keys, accepted.containsAll(keys));
+  }
+
+  @Test
+  public void givenTheJavaFailureTypes_thenTheyAreTheContractsClientElementErrors() throws IllegalAccessException {
+    Set<String> names = new TreeSet<>();
+    for (Field f : Failures.class.getFields()) {
+      if (Modifier.isStatic(f.getModifiers()) && f.getType() == String.class) {
+        names.add((String) f.get(null));
+      }
+    }
+    assertEquals(strings(contract.get("errors").get("element_client")), names);
+  }
+}
