@@ -98,6 +98,14 @@ class ExitCodesTest {
   }
 
   @Test
+  void givenAProgramThatDoesNotLoad_thenExit2WithThePythonError() {
+    assertUsageError("cannot load --program dspex_no_such_module:build: ", "predict",
+        "--program", "dspex_no_such_module:build", "--lm", "openai/x",
+        "--input", input.toString(), "--output", dir.resolve("o.jsonl").toString());
+    assertTrue(err().contains("No module named 'dspex_no_such_module'"), err());
+  }
+
+  @Test
   void givenUnparseableParquet_thenExit2() throws Exception {
     Path bad = dir.resolve("bad.parquet");
     Files.writeString(bad, "nope");
