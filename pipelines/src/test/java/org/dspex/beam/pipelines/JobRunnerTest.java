@@ -24,7 +24,6 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.dspex.beam.pipelines.cli.ExitCodes;
 import org.dspex.beam.pipelines.io.InputFormat;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.Json;
@@ -71,7 +70,7 @@ class JobRunnerTest {
         JobSettings.Runner.DIRECT, "[local]", 2, 1, null, "auto", maxRate, false);
   }
 
-  private int run(JobSettings s, ByteArrayOutputStream err) throws Exception {
+  private JobRunner.Outcome run(JobSettings s, ByteArrayOutputStream err) throws Exception {
     InputProbe probe = InputProbe.of(s.input(), null);
     RecordLayout layout = RecordLayout.of(List.of(
         new RecordLayout.Column("text", FieldType.STR, true),
@@ -113,7 +112,7 @@ class JobRunnerTest {
   @Test
   void givenBadLines_whenWritingOneJsonlFile_thenEveryLineIsInExactlyOneFile() throws Exception {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    assertEquals(ExitCodes.TOO_MANY_FAILURES, run(settings("out.jsonl", 0, 0.01), err));
+    assertEquals(JobRunner.Outcome.TOO_MANY_FAILURES, run(settings("out.jsonl", 0, 0.01), err));
     List<Map<String, Object>> out = jsonl(dir.resolve("out.jsonl"));
     assertEquals(37, out.size());
     assertEquals(List.of("id", "n", "upper"), new ArrayList<>(out.get(0).keySet()));
@@ -143,7 +142,7 @@ class JobRunnerTest {
 
   @Test
   void givenAParquetOutput_thenExactlyThatFileHoldsTheColumns() throws Exception {
-    assertEquals(ExitCodes.OK, run(settings("out.parquet", 0, 0.5), new ByteArrayOutputStream()));
+    assertEquals(JobRunner.Outcome.DONE, run(settings("out.parquet", 0, 0.5), new ByteArrayOutputStream()));
     List<SourceRecord> rows = new ArrayList<>();
     try (var ch = Files.newByteChannel(dir.resolve("out.parquet"));
         RecordReader r = RecordReader.open(InputFormat.PARQUET, ch, false)) {
@@ -160,7 +159,7 @@ class JobRunnerTest {
 
   @Test
   void givenShards_thenAFolderOfThatManyPartFiles() throws Exception {
-    assertEquals(ExitCodes.OK, run(settings("out.jsonl", 3, 0.5), new ByteArrayOutputStream()));
+    assertEquals(JobRunner.Outcome.DONE, run(settings("out.jsonl", 3, 0.5), new ByteArrayOutputStream()));
     List<Path> parts;
     try (Stream<Path> s = Files.list(dir.resolve("out.jsonl"))) {
       parts = s.sorted(Comparator.naturalOrder()).collect(Collectors.toList());
@@ -178,7 +177,7 @@ class JobRunnerTest {
   void givenAFailuresFileAsInput_whenRerun_thenOnlyItsRecordsRunUnderTheirLines() throws Exception {
     run(settings("out.jsonl", 0, 1), new ByteArrayOutputStream());
     input = dir.resolve("out.jsonl.failures.jsonl");
-    assertEquals(ExitCodes.TOO_MANY_FAILURES, run(settings("retry.jsonl", 0, 0.01), new ByteArrayOutputStream()));
+    assertEquals(JobRunner.Outcome.TOO_MANY_FAILURES, run(settings("retry.jsonl", 0, 0.01), new ByteArrayOutputStream()));
     assertEquals(0, Files.readAllLines(dir.resolve("retry.jsonl")).size());
     Set<Object> lines = jsonl(dir.resolve("retry.jsonl.failures.jsonl")).stream().map(f -> f.get("line"))
         .collect(Collectors.toSet());

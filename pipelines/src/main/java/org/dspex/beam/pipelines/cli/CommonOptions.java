@@ -1,6 +1,7 @@
 package org.dspex.beam.pipelines.cli;
 
 import java.util.Locale;
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.transforms.DSPexTransform;
 import org.dspex.beam.pipelines.JobSettings;
 import picocli.CommandLine.Option;

@@ -7,6 +7,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.pipelines.Job;
 import org.dspex.beam.pipelines.JobRunner;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.OutputTarget;
 import org.dspex.beam.pipelines.io.RecordLayout;
@@ -49,9 +50,9 @@ abstract class JobCommand implements Callable<Integer> {
     Job job = job(settings, input);
     JobRunner runner = new JobRunner(settings, System.err, System.console() != null);
     OutputTarget target = runner.prepareOutput();
-    int code = runner.run(job, target);
+    JobRunner.Outcome outcome = runner.run(job, target);
     after(target, job);
-    return code;
+    return ExitCodes.of(outcome);
   }
 
   /**

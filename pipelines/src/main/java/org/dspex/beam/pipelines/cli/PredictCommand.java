@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import org.dspex.beam.pipelines.Job;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.RecordLayout;
 import org.dspex.beam.transforms.DSPexPredict;

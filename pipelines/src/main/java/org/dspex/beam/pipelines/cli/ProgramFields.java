@@ -1,5 +1,6 @@
 package org.dspex.beam.pipelines.cli;
 
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.transforms.DSPexPredict;
 import org.dspex.beam.transforms.ProgramLoadException;
 import org.dspex.beam.transforms.WorkerUnavailableException;

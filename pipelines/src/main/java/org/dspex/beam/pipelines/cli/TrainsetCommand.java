@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.dspex.beam.pipelines.Job;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.OutputTarget;
 import org.dspex.beam.pipelines.io.RecordLayout;
