@@ -31,12 +31,13 @@ import org.dspex.beam.pipelines.progress.Summary;
 /**
  * Builds, runs and reports one {@link Job}: read the input into rows (unparseable or ill-typed
  * records straight to the failures), apply the model, write the output columns and the failures
- * file, show progress while it runs, print the summary and decide the exit code.
+ * file, show progress while it runs, print the summary and tell how it went ({@link Outcome}).
  *
- * <p>The DirectRunner runs non-blocking ({@code blockOnRun=false}) and progress comes from its live
- * Beam metrics. The FlinkRunner's {@code run()} blocks until the job ends, so it runs on another
- * thread and progress comes from JVM-local counters ({@link JobCounters}), live in Flink's local
- * mode; the summary uses the final metrics either way.
+ * <p>Any Beam runner: {@code run()} gets a thread of its own, since some runners return from it at
+ * once (the DirectRunner as the command sets it up) and others block until the job ends (Flink).
+ * Progress comes from the result's metrics once {@code run()} returned, and from JVM-local
+ * counters ({@link JobCounters}) where the job runs in this JVM; the summary uses the final
+ * metrics.
  */
 public final class JobRunner {
   private final JobSettings settings;
@@ -121,28 +122,21 @@ public final class JobRunner {
   private Outcome runAndReport(Pipeline p, Job job, OutputTarget target, String jobId, Schema written)
       throws Exception {
     long start = System.nanoTime();
+    // Some runners return from run() at once and report live metrics (the DirectRunner without
+    // blockOnRun, Dataflow), others block until the job ends (Flink): run() gets a thread of its
+    // own, so one path serves both, and progress reads whatever counts exist meanwhile.
+    CompletableFuture<PipelineResult> started =
+        CompletableFuture.supplyAsync(p::run, task -> new Thread(task, "dspex-run").start());
+    ProgressReporter progress = new ProgressReporter(ProgressSource.of(started, jobId), job.input().total(),
+        terminal, err, start).start();
     PipelineResult result;
-    if (settings.runner() == JobSettings.Runner.DIRECT) {
-      result = p.run();
-      ProgressReporter progress = new ProgressReporter(ProgressSource.metrics(result, true), job.input().total(),
-          terminal, err, start).start();
-      try {
-        result.waitUntilFinish();
-      } finally {
-        progress.stop(null);
-      }
-    } else {
-      ProgressReporter progress = new ProgressReporter(ProgressSource.local(jobId), job.input().total(),
-          terminal, err, start).start();
-      CompletableFuture<PipelineResult> running = CompletableFuture.supplyAsync(p::run);
-      try {
-        result = running.get();
-        result.waitUntilFinish();
-      } catch (ExecutionException e) {
-        throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
-      } finally {
-        progress.stop(null);
-      }
+    try {
+      result = started.get();
+      result.waitUntilFinish();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+    } finally {
+      progress.stop(null);
     }
     PipelineResult.State state = result.getState();
     if (state != PipelineResult.State.DONE) {

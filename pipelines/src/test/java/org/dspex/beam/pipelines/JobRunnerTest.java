@@ -1,6 +1,7 @@
 package org.dspex.beam.pipelines;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -67,7 +68,12 @@ class JobRunnerTest {
 
   private JobSettings settings(String output, int shards, double maxRate) {
     return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
-        JobSettings.Runner.DIRECT, "[local]", 2, 1, null, "auto", maxRate, false);
+        RunnerSettings.direct(2), 1, null, "auto", maxRate, false);
+  }
+
+  private JobSettings settings(RunnerSettings runner) {
+    return new JobSettings(input.toString(), null, dir.resolve("out.jsonl").toString(), false, 0, runner, 1, null,
+        "auto", 0.5, false);
   }
 
   private JobRunner.Outcome run(JobSettings s, ByteArrayOutputStream err) throws Exception {
@@ -182,5 +188,18 @@ class JobRunnerTest {
     Set<Object> lines = jsonl(dir.resolve("retry.jsonl.failures.jsonl")).stream().map(f -> f.get("line"))
         .collect(Collectors.toSet());
     assertEquals(Set.of(5, 6, 7), lines);
+  }
+
+  @Test
+  void givenARunnerTheCommandHasNoCodeFor_thenTheJobRunsOnItWithTheOptionsAfterTheSeparator() throws Exception {
+    RunnerSettings elsewhere = RunnerSettings.of(DelegatingTestRunner.class.getName(), RunnerSettings.LOCAL_FLINK,
+        null, List.of("--jobName=elsewhere-job"));
+    assertFalse(elsewhere.runsHere());
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(JobRunner.Outcome.DONE, run(settings(elsewhere), err));
+    assertEquals("elsewhere-job", DelegatingTestRunner.lastJobName);
+    assertEquals(37, Files.readAllLines(dir.resolve("out.jsonl")).size());
+    String summary = err.toString(StandardCharsets.UTF_8);
+    assertTrue(summary.contains("40: 37 written"), summary);
   }
 }

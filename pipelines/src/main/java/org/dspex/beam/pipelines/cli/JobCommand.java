@@ -3,6 +3,7 @@ package org.dspex.beam.pipelines.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.beam.sdk.io.FileSystems;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.pipelines.Job;
 import org.dspex.beam.pipelines.JobRunner;
@@ -41,6 +42,9 @@ abstract class JobCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JobSettings settings = common.settings();
+    // Beam's file systems for the runner's options (gs:// and others on the classpath), before the
+    // command reads the input or checks the output.
+    FileSystems.setDefaultPipelineOptions(settings.pipelineOptions());
     InputProbe input;
     try {
       input = InputProbe.of(settings.input(), settings.inputFormat());

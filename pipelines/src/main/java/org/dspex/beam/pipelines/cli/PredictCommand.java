@@ -18,7 +18,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code dspex predict}: a DSPy program on every record, with {@link DSPexPredict}. */
-@Command(name = "predict", mixinStandardHelpOptions = true,
+@Command(name = "predict", mixinStandardHelpOptions = true, showEndOfOptionsDelimiterInUsageHelp = true,
+    resourceBundle = CommonOptions.MESSAGES,
     description = "Run a DSPy signature or program on every record.",
     footerHeading = "%nExamples:%n",
     footer = {

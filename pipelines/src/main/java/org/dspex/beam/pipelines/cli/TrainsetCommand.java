@@ -25,7 +25,8 @@ import picocli.CommandLine.Option;
  * {@code dspex trainset}: label inputs with a teacher program, keep the records whose answer the
  * metric accepts, and write them as {@code dspy.Example} records.
  */
-@Command(name = "trainset", mixinStandardHelpOptions = true,
+@Command(name = "trainset", mixinStandardHelpOptions = true, showEndOfOptionsDelimiterInUsageHelp = true,
+    resourceBundle = CommonOptions.MESSAGES,
     description = "Label inputs with a teacher, keep what the metric accepts, write dspy.Example records.",
     footerHeading = "%nExamples:%n",
     footer = {

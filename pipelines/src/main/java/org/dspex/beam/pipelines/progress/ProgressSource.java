@@ -1,5 +1,6 @@
 package org.dspex.beam.pipelines.progress;
 
+import java.util.concurrent.CompletableFuture;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricQueryResults;
 import org.apache.beam.sdk.metrics.MetricResult;
@@ -70,6 +71,26 @@ public interface ProgressSource {
         failed = Math.max(failed, readFailed + handledFailed);
       }
       return new Snapshot(written, failed, prompt, completion, calls);
+    };
+  }
+
+  /**
+   * The progress of a job whose runner's {@code run()} completes {@code started}: the result's
+   * metrics ({@link #metrics}, live) once {@code run()} has returned, each count raised to the
+   * JVM-local one ({@link #local}) where that is ahead. Runners whose {@code run()} returns at once
+   * report live metrics; a blocking {@code run()} leaves the local counts, live where the job runs
+   * in this JVM.
+   */
+  static ProgressSource of(CompletableFuture<PipelineResult> started, String jobId) {
+    ProgressSource local = local(jobId);
+    return () -> {
+      Snapshot here = local.snapshot();
+      if (!started.isDone() || started.isCompletedExceptionally()) {
+        return here;
+      }
+      Snapshot m = metrics(started.join(), true).snapshot();
+      return new Snapshot(Math.max(m.written(), here.written()), Math.max(m.failed(), here.failed()),
+          m.promptTokens(), m.completionTokens(), m.lmCalls());
     };
   }
 
