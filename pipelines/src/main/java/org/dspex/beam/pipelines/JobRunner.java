@@ -2,7 +2,6 @@ package org.dspex.beam.pipelines;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -61,19 +60,30 @@ public final class JobRunner {
 
   /** The output target of the settings, after the existence check (and {@code --overwrite}). */
   public OutputTarget prepareOutput() {
-    OutputTarget target = OutputTarget.of(settings.output(), settings.shards());
-    if (target.existing() != null) {
+    OutputTarget target;
+    try {
+      target = OutputTarget.of(settings.output(), settings.shards());
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("cannot write --output " + e.getMessage(), e);
+    }
+    String existing;
+    try {
+      existing = target.existing();
+    } catch (IOException e) {
+      throw new UsageError("cannot check whether the output '" + target.output() + "' exists: " + e.getMessage(), e);
+    }
+    if (existing != null) {
       if (!settings.overwrite()) {
-        throw new UsageError("output '" + target.existing() + "' exists; give --overwrite to replace it");
+        throw new UsageError("output '" + existing + "' exists; give --overwrite to replace it");
       }
       try {
         target.deleteExisting();
       } catch (IOException e) {
-        throw new UsageError("cannot remove the existing output '" + target.existing() + "': " + e.getMessage());
+        throw new UsageError("cannot remove the existing output '" + existing + "': " + e.getMessage());
       }
     }
     try {
-      Files.createDirectories(target.shards() > 0 ? target.output() : target.output().getParent());
+      target.makeFolders();
     } catch (IOException e) {
       throw new UsageError("cannot create the output folder: " + e.getMessage());
     }
@@ -151,8 +161,8 @@ public final class JobRunner {
     EmptyOutputs.ensure(target, written);
     Snapshot last = finalSnapshot(result, jobId);
     FailureTally tally = FailureTally.read(target.failures());
-    new Summary(job.command(), seconds, last.written(), target.output().toString(), tally,
-        target.failures().toString(), last, job.notes()).print(err);
+    new Summary(job.command(), seconds, last.written(), target.output(), tally, target.failures(), last,
+        job.notes()).print(err);
     long errors = tally.totalExcept(job.notErrors());
     long total = last.written() + tally.total();
     double rate = total == 0 ? 0 : (double) errors / total;

@@ -2,6 +2,7 @@ package org.dspex.beam.pipelines;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -17,6 +18,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -28,6 +31,7 @@ import org.apache.beam.sdk.values.TupleTagList;
 import org.dspex.beam.pipelines.io.InputFormat;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.Json;
+import org.dspex.beam.pipelines.io.MemoryFileSystem;
 import org.dspex.beam.pipelines.io.OutputTarget;
 import org.dspex.beam.pipelines.io.RecordLayout;
 import org.dspex.beam.pipelines.io.RecordReader;
@@ -201,5 +205,43 @@ class JobRunnerTest {
     assertEquals(37, Files.readAllLines(dir.resolve("out.jsonl")).size());
     String summary = err.toString(StandardCharsets.UTF_8);
     assertTrue(summary.contains("40: 37 written"), summary);
+  }
+
+  private JobSettings objectStore(String output, boolean overwrite, int shards) {
+    return new JobSettings(input.toString(), null, output, overwrite, shards, RunnerSettings.direct(2), 1, null,
+        "auto", 0.5, false);
+  }
+
+  private static List<String> lines(byte[] bytes) {
+    return new String(bytes, StandardCharsets.UTF_8).lines().collect(Collectors.toList());
+  }
+
+  @Test
+  void givenAnOutputOnAnObjectStore_thenTheJobWritesExactlyItsObjectsThroughBeamsFileSystems() throws Exception {
+    FileSystems.setDefaultPipelineOptions(PipelineOptionsFactory.create());
+    MemoryFileSystem.clear();
+    String out = "mem://bucket/run/out.jsonl";
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(JobRunner.Outcome.DONE, run(objectStore(out, false, 0), err));
+    Map<String, byte[]> objects = MemoryFileSystem.objects();
+    assertEquals(Set.of(out, out + ".failures.jsonl"), objects.keySet(), "no temporary object is left");
+    assertEquals(37, lines(objects.get(out)).size());
+    assertEquals(3, lines(objects.get(out + ".failures.jsonl")).size());
+    String summary = err.toString(StandardCharsets.UTF_8);
+    assertTrue(summary.contains("37 written to " + out + ", 3 failed"), summary);
+    assertTrue(summary.contains("failures   " + out + ".failures.jsonl: "), summary);
+
+    UsageError exists = assertThrows(UsageError.class, () -> run(objectStore(out, false, 2), err));
+    assertEquals("output '" + out + "' exists; give --overwrite to replace it", exists.getMessage());
+    assertEquals(JobRunner.Outcome.DONE, run(objectStore(out, true, 2), err));
+    assertEquals(Set.of(out + "/part-00000-of-00002.jsonl", out + "/part-00001-of-00002.jsonl", out + ".failures.jsonl"),
+        MemoryFileSystem.objects().keySet());
+
+    input = dir.resolve("bad.jsonl");
+    Files.writeString(input, "{\"id\": \"x\", \"text\": 1}\n{\"id\": \"y\", \"text\": \"fail\"}\n");
+    assertEquals(JobRunner.Outcome.TOO_MANY_FAILURES, run(objectStore("mem://bucket/none.parquet", false, 0), err));
+    byte[] parquet = MemoryFileSystem.objects().get("mem://bucket/none.parquet");
+    assertEquals("PAR1", new String(parquet, 0, 4, StandardCharsets.US_ASCII), "a Parquet file with no rows");
+    assertEquals(2, lines(MemoryFileSystem.objects().get("mem://bucket/none.parquet.failures.jsonl")).size());
   }
 }

@@ -109,6 +109,12 @@ class ExitCodesTest {
   }
 
   @Test
+  void givenAnOutputSchemeNoFileSystemHandles_thenExit2NamingIt() {
+    assertUsageError("cannot write --output 's3://bucket/o.jsonl': No filesystem found for scheme s3 (no Beam file"
+        + " system for it is on the classpath)", "embed", "--input", input.toString(), "--output", "s3://bucket/o.jsonl");
+  }
+
+  @Test
   void givenUnparseableParquet_thenExit2() throws Exception {
     Path bad = dir.resolve("bad.parquet");
     Files.writeString(bad, "nope");
