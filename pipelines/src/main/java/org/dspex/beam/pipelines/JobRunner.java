@@ -159,7 +159,7 @@ public final class JobRunner {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     EmptyOutputs.ensure(target, written);
-    Snapshot last = finalSnapshot(result, jobId);
+    Snapshot last = ProgressSource.last(result, jobId);
     FailureTally tally = FailureTally.read(target.failures());
     new Summary(job.command(), seconds, last.written(), target.output(), tally, target.failures(), last,
         job.notes()).print(err);
@@ -172,16 +172,5 @@ public final class JobRunner {
       return Outcome.TOO_MANY_FAILURES;
     }
     return Outcome.DONE;
-  }
-
-  private static Snapshot finalSnapshot(PipelineResult result, String jobId) {
-    Snapshot local = ProgressSource.local(jobId).snapshot();
-    try {
-      Snapshot m = ProgressSource.metrics(result, false).snapshot();
-      return m.done() >= local.done() ? m : new Snapshot(local.written(), local.failed(),
-          m.promptTokens(), m.completionTokens(), m.lmCalls());
-    } catch (RuntimeException e) {
-      return local;
-    }
   }
 }
