@@ -105,11 +105,6 @@ public final class RunnerSettings {
     return s;
   }
 
-  /** The DirectRunner with {@code parallelism} threads (null: {@value #DIRECT_DEFAULT_PARALLELISM}). */
-  public static RunnerSettings direct(@Nullable Integer parallelism) {
-    return of(DEFAULT_RUNNER, LOCAL_FLINK, parallelism, List.of());
-  }
-
   /** The runner's class, as Beam resolved {@code --runner}. */
   public Class<? extends PipelineRunner<?>> runnerClass() {
     return runnerClass;
@@ -185,6 +180,7 @@ public final class RunnerSettings {
 
   /** Beam's message on one line, without the position Jackson adds to a value it cannot read. */
   private static String oneLine(@Nullable String message) {
-    return message == null ? "" : message.replaceAll("\\s*\\R\\s*", " ").replaceAll("\\s*at \\[Source: [^\\]]*\\]$", "");
+    return message == null ? ""
+        : message.replaceAll("\\s*\\R\\s*", " ").replaceAll("\\s*at \\[Source: [^\\]]*\\]$", "");
   }
 }

@@ -70,9 +70,13 @@ class JobRunnerTest {
     Files.writeString(input, b.toString());
   }
 
+  private static RunnerSettings directWithTwoThreads() {
+    return RunnerSettings.of(RunnerSettings.DEFAULT_RUNNER, RunnerSettings.LOCAL_FLINK, 2, List.of());
+  }
+
   private JobSettings settings(String output, int shards, double maxRate) {
     return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
-        RunnerSettings.direct(2), 1, null, "auto", maxRate, false);
+        directWithTwoThreads(), 1, null, "auto", maxRate, false);
   }
 
   private JobSettings settings(RunnerSettings runner) {
@@ -208,7 +212,7 @@ class JobRunnerTest {
   }
 
   private JobSettings objectStore(String output, boolean overwrite, int shards) {
-    return new JobSettings(input.toString(), null, output, overwrite, shards, RunnerSettings.direct(2), 1, null,
+    return new JobSettings(input.toString(), null, output, overwrite, shards, directWithTwoThreads(), 1, null,
         "auto", 0.5, false);
   }
 
@@ -234,8 +238,8 @@ class JobRunnerTest {
     UsageError exists = assertThrows(UsageError.class, () -> run(objectStore(out, false, 2), err));
     assertEquals("output '" + out + "' exists; give --overwrite to replace it", exists.getMessage());
     assertEquals(JobRunner.Outcome.DONE, run(objectStore(out, true, 2), err));
-    assertEquals(Set.of(out + "/part-00000-of-00002.jsonl", out + "/part-00001-of-00002.jsonl", out + ".failures.jsonl"),
-        MemoryFileSystem.objects().keySet());
+    assertEquals(Set.of(out + "/part-00000-of-00002.jsonl", out + "/part-00001-of-00002.jsonl",
+        out + ".failures.jsonl"), MemoryFileSystem.objects().keySet());
 
     input = dir.resolve("bad.jsonl");
     Files.writeString(input, "{\"id\": \"x\", \"text\": 1}\n{\"id\": \"y\", \"text\": \"fail\"}\n");

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import org.apache.beam.sdk.Pipeline;
@@ -70,7 +71,7 @@ class ProgressSourceTest {
 
   @Test
   void givenTheDirectRunner_whileTheJobRuns_thenItsLiveMetricsCountRecords() throws Exception {
-    long[] r = runWatching(RunnerSettings.direct(2));
+    long[] r = runWatching(RunnerSettings.of(RunnerSettings.DEFAULT_RUNNER, RunnerSettings.LOCAL_FLINK, 2, List.of()));
     assertTrue(r[1] > 0, "some records counted before the end by the result's metrics alone");
     assertTrue(r[0] > 0);
     assertEquals(RECORDS, r[2]);
@@ -80,7 +81,7 @@ class ProgressSourceTest {
   @Test
   void givenFlinksLocalCluster_whileItsBlockingRunRuns_thenTheLocalCountsMoveAndTheFinalMetricsAreExact()
       throws Exception {
-    long[] r = runWatching(RunnerSettings.of("FlinkRunner", RunnerSettings.LOCAL_FLINK, 2, java.util.List.of()));
+    long[] r = runWatching(RunnerSettings.of("FlinkRunner", RunnerSettings.LOCAL_FLINK, 2, List.of()));
     assertTrue(r[0] > 0, "some records counted before the end, in this JVM");
     assertEquals(0, r[1], "run() returned only at the end");
     assertEquals(RECORDS, r[2]);
