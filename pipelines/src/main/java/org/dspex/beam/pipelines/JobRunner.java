@@ -2,7 +2,6 @@ package org.dspex.beam.pipelines;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -15,8 +14,6 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
-import org.dspex.beam.pipelines.cli.ExitCodes;
-import org.dspex.beam.pipelines.cli.UsageError;
 import org.dspex.beam.pipelines.io.EmptyOutputs;
 import org.dspex.beam.pipelines.io.FailureRecords;
 import org.dspex.beam.pipelines.io.OutputTarget;
@@ -33,17 +30,26 @@ import org.dspex.beam.pipelines.progress.Summary;
 /**
  * Builds, runs and reports one {@link Job}: read the input into rows (unparseable or ill-typed
  * records straight to the failures), apply the model, write the output columns and the failures
- * file, show progress while it runs, print the summary and decide the exit code.
+ * file, show progress while it runs, print the summary and tell how it went ({@link Outcome}).
  *
- * <p>The DirectRunner runs non-blocking ({@code blockOnRun=false}) and progress comes from its live
- * Beam metrics. The FlinkRunner's {@code run()} blocks until the job ends, so it runs on another
- * thread and progress comes from JVM-local counters ({@link JobCounters}), live in Flink's local
- * mode; the summary uses the final metrics either way.
+ * <p>Any Beam runner: {@code run()} gets a thread of its own, since some runners return from it at
+ * once (the DirectRunner as the command sets it up) and others block until the job ends (Flink).
+ * Progress comes from the result's metrics once {@code run()} returned, and from JVM-local
+ * counters ({@link JobCounters}) where the job runs in this JVM; the summary uses the final
+ * metrics.
  */
 public final class JobRunner {
   private final JobSettings settings;
   private final PrintStream err;
   private final boolean terminal;
+
+  /** How a job that ran to its end went; the command maps it to its exit code. */
+  public enum Outcome {
+    /** Done; the failure rate is within {@code --max-failure-rate}. */
+    DONE,
+    /** Done, but more records failed than {@code --max-failure-rate} allows. */
+    TOO_MANY_FAILURES
+  }
 
   /** Runs with {@code settings}, reporting to {@code err}; {@code terminal} for a live bar. */
   public JobRunner(JobSettings settings, PrintStream err, boolean terminal) {
@@ -54,19 +60,30 @@ public final class JobRunner {
 
   /** The output target of the settings, after the existence check (and {@code --overwrite}). */
   public OutputTarget prepareOutput() {
-    OutputTarget target = OutputTarget.of(settings.output(), settings.shards());
-    if (target.existing() != null) {
+    OutputTarget target;
+    try {
+      target = OutputTarget.of(settings.output(), settings.shards());
+    } catch (IllegalArgumentException e) {
+      throw new UsageError("cannot write --output " + e.getMessage(), e);
+    }
+    String existing;
+    try {
+      existing = target.existing();
+    } catch (IOException e) {
+      throw new UsageError("cannot check whether the output '" + target.output() + "' exists: " + e.getMessage(), e);
+    }
+    if (existing != null) {
       if (!settings.overwrite()) {
-        throw new UsageError("output '" + target.existing() + "' exists; give --overwrite to replace it");
+        throw new UsageError("output '" + existing + "' exists; give --overwrite to replace it");
       }
       try {
         target.deleteExisting();
       } catch (IOException e) {
-        throw new UsageError("cannot remove the existing output '" + target.existing() + "': " + e.getMessage());
+        throw new UsageError("cannot remove the existing output '" + existing + "': " + e.getMessage());
       }
     }
     try {
-      Files.createDirectories(target.shards() > 0 ? target.output() : target.output().getParent());
+      target.makeFolders();
     } catch (IOException e) {
       throw new UsageError("cannot create the output folder: " + e.getMessage());
     }
@@ -76,11 +93,11 @@ public final class JobRunner {
   /**
    * Runs {@code job} to the end and prints its summary.
    *
-   * @return the exit code: {@link ExitCodes#OK} or {@link ExitCodes#TOO_MANY_FAILURES}
+   * @return whether the failures stayed within the limit
    * @throws UsageError for a job that cannot be built from the user's input
-   * @throws RuntimeException when the job fails (exit code {@link ExitCodes#JOB_FAILED})
+   * @throws RuntimeException when the job fails
    */
-  public int run(Job job, OutputTarget target) throws Exception {
+  public Outcome run(Job job, OutputTarget target) throws Exception {
     String jobId = UUID.randomUUID().toString();
     Pipeline p = Pipeline.create(settings.pipelineOptions());
     PCollectionTuple read = p.apply("Read", new ReadRecords(job.input().pattern(), job.input().format(),
@@ -112,31 +129,24 @@ public final class JobRunner {
     }
   }
 
-  private int runAndReport(Pipeline p, Job job, OutputTarget target, String jobId, Schema written)
+  private Outcome runAndReport(Pipeline p, Job job, OutputTarget target, String jobId, Schema written)
       throws Exception {
     long start = System.nanoTime();
+    // Some runners return from run() at once and report live metrics (the DirectRunner without
+    // blockOnRun, Dataflow), others block until the job ends (Flink): run() gets a thread of its
+    // own, so one path serves both, and progress reads whatever counts exist meanwhile.
+    CompletableFuture<PipelineResult> started =
+        CompletableFuture.supplyAsync(p::run, task -> new Thread(task, "dspex-run").start());
+    ProgressReporter progress = new ProgressReporter(ProgressSource.of(started, jobId), job.input().total(),
+        terminal, err, start).start();
     PipelineResult result;
-    if (settings.runner() == JobSettings.Runner.DIRECT) {
-      result = p.run();
-      ProgressReporter progress = new ProgressReporter(ProgressSource.metrics(result, true), job.input().total(),
-          terminal, err, start).start();
-      try {
-        result.waitUntilFinish();
-      } finally {
-        progress.stop(null);
-      }
-    } else {
-      ProgressReporter progress = new ProgressReporter(ProgressSource.local(jobId), job.input().total(),
-          terminal, err, start).start();
-      CompletableFuture<PipelineResult> running = CompletableFuture.supplyAsync(p::run);
-      try {
-        result = running.get();
-        result.waitUntilFinish();
-      } catch (ExecutionException e) {
-        throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
-      } finally {
-        progress.stop(null);
-      }
+    try {
+      result = started.get();
+      result.waitUntilFinish();
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+    } finally {
+      progress.stop(null);
     }
     PipelineResult.State state = result.getState();
     if (state != PipelineResult.State.DONE) {
@@ -149,29 +159,18 @@ public final class JobRunner {
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     EmptyOutputs.ensure(target, written);
-    Snapshot last = finalSnapshot(result, jobId);
+    Snapshot last = ProgressSource.last(result, jobId);
     FailureTally tally = FailureTally.read(target.failures());
-    new Summary(job.command(), seconds, last.written(), target.output().toString(), tally,
-        target.failures().toString(), last, job.notes()).print(err);
+    new Summary(job.command(), seconds, last.written(), target.output(), tally, target.failures(), last,
+        job.notes()).print(err);
     long errors = tally.totalExcept(job.notErrors());
     long total = last.written() + tally.total();
     double rate = total == 0 ? 0 : (double) errors / total;
     if (rate > settings.maxFailureRate()) {
       err.printf(java.util.Locale.ROOT, "dspex: %.2f%% of the records failed, above --max-failure-rate %s%n",
           100 * rate, settings.maxFailureRate());
-      return ExitCodes.TOO_MANY_FAILURES;
+      return Outcome.TOO_MANY_FAILURES;
     }
-    return ExitCodes.OK;
-  }
-
-  private static Snapshot finalSnapshot(PipelineResult result, String jobId) {
-    Snapshot local = ProgressSource.local(jobId).snapshot();
-    try {
-      Snapshot m = ProgressSource.metrics(result, false).snapshot();
-      return m.done() >= local.done() ? m : new Snapshot(local.written(), local.failed(),
-          m.promptTokens(), m.completionTokens(), m.lmCalls());
-    } catch (RuntimeException e) {
-      return local;
-    }
+    return Outcome.DONE;
   }
 }

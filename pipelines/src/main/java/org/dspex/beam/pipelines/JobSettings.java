@@ -1,9 +1,6 @@
 package org.dspex.beam.pipelines;
 
-import java.util.ArrayList;
-import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptions;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.transforms.DSPexTransform;
 import org.dspex.beam.transforms.config.ExecutionSettings;
@@ -13,8 +10,7 @@ import org.dspex.beam.transforms.config.ExecutionSettings;
  * settings, the failure limit. Immutable.
  *
  * @param shards 0 for one output file, else the number of part files
- * @param parallelism null for the default: 1 on the DirectRunner ({@link #DIRECT_DEFAULT_PARALLELISM}),
- *     the runner's on Flink
+ * @param runner the Beam runner and its options
  * @param batchSize null for the transforms' default
  * @param maxLineBytes the longest JSONL or CSV line read; longer ones fail as {@code LineTooLong}
  * @param format the body format's wire name ({@link DSPexTransform#withFormat})
@@ -25,9 +21,7 @@ public record JobSettings(
     String output,
     boolean overwrite,
     int shards,
-    Runner runner,
-    String flinkMaster,
-    @Nullable Integer parallelism,
+    RunnerSettings runner,
     int workers,
     @Nullable Integer batchSize,
     String format,
@@ -35,30 +29,12 @@ public record JobSettings(
     boolean verbose,
     int maxLineBytes) {
 
-  /**
-   * The DirectRunner's thread count unless {@code --parallelism} says otherwise. The runner's
-   * monitor task resubmits itself without pause while a bundle is in progress (Beam 2.62,
-   * apache/beam#18070), so a pool thread that is not inside a bundle spins a core the model
-   * needs; the transforms keep every worker busy from one thread (workers + 1 batches in flight).
-   * Measured on the 5,852-verse embed: the same records/s as the default 3 threads, 0.8 to 1.1 GB of
-   * memory instead of 2.6 to 3.1 GB.
-   */
-  public static final int DIRECT_DEFAULT_PARALLELISM = 1;
-
   /** System property naming the workers' Python interpreter (the {@code ./dspex} launcher sets it). */
   public static final String PYTHON_PROPERTY = "dspex.python";
 
-  /** Whether the job's workers run on this machine (DirectRunner, Flink {@code [local]}). */
+  /** Whether the job's workers run on this machine ({@link RunnerSettings#runsHere()}). */
   public boolean runsHere() {
-    return runner == Runner.DIRECT || "[local]".equals(flinkMaster);
-  }
-
-  /** The runners the command drives. */
-  public enum Runner {
-    /** Beam's DirectRunner, in this JVM. */
-    DIRECT,
-    /** Beam's FlinkRunner: a local cluster in this JVM ({@code [local]}) or a remote master. */
-    FLINK
+    return runner.runsHere();
   }
 
   /**
@@ -69,24 +45,9 @@ public record JobSettings(
     return 2 * (batchSize == null ? ExecutionSettings.DEFAULT_MAX_BATCH_SIZE : batchSize);
   }
 
-  /** The Beam pipeline options for these settings. */
+  /** New Beam pipeline options for the job ({@link RunnerSettings#pipelineOptions()}). */
   public PipelineOptions pipelineOptions() {
-    List<String> args = new ArrayList<>();
-    if (runner == Runner.DIRECT) {
-      args.add("--runner=DirectRunner");
-      // The command polls metrics while the job runs; immutability checks are for tests.
-      args.add("--blockOnRun=false");
-      args.add("--enforceImmutability=false");
-      args.add("--enforceEncodability=false");
-      args.add("--targetParallelism=" + (parallelism == null ? DIRECT_DEFAULT_PARALLELISM : parallelism));
-    } else {
-      args.add("--runner=FlinkRunner");
-      args.add("--flinkMaster=" + flinkMaster);
-      if (parallelism != null) {
-        args.add("--parallelism=" + parallelism);
-      }
-    }
-    return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).create();
+    return runner.pipelineOptions();
   }
 
   /** {@code t} with the worker settings applied: interpreter, workers, batch size, wire format. */

@@ -1,6 +1,8 @@
 package org.dspex.beam.pipelines;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -16,6 +18,8 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.beam.sdk.io.FileSystems;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -24,10 +28,10 @@ import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
-import org.dspex.beam.pipelines.cli.ExitCodes;
 import org.dspex.beam.pipelines.io.InputFormat;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.Json;
+import org.dspex.beam.pipelines.io.MemoryFileSystem;
 import org.dspex.beam.pipelines.io.OutputTarget;
 import org.dspex.beam.pipelines.io.RecordLayout;
 import org.dspex.beam.pipelines.io.RecordReader;
@@ -66,12 +70,21 @@ class JobRunnerTest {
     Files.writeString(input, b.toString());
   }
 
-  private JobSettings settings(String output, int shards, double maxRate) {
-    return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
-        JobSettings.Runner.DIRECT, "[local]", 2, 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+  private static RunnerSettings directWithTwoThreads() {
+    return RunnerSettings.of(RunnerSettings.DEFAULT_RUNNER, RunnerSettings.LOCAL_FLINK, 2, List.of());
   }
 
-  private int run(JobSettings s, ByteArrayOutputStream err) throws Exception {
+  private JobSettings settings(String output, int shards, double maxRate) {
+    return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
+        directWithTwoThreads(), 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+  }
+
+  private JobSettings settings(RunnerSettings runner) {
+    return new JobSettings(input.toString(), null, dir.resolve("out.jsonl").toString(), false, 0, runner, 1, null,
+        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+  }
+
+  private JobRunner.Outcome run(JobSettings s, ByteArrayOutputStream err) throws Exception {
     InputProbe probe = InputProbe.of(s.input(), null);
     RecordLayout layout = RecordLayout.of(List.of(
         new RecordLayout.Column("text", FieldType.STR, true),
@@ -113,7 +126,7 @@ class JobRunnerTest {
   @Test
   void givenBadLines_whenWritingOneJsonlFile_thenEveryLineIsInExactlyOneFile() throws Exception {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    assertEquals(ExitCodes.TOO_MANY_FAILURES, run(settings("out.jsonl", 0, 0.01), err));
+    assertEquals(JobRunner.Outcome.TOO_MANY_FAILURES, run(settings("out.jsonl", 0, 0.01), err));
     List<Map<String, Object>> out = jsonl(dir.resolve("out.jsonl"));
     assertEquals(37, out.size());
     assertEquals(List.of("id", "n", "upper"), new ArrayList<>(out.get(0).keySet()));
@@ -143,7 +156,7 @@ class JobRunnerTest {
 
   @Test
   void givenAParquetOutput_thenExactlyThatFileHoldsTheColumns() throws Exception {
-    assertEquals(ExitCodes.OK, run(settings("out.parquet", 0, 0.5), new ByteArrayOutputStream()));
+    assertEquals(JobRunner.Outcome.DONE, run(settings("out.parquet", 0, 0.5), new ByteArrayOutputStream()));
     List<SourceRecord> rows = new ArrayList<>();
     try (var ch = Files.newByteChannel(dir.resolve("out.parquet"));
         RecordReader r = RecordReader.open(InputFormat.PARQUET, ch, false)) {
@@ -160,7 +173,7 @@ class JobRunnerTest {
 
   @Test
   void givenShards_thenAFolderOfThatManyPartFiles() throws Exception {
-    assertEquals(ExitCodes.OK, run(settings("out.jsonl", 3, 0.5), new ByteArrayOutputStream()));
+    assertEquals(JobRunner.Outcome.DONE, run(settings("out.jsonl", 3, 0.5), new ByteArrayOutputStream()));
     List<Path> parts;
     try (Stream<Path> s = Files.list(dir.resolve("out.jsonl"))) {
       parts = s.sorted(Comparator.naturalOrder()).collect(Collectors.toList());
@@ -178,10 +191,61 @@ class JobRunnerTest {
   void givenAFailuresFileAsInput_whenRerun_thenOnlyItsRecordsRunUnderTheirLines() throws Exception {
     run(settings("out.jsonl", 0, 1), new ByteArrayOutputStream());
     input = dir.resolve("out.jsonl.failures.jsonl");
-    assertEquals(ExitCodes.TOO_MANY_FAILURES, run(settings("retry.jsonl", 0, 0.01), new ByteArrayOutputStream()));
+    assertEquals(JobRunner.Outcome.TOO_MANY_FAILURES, run(settings("retry.jsonl", 0, 0.01), new ByteArrayOutputStream()));
     assertEquals(0, Files.readAllLines(dir.resolve("retry.jsonl")).size());
     Set<Object> lines = jsonl(dir.resolve("retry.jsonl.failures.jsonl")).stream().map(f -> f.get("line"))
         .collect(Collectors.toSet());
     assertEquals(Set.of(5, 6, 7), lines);
+  }
+
+  @Test
+  void givenARunnerTheCommandHasNoCodeFor_thenTheJobRunsOnItWithTheOptionsAfterTheSeparator() throws Exception {
+    RunnerSettings elsewhere = RunnerSettings.of(DelegatingTestRunner.class.getName(), RunnerSettings.LOCAL_FLINK,
+        null, List.of("--jobName=elsewhere-job"));
+    assertFalse(elsewhere.runsHere());
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(JobRunner.Outcome.DONE, run(settings(elsewhere), err));
+    assertEquals("elsewhere-job", DelegatingTestRunner.lastJobName);
+    assertEquals(37, Files.readAllLines(dir.resolve("out.jsonl")).size());
+    String summary = err.toString(StandardCharsets.UTF_8);
+    assertTrue(summary.contains("40: 37 written"), summary);
+  }
+
+  private JobSettings objectStore(String output, boolean overwrite, int shards) {
+    return new JobSettings(input.toString(), null, output, overwrite, shards, directWithTwoThreads(), 1, null,
+        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+  }
+
+  private static List<String> lines(byte[] bytes) {
+    return new String(bytes, StandardCharsets.UTF_8).lines().collect(Collectors.toList());
+  }
+
+  @Test
+  void givenAnOutputOnAnObjectStore_thenTheJobWritesExactlyItsObjectsThroughBeamsFileSystems() throws Exception {
+    FileSystems.setDefaultPipelineOptions(PipelineOptionsFactory.create());
+    MemoryFileSystem.clear();
+    String out = "mem://bucket/run/out.jsonl";
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(JobRunner.Outcome.DONE, run(objectStore(out, false, 0), err));
+    Map<String, byte[]> objects = MemoryFileSystem.objects();
+    assertEquals(Set.of(out, out + ".failures.jsonl"), objects.keySet(), "no temporary object is left");
+    assertEquals(37, lines(objects.get(out)).size());
+    assertEquals(3, lines(objects.get(out + ".failures.jsonl")).size());
+    String summary = err.toString(StandardCharsets.UTF_8);
+    assertTrue(summary.contains("37 written to " + out + ", 3 failed"), summary);
+    assertTrue(summary.contains("failures   " + out + ".failures.jsonl: "), summary);
+
+    UsageError exists = assertThrows(UsageError.class, () -> run(objectStore(out, false, 2), err));
+    assertEquals("output '" + out + "' exists; give --overwrite to replace it", exists.getMessage());
+    assertEquals(JobRunner.Outcome.DONE, run(objectStore(out, true, 2), err));
+    assertEquals(Set.of(out + "/part-00000-of-00002.jsonl", out + "/part-00001-of-00002.jsonl",
+        out + ".failures.jsonl"), MemoryFileSystem.objects().keySet());
+
+    input = dir.resolve("bad.jsonl");
+    Files.writeString(input, "{\"id\": \"x\", \"text\": 1}\n{\"id\": \"y\", \"text\": \"fail\"}\n");
+    assertEquals(JobRunner.Outcome.TOO_MANY_FAILURES, run(objectStore("mem://bucket/none.parquet", false, 0), err));
+    byte[] parquet = MemoryFileSystem.objects().get("mem://bucket/none.parquet");
+    assertEquals("PAR1", new String(parquet, 0, 4, StandardCharsets.US_ASCII), "a Parquet file with no rows");
+    assertEquals(2, lines(MemoryFileSystem.objects().get("mem://bucket/none.parquet.failures.jsonl")).size());
   }
 }

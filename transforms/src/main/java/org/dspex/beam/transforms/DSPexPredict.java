@@ -15,7 +15,6 @@ import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
-import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.transforms.batching.PredictClient;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.input.InputRows;
@@ -268,10 +267,12 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
    * worker, sets the program up and stops the worker; a tool can check a program before building a
    * pipeline with it.
    *
-   * @throws WorkerException the worker could not start, or the program failed to load ({@link
-   *     org.dspex.beam.connector.worker.RemoteHandlerException} then, with the Python error)
+   * @throws ProgramLoadException the worker started and the program failed to load (the message
+   *     holds the Python error): the program needs fixing
+   * @throws WorkerUnavailableException no worker could start or answer: the worker settings or the
+   *     Python environment need fixing
    */
-  public Signature describeProgram() throws WorkerException {
+  public Signature describeProgram() throws ProgramLoadException, WorkerUnavailableException {
     return ProgramIntrospection.read(workerConfig());
   }
 

@@ -3,6 +3,7 @@ package org.dspex.beam.transforms;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.dspex.beam.connector.worker.RemoteHandlerException;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
@@ -18,20 +19,38 @@ import org.dspex.beam.transforms.signature.SignatureField;
 final class ProgramIntrospection {
   private ProgramIntrospection() {}
 
-  /** The fields a worker set up with {@code config} reports for its program. */
-  static Signature read(WorkerConfig config) throws WorkerException {
+  /**
+   * The fields a worker set up with {@code config} reports for its program. A handler that answered
+   * with an error (the pool reports a failed {@code setup} as a start failure caused by it) is the
+   * program's fault; any other worker fault means that no worker served.
+   */
+  static Signature read(WorkerConfig config) throws ProgramLoadException, WorkerUnavailableException {
     try (WorkerPool pool = WorkerPool.create(config.withWorkers(1))) {
       List<Map<String, Object>> results = pool.setupResults();
       Map<String, Object> r = results.get(results.size() - 1);
       return Signature.ofFields(fields(r.get("inputs")), fields(r.get("outputs")));
+    } catch (WorkerException e) {
+      if (handlerError(e)) {
+        throw new ProgramLoadException(e.getMessage(), e);
+      }
+      throw new WorkerUnavailableException(e.getMessage(), e);
     }
+  }
+
+  private static boolean handlerError(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof RemoteHandlerException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** As {@link #read}, for {@code expand}: a failure says how to do without it. */
   static Signature describe(WorkerConfig config, Object program) {
     try {
       return read(config);
-    } catch (WorkerException e) {
+    } catch (ProgramLoadException | WorkerUnavailableException e) {
       throw new IllegalStateException(
           "DSPexPredict.ofProgram(" + program + "): could not read the program's"
               + " outputs at pipeline construction (" + e.getMessage() + "); fix that, or give them"

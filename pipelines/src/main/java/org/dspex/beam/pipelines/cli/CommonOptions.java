@@ -1,12 +1,23 @@
 package org.dspex.beam.pipelines.cli;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
-import org.dspex.beam.transforms.DSPexTransform;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.RunnerSettings;
+import org.dspex.beam.pipelines.UsageError;
+import org.dspex.beam.transforms.DSPexTransform;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
-/** The options every subcommand takes (a picocli mixin); {@link #settings()} checks them. */
+/**
+ * The options every subcommand takes (a picocli mixin), and the Beam runner options after {@code
+ * --}; {@link #settings()} checks them.
+ */
 public final class CommonOptions {
+  /** The subcommands' help texts that have no annotation ({@code --}'s description). */
+  static final String MESSAGES = "org.dspex.beam.pipelines.cli.Messages";
+
   @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE|GLOB",
       description = "Input file or glob: JSONL, CSV (header row) or Parquet, by extension; a failures"
           + " file (<output>.failures.jsonl) re-runs just its records.")
@@ -33,17 +44,24 @@ public final class CommonOptions {
       description = "Write a folder of N part files named like the output instead of one file.")
   int shards;
 
-  @Option(names = "--runner", paramLabel = "DirectRunner|FlinkRunner", defaultValue = "DirectRunner",
-      description = "Beam runner (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--runner", paramLabel = "RUNNER", defaultValue = RunnerSettings.DEFAULT_RUNNER,
+      description = "Beam runner: DirectRunner, FlinkRunner, or any runner on the classpath, by its"
+          + " name or class (default: ${DEFAULT-VALUE}).")
   String runner;
 
-  @Option(names = "--flink-master", paramLabel = "HOST:PORT", defaultValue = "[local]",
+  @Option(names = "--flink-master", paramLabel = "HOST:PORT", defaultValue = RunnerSettings.LOCAL_FLINK,
       description = "Flink master for --runner FlinkRunner (default: ${DEFAULT-VALUE}, a cluster in this JVM).")
   String flinkMaster;
 
   @Option(names = "--parallelism", paramLabel = "N",
-      description = "Runner parallelism (default: 1 on the DirectRunner, the runner's on Flink).")
+      description = "Runner threads (DirectRunner, default 1) or task slots (FlinkRunner, default Flink's).")
   Integer parallelism;
+
+  @Parameters(paramLabel = "BEAM_OPTION", arity = "0..*",
+      description = "After --: Beam pipeline options, each --name=value, for Beam's"
+          + " PipelineOptionsFactory (validated), e.g. -- --jobName=nightly, or -- --project=P"
+          + " --region=R for a DataflowRunner on the classpath. The options above go before --.")
+  List<String> beamOptions = new ArrayList<>();
 
   @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
       description = "Python worker processes per JVM (default: ${DEFAULT-VALUE}).")
@@ -68,15 +86,6 @@ public final class CommonOptions {
 
   /** The options as checked, immutable settings. */
   public JobSettings settings() {
-    String r = runner.toLowerCase(Locale.ROOT);
-    JobSettings.Runner run;
-    if (r.equals("directrunner") || r.equals("direct")) {
-      run = JobSettings.Runner.DIRECT;
-    } else if (r.equals("flinkrunner") || r.equals("flink")) {
-      run = JobSettings.Runner.FLINK;
-    } else {
-      throw new UsageError("--runner must be DirectRunner or FlinkRunner, was '" + runner + "'");
-    }
     String wireFormat = format.toLowerCase(Locale.ROOT);
     if (!DSPexTransform.recordFormatNames().contains(wireFormat)) {
       throw new UsageError("--format must be one of " + String.join(", ", DSPexTransform.recordFormatNames())
@@ -90,8 +99,9 @@ public final class CommonOptions {
     if (!(maxFailureRate >= 0 && maxFailureRate <= 1)) {
       throw new UsageError("--max-failure-rate must be within [0, 1], was " + maxFailureRate);
     }
-    return new JobSettings(input, inputFormat, output, overwrite, shards, run, flinkMaster,
-        parallelism, workers, batchSize, wireFormat, maxFailureRate, verbose, maxLineBytes);
+    RunnerSettings run = RunnerSettings.of(runner, flinkMaster, parallelism, beamOptions);
+    return new JobSettings(input, inputFormat, output, overwrite, shards, run, workers, batchSize,
+        wireFormat, maxFailureRate, verbose, maxLineBytes);
   }
 
   private static void positive(boolean ok, String option, Object value) {

@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import org.dspex.beam.pipelines.Job;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.RecordLayout;
 import org.dspex.beam.transforms.DSPexEmbed;
@@ -14,7 +15,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code dspex embed}: one embedding per record, with {@link DSPexEmbed}. */
-@Command(name = "embed", mixinStandardHelpOptions = true,
+@Command(name = "embed", mixinStandardHelpOptions = true, showEndOfOptionsDelimiterInUsageHelp = true,
+    resourceBundle = CommonOptions.MESSAGES,
     description = "Embed the text field of every record with a sentence-embedding model.",
     footerHeading = "%nExamples:%n",
     footer = {
@@ -22,6 +24,8 @@ import picocli.CommandLine.Option;
         "      --output verses.parquet",
         "  dspex embed --input 'docs/*.csv' --text-field body --id-field doc_id \\",
         "      --keep-fields title,url --normalize --workers 2 --output docs.jsonl",
+        "  dspex embed --input corpus.parquet --output vectors.parquet \\",
+        "      --runner FlinkRunner --parallelism 2 -- --jobName=nightly-embed",
         "  # re-run just the records that failed:",
         "  dspex embed --input verses.parquet.failures.jsonl --output retry.parquet",
         "",

@@ -1,6 +1,8 @@
 package org.dspex.beam.pipelines.cli;
 
 import java.io.PrintWriter;
+import org.dspex.beam.pipelines.JobRunner;
+import org.dspex.beam.pipelines.UsageError;
 import picocli.CommandLine;
 import picocli.CommandLine.ParseResult;
 
@@ -22,6 +24,11 @@ public final class ExitCodes {
   public static final int TOO_MANY_FAILURES = 3;
 
   private ExitCodes() {}
+
+  /** The code of a job that ran to its end. */
+  public static int of(JobRunner.Outcome outcome) {
+    return outcome == JobRunner.Outcome.DONE ? OK : TOO_MANY_FAILURES;
+  }
 
   /** Installs the handlers on {@code cli}. */
   public static CommandLine install(CommandLine cli) {

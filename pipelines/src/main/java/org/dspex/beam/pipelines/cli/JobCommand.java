@@ -3,10 +3,12 @@ package org.dspex.beam.pipelines.cli;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.beam.sdk.io.FileSystems;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.pipelines.Job;
 import org.dspex.beam.pipelines.JobRunner;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.OutputTarget;
 import org.dspex.beam.pipelines.io.RecordLayout;
@@ -40,6 +42,9 @@ abstract class JobCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     JobSettings settings = common.settings();
+    // Beam's file systems for the runner's options (gs:// and others on the classpath), before the
+    // command reads the input or checks the output.
+    FileSystems.setDefaultPipelineOptions(settings.pipelineOptions());
     InputProbe input;
     try {
       input = InputProbe.of(settings.input(), settings.inputFormat(), settings.maxLineBytes());
@@ -49,9 +54,9 @@ abstract class JobCommand implements Callable<Integer> {
     Job job = job(settings, input);
     JobRunner runner = new JobRunner(settings, System.err, System.console() != null);
     OutputTarget target = runner.prepareOutput();
-    int code = runner.run(job, target);
+    JobRunner.Outcome outcome = runner.run(job, target);
     after(target, job);
-    return code;
+    return ExitCodes.of(outcome);
   }
 
   /**

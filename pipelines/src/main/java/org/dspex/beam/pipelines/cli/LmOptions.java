@@ -3,6 +3,7 @@ package org.dspex.beam.pipelines.cli;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.transforms.DSPexPredict;
 import picocli.CommandLine.Option;
 

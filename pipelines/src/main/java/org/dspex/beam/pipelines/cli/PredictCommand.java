@@ -6,6 +6,7 @@ import java.util.Map;
 import java.util.Set;
 import org.dspex.beam.pipelines.Job;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.RecordLayout;
 import org.dspex.beam.transforms.DSPexPredict;
@@ -17,7 +18,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code dspex predict}: a DSPy program on every record, with {@link DSPexPredict}. */
-@Command(name = "predict", mixinStandardHelpOptions = true,
+@Command(name = "predict", mixinStandardHelpOptions = true, showEndOfOptionsDelimiterInUsageHelp = true,
+    resourceBundle = CommonOptions.MESSAGES,
     description = "Run a DSPy signature or program on every record.",
     footerHeading = "%nExamples:%n",
     footer = {

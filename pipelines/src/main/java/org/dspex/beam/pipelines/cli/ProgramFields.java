@@ -1,8 +1,9 @@
 package org.dspex.beam.pipelines.cli;
 
-import org.dspex.beam.connector.worker.RemoteHandlerException;
-import org.dspex.beam.connector.worker.WorkerException;
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.transforms.DSPexPredict;
+import org.dspex.beam.transforms.ProgramLoadException;
+import org.dspex.beam.transforms.WorkerUnavailableException;
 import org.dspex.beam.transforms.signature.Signature;
 
 /**
@@ -17,9 +18,9 @@ final class ProgramFields {
   static Signature describe(DSPexPredict predict, String what) {
     try {
       return predict.describeProgram();
-    } catch (RemoteHandlerException e) {
+    } catch (ProgramLoadException e) {
       throw new UsageError("cannot load " + what + ": " + ExitCodes.describe(e), e);
-    } catch (WorkerException e) {
+    } catch (WorkerUnavailableException e) {
       throw new IllegalStateException("could not start a Python worker to load " + what + ": "
           + ExitCodes.describe(e), e);
     }

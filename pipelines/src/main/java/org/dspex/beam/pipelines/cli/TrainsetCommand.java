@@ -8,6 +8,7 @@ import java.util.Set;
 import java.util.stream.Collectors;
 import org.dspex.beam.pipelines.Job;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.OutputTarget;
 import org.dspex.beam.pipelines.io.RecordLayout;
@@ -24,7 +25,8 @@ import picocli.CommandLine.Option;
  * {@code dspex trainset}: label inputs with a teacher program, keep the records whose answer the
  * metric accepts, and write them as {@code dspy.Example} records.
  */
-@Command(name = "trainset", mixinStandardHelpOptions = true,
+@Command(name = "trainset", mixinStandardHelpOptions = true, showEndOfOptionsDelimiterInUsageHelp = true,
+    resourceBundle = CommonOptions.MESSAGES,
     description = "Label inputs with a teacher, keep what the metric accepts, write dspy.Example records.",
     footerHeading = "%nExamples:%n",
     footer = {

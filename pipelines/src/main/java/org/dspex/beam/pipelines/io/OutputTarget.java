@@ -2,25 +2,24 @@ package org.dspex.beam.pipelines.io;
 
 import java.io.IOException;
 import java.io.Serializable;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.UUID;
-import java.util.stream.Stream;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Where a job writes: the output ({@code out.jsonl} or {@code out.parquet} exactly; with {@code
  * shards}, a folder of that name holding {@code part-SSSSS-of-NNNNN.<ext>} files) and the failures
- * file {@code <output>.failures.jsonl}. Immutable; local paths.
+ * file {@code <output>.failures.jsonl}. Paths are Beam resource specs ({@link BeamFiles}): local
+ * paths (relative ones resolved against the working directory) or any scheme a registered Beam
+ * file system handles, such as {@code gs://}. Immutable.
  *
- * @param output the output file, or the shards' folder
+ * @param output the output file, or the shards' folder (without a trailing separator)
  * @param format JSONL, or PARQUET for a {@code .parquet} / {@code .pq} output
  * @param shards 0 for exactly one file, else the number of part files
  * @param temp the runner's temporary folder, next to the output (so that the final renames stay
  *     on one file system), removed after the job
  */
-public record OutputTarget(Path output, Format format, int shards, Path temp) implements Serializable {
+public record OutputTarget(String output, Format format, int shards, String temp) implements Serializable {
   /** The output formats. */
   public enum Format {
     /** One JSON object a line. */
@@ -40,44 +39,41 @@ public record OutputTarget(Path output, Format format, int shards, Path temp) im
     }
   }
 
-  /** The target for {@code --output path [--shards n]}. */
+  /**
+   * The target for {@code --output path [--shards n]}.
+   *
+   * @throws IllegalArgumentException when no registered file system handles the path's scheme
+   */
   public static OutputTarget of(String path, int shards) {
     String p = path.toLowerCase(Locale.ROOT);
     Format f = p.endsWith(".parquet") || p.endsWith(".pq") ? Format.PARQUET : Format.JSONL;
-    Path out = Path.of(path).toAbsolutePath().normalize();
-    return new OutputTarget(out, f, shards, out.resolveSibling(".dspex-tmp-" + UUID.randomUUID()));
+    String out = BeamFiles.absolute(path);
+    return new OutputTarget(out, f, shards, BeamFiles.siblingFolder(out, ".dspex-tmp-" + UUID.randomUUID()));
   }
 
   /** The failures file: the output's name plus {@code .failures.jsonl}. */
-  public Path failures() {
-    return output.resolveSibling(output.getFileName() + ".failures.jsonl");
+  public String failures() {
+    return BeamFiles.sibling(output, BeamFiles.fileName(output) + ".failures.jsonl");
   }
 
   /** The output or the failures file, whichever exists (null: neither). */
-  public Path existing() {
-    return Files.exists(output) ? output : Files.exists(failures()) ? failures() : null;
+  public @Nullable String existing() throws IOException {
+    return BeamFiles.exists(output) ? output : BeamFiles.exists(failures()) ? failures() : null;
   }
 
   /** Deletes the output (file or folder) and the failures file, for {@code --overwrite}. */
   public void deleteExisting() throws IOException {
-    delete(output);
-    delete(failures());
+    BeamFiles.delete(output);
+    BeamFiles.delete(failures());
+  }
+
+  /** Makes the folder the output goes into (the shards' folder, or the file's), where folders exist. */
+  public void makeFolders() throws IOException {
+    BeamFiles.makeFolder(shards > 0 ? output : BeamFiles.parent(output));
   }
 
   /** Deletes the temporary folder. */
   public void deleteTemp() throws IOException {
-    delete(temp);
-  }
-
-  private static void delete(Path p) throws IOException {
-    if (Files.isDirectory(p)) {
-      try (Stream<Path> s = Files.walk(p)) {
-        for (Path q : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-          Files.delete(q);
-        }
-      }
-    } else {
-      Files.deleteIfExists(p);
-    }
+    BeamFiles.delete(temp);
   }
 }

@@ -3,14 +3,12 @@ package org.dspex.beam.pipelines.progress;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.BufferedReader;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.dspex.beam.pipelines.io.BeamFiles;
 import org.dspex.beam.pipelines.io.FailureRecords;
 import org.dspex.beam.pipelines.io.Json;
 
@@ -25,14 +23,14 @@ public record FailureTally(Map<String, Long> byType, List<String> first) {
   /** Messages kept for the summary. */
   public static final int FIRST = 3;
 
-  /** Reads {@code file} (a missing file tallies nothing). */
-  public static FailureTally read(Path file) throws IOException {
+  /** Reads {@code file}, a Beam resource spec (a missing file tallies nothing). */
+  public static FailureTally read(String file) throws IOException {
     Map<String, Long> counts = new LinkedHashMap<>();
     List<String> first = new ArrayList<>();
-    if (!Files.exists(file)) {
+    if (!BeamFiles.exists(file)) {
       return new FailureTally(counts, first);
     }
-    try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+    try (BufferedReader r = BeamFiles.reader(file)) {
       for (String line = r.readLine(); line != null; line = r.readLine()) {
         if (line.isBlank()) {
           continue;

@@ -10,9 +10,15 @@ import org.apache.beam.sdk.transforms.DoFn;
 /**
  * The command's own counters of finished records, namespace {@value #NAMESPACE}: {@value #WRITTEN}
  * (records on their way to the output), {@value #FAILED} (records on their way to the failures
- * file) and {@value #READ_FAILED} (the part of those that failed before the model). Each is a Beam counter and also a JVM-local one keyed by job id: the FlinkRunner's {@code
- * run()} blocks until the job ends and reports no live metrics, but its local mode runs the job in
- * this JVM, where the local counters are live.
+ * file) and {@value #READ_FAILED} (the part of those that failed before the model). Each is a Beam
+ * counter and also a JVM-local one keyed by job id.
+ *
+ * <p>The local ones exist for runners that publish no metrics while a job runs: Beam 2.62's Flink
+ * batch translation registers a task's metrics with Flink only when the task closes (the whole
+ * task is one bundle), so neither the {@code PipelineResult} (which the blocking {@code run()}
+ * returns only at the end anyway), nor Flink's accumulators, nor its metric reporters see a
+ * count before then. Where the job runs in this JVM (Flink's {@code [local]} cluster) the local
+ * counters are live; on a remote cluster they stay unset ({@link #seen}).
  */
 public final class JobCounters {
   /** The metrics namespace. */
@@ -32,6 +38,12 @@ public final class JobCounters {
   public static long local(String jobId, String name) {
     AtomicLong a = LOCAL.get(jobId + "/" + name);
     return a == null ? 0 : a.get();
+  }
+
+  /** Whether any counter of job {@code jobId} was set up in this JVM (its steps run here). */
+  public static boolean seen(String jobId) {
+    String prefix = jobId + "/";
+    return LOCAL.keySet().stream().anyMatch(k -> k.startsWith(prefix));
   }
 
   /** A pass-through DoFn counting its elements as {@code name} of job {@code jobId}. */

@@ -5,7 +5,9 @@ import java.util.Locale;
 /**
  * How progress reads: a one-line bar for a terminal ({@code [#####.....]  2,345/5,852  40%  512/s
  * ETA 0:07  3 failed}) and a plain line otherwise ({@code dspex: 2,345/5,852 records (40%), 512/s,
- * ETA 0:07, 3 failed}). Without a known total, no bar, percentage or ETA.
+ * ETA 0:07, 3 failed}). Without a known total, no bar, percentage or ETA. While the runner has
+ * reported no counts ({@code dspex: running for 1:05, no record counts from the runner yet}), the
+ * time running only.
  */
 public final class ProgressFormat {
   /** Width of the bar, in characters between the brackets. */
@@ -45,6 +47,16 @@ public final class ProgressFormat {
       b.append(", ETA ").append(eta);
     }
     return b.append(", ").append(number(s.failed())).append(" failed").toString();
+  }
+
+  /** The terminal line while the runner has reported no counts. */
+  public static String waitingBar(double seconds) {
+    return "running " + duration(Math.round(seconds)) + "  (no record counts from the runner yet)";
+  }
+
+  /** The plain line while the runner has reported no counts. */
+  public static String waitingPlain(double seconds) {
+    return "dspex: running for " + duration(Math.round(seconds)) + ", no record counts from the runner yet";
   }
 
   private static long percent(long done, long total) {

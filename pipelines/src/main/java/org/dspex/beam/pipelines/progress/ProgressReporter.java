@@ -1,11 +1,13 @@
 package org.dspex.beam.pipelines.progress;
 
 import java.io.PrintStream;
+import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
  * Prints a job's progress to stderr while it runs: on a terminal ({@code System.console() != null})
  * a bar redrawn in place every {@value #TERMINAL_MILLIS} ms; otherwise a plain line every {@value
- * #PLAIN_MILLIS} ms. Runs on a daemon thread from {@link #start} to {@link #stop}.
+ * #PLAIN_MILLIS} ms. While the runner has reported no counts, the line says so and shows the time
+ * running. Runs on a daemon thread from {@link #start} to {@link #stop}.
  */
 public final class ProgressReporter implements AutoCloseable {
   /** Redraw interval on a terminal. */
@@ -54,21 +56,23 @@ public final class ProgressReporter implements AutoCloseable {
     }
   }
 
-  private Snapshot safeSnapshot() {
+  /** The counts now, or null while none are known (also when the runner failed to say). */
+  private @Nullable Snapshot safeSnapshot() {
     try {
       return source.snapshot();
     } catch (RuntimeException e) {
-      return Snapshot.EMPTY;
+      return null;
     }
   }
 
-  private synchronized void print(Snapshot s) {
+  private synchronized void print(@Nullable Snapshot s) {
     double seconds = (System.nanoTime() - startNanos) / 1e9;
     if (terminal) {
-      err.print("\r" + ProgressFormat.bar(s, total, seconds) + "\033[K");
+      String line = s == null ? ProgressFormat.waitingBar(seconds) : ProgressFormat.bar(s, total, seconds);
+      err.print("\r" + line + "\033[K");
       drawn = true;
     } else {
-      err.println(ProgressFormat.plain(s, total, seconds));
+      err.println(s == null ? ProgressFormat.waitingPlain(seconds) : ProgressFormat.plain(s, total, seconds));
     }
     err.flush();
   }

@@ -10,9 +10,6 @@ package org.dspex.beam.pipelines.progress;
  * @param lmCalls LM calls that were paid for (not answered from DSPy's cache)
  */
 public record Snapshot(long written, long failed, long promptTokens, long completionTokens, long lmCalls) {
-  /** Nothing counted yet. */
-  public static final Snapshot EMPTY = new Snapshot(0, 0, 0, 0, 0);
-
   /** Records finished, either way. */
   public long done() {
     return written + failed;

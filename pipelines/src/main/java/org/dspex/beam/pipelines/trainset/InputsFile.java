@@ -1,12 +1,10 @@
 package org.dspex.beam.pipelines.trainset;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.dspex.beam.pipelines.io.BeamFiles;
 import org.dspex.beam.pipelines.io.Json;
 
 /**
@@ -24,13 +22,13 @@ import org.dspex.beam.pipelines.io.Json;
 public final class InputsFile {
   private InputsFile() {}
 
-  /** The sidecar of {@code output}. */
-  public static Path of(Path output) {
-    return output.resolveSibling(output.getFileName() + ".inputs.json");
+  /** The sidecar of {@code output} (Beam resource specs, see {@link BeamFiles}). */
+  public static String of(String output) {
+    return BeamFiles.sibling(output, BeamFiles.fileName(output) + ".inputs.json");
   }
 
-  /** Writes the sidecar of {@code output}. */
-  public static Path write(Path output, List<String> inputs, List<String> outputs, String labelField,
+  /** Writes the sidecar of {@code output}; returns its spec. */
+  public static String write(String output, List<String> inputs, List<String> outputs, String labelField,
       String teacher, String metric) throws IOException {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("inputs", inputs);
@@ -38,8 +36,8 @@ public final class InputsFile {
     m.put("label_field", labelField);
     m.put("teacher", teacher);
     m.put("metric", metric);
-    Path p = of(output);
-    Files.writeString(p, Json.write(m) + "\n", StandardCharsets.UTF_8);
+    String p = of(output);
+    BeamFiles.writeString(p, Json.write(m) + "\n");
     return p;
   }
 }

@@ -9,7 +9,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.dspex.beam.pipelines.DSPexCli;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -95,6 +94,24 @@ class ExitCodesTest {
     err.reset();
     assertUsageError("--metric must be", "trainset", "--teacher", "question -> answer", "--lm", "openai/x",
         "--label-field", "answer", "--metric", "fuzzy", "--input", input.toString(), "--output", "o.jsonl");
+  }
+
+  @Test
+  void givenAProgramThatDoesNotLoad_thenExit2WithThePythonError() {
+    // A worker starts here, so lines of its libraries may precede the error when another test
+    // made the JVM's first logger (the command sets the log level before that otherwise).
+    assertEquals(ExitCodes.USAGE, DSPexCli.run("predict", "--program", "dspex_no_such_module:build",
+        "--lm", "openai/x", "--input", input.toString(), "--output", dir.resolve("o.jsonl").toString()), err());
+    String e = err().lines().filter(l -> l.startsWith("dspex: error: ")).findFirst().orElse(err());
+    assertTrue(e.startsWith("dspex: error: cannot load --program dspex_no_such_module:build: "), e);
+    assertTrue(e.contains("No module named 'dspex_no_such_module'"), e);
+    assertFalse(err().contains("\tat "), "no stack trace: " + err());
+  }
+
+  @Test
+  void givenAnOutputSchemeNoFileSystemHandles_thenExit2NamingIt() {
+    assertUsageError("cannot write --output 's3://bucket/o.jsonl': No filesystem found for scheme s3 (no Beam file"
+        + " system for it is on the classpath)", "embed", "--input", input.toString(), "--output", "s3://bucket/o.jsonl");
   }
 
   @Test

@@ -23,6 +23,12 @@ class ProgressFormatTest {
   }
 
   @Test
+  void givenNoCountsFromTheRunnerYet_thenTheTimeRunningAndWhy() {
+    assertEquals("running 1:05  (no record counts from the runner yet)", ProgressFormat.waitingBar(65.2));
+    assertEquals("dspex: running for 1:05, no record counts from the runner yet", ProgressFormat.waitingPlain(65.2));
+  }
+
+  @Test
   void durationsReadAsClockTimes() {
     assertEquals("0:07", ProgressFormat.duration(7));
     assertEquals("1:02:03", ProgressFormat.duration(3723));

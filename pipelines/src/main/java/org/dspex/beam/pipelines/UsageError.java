@@ -1,8 +1,8 @@
-package org.dspex.beam.pipelines.cli;
+package org.dspex.beam.pipelines;
 
 /**
  * Bad usage the user can fix (a missing input, an unknown field, a bad signature, an output that
- * exists without {@code --overwrite}): reported as one line, exit code {@value ExitCodes#USAGE}.
+ * exists without {@code --overwrite}): the command reports it as one line and exits with 2.
  */
 public final class UsageError extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -1,4 +1,4 @@
-package org.dspex.beam.pipelines;
+package org.dspex.beam.pipelines.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,8 +1,6 @@
-package org.dspex.beam.pipelines;
+package org.dspex.beam.pipelines.cli;
 
 import java.util.Arrays;
-import org.dspex.beam.pipelines.cli.DSPexCommand;
-import org.dspex.beam.pipelines.cli.ExitCodes;
 import picocli.CommandLine;
 
 /**
