@@ -11,12 +11,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Java main sources have no package cycle: each package sits below the ones that use it
- * ({@code codec} under {@code protocol} under {@code worker}; {@code transforms} on top). A new
- * import that closes a loop fails here, naming the cycle and the files behind each of its edges.
+ * ({@code codec} under {@code protocol} under {@code worker}; {@code transforms} above the
+ * connector; the command, {@code pipelines}, on top, reaching the connector only through the
+ * transforms). A new import that closes a loop or skips a layer fails here, naming the packages and
+ * the files behind each edge.
  */
 class PackageCyclesTest {
   /** The modules whose {@code src/main/java} is checked, as one graph. */
-  static final List<String> CHECKED_MODULES = List.of("connector", "transforms");
+  static final List<String> CHECKED_MODULES = List.of("connector", "transforms", "pipelines", "bench");
 
   static final String PREFIX = "org.dspex.";
 
@@ -34,6 +36,24 @@ class PackageCyclesTest {
   void givenTheCodecPackage_thenItDependsOnNoOtherPackageOfOurs() {
     PackageGraph graph = PackageGraph.scan(sourceRoots(), PREFIX);
     assertEquals(List.of(), List.copyOf(graph.dependencies(PREFIX + "beam.connector.codec")), "the codecs are the bottom layer");
+  }
+
+  @Test
+  void givenTheCommand_thenItReachesTheConnectorOnlyThroughTheTransforms() {
+    PackageGraph graph = PackageGraph.scan(sourceRoots(), PREFIX);
+    List<String> skips = new ArrayList<>();
+    for (String from : graph.packages()) {
+      if (!from.startsWith(PREFIX + "beam.pipelines")) {
+        continue;
+      }
+      for (String to : graph.dependencies(from)) {
+        if (to.startsWith(PREFIX + "beam.connector")) {
+          skips.add(graph.evidence(from, to));
+        }
+      }
+    }
+    assertTrue(graph.packages().contains(PREFIX + "beam.pipelines.cli"), "the scan saw the command");
+    assertEquals(List.of(), skips, "the command must reach the connector through the transforms' settings");
   }
 
   private static List<Path> sourceRoots() {

@@ -104,6 +104,16 @@ final class PackageGraph {
     }
   }
 
+  /** Every package that depends on another, sorted. */
+  Set<String> packages() {
+    return new TreeSet<>(edges.keySet());
+  }
+
+  /** The first reference that made the edge {@code from -> to} ({@code File.java uses a.b.C}), or null. */
+  String evidence(String from, String to) {
+    return edges.getOrDefault(from, Map.of()).get(to);
+  }
+
   /** The packages {@code from} depends on, sorted. */
   Set<String> dependencies(String from) {
     return new TreeSet<>(edges.getOrDefault(from, Map.of()).keySet());
