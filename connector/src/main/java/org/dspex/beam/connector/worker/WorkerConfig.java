@@ -80,6 +80,12 @@ public abstract class WorkerConfig implements Serializable {
   public static final int DEFAULT_CRASH_LOOP_CRASHES = 5;
   /** The window for {@link #DEFAULT_CRASH_LOOP_CRASHES}. */
   public static final Duration DEFAULT_CRASH_LOOP_WINDOW = Duration.ofSeconds(60);
+  /**
+   * Worker starts in a row (start, {@code hello} and setups) that may fail before a pool stops: a
+   * worker that never comes up fails its pool in seconds (1 s and 2 s of backoff between the
+   * three) instead of being restarted forever.
+   */
+  public static final int DEFAULT_MAX_START_FAILURES = 3;
   /** Requests after which a worker is replaced; 0: never. */
   public static final long DEFAULT_RECYCLE_AFTER_REQUESTS = 0;
   /** A pool without requests this long stops its workers (restarted on demand); zero: never. */
@@ -114,6 +120,7 @@ public abstract class WorkerConfig implements Serializable {
         .setRestartBackoffMax(DEFAULT_RESTART_BACKOFF_MAX)
         .setCrashLoopCrashes(DEFAULT_CRASH_LOOP_CRASHES)
         .setCrashLoopWindow(DEFAULT_CRASH_LOOP_WINDOW)
+        .setMaxStartFailures(DEFAULT_MAX_START_FAILURES)
         .setRecycleAfterRequests(DEFAULT_RECYCLE_AFTER_REQUESTS)
         .setIdleShutdown(DEFAULT_IDLE_SHUTDOWN)
         .setStderrLines(DEFAULT_STDERR_LINES)
@@ -182,6 +189,9 @@ public abstract class WorkerConfig implements Serializable {
   /** The breaker's window. */
   public abstract Duration crashLoopWindow();
 
+  /** Failed starts in a row that stop a pool. */
+  public abstract int maxStartFailures();
+
   /** Requests before recycling, 0 never. */
   public abstract long recycleAfterRequests();
 
@@ -249,6 +259,8 @@ public abstract class WorkerConfig implements Serializable {
     abstract Builder setCrashLoopCrashes(int n);
 
     abstract Builder setCrashLoopWindow(Duration d);
+
+    abstract Builder setMaxStartFailures(int n);
 
     abstract Builder setRecycleAfterRequests(long n);
 
@@ -404,12 +416,26 @@ public abstract class WorkerConfig implements Serializable {
   }
 
   /**
-   * The crash-loop breaker: {@code crashes} worker deaths (or failed restarts) within {@code window}
-   * stop the pool with a {@link CrashLoopException} (defaults 5 in 60 s).
+   * The crash-loop breaker: {@code crashes} deaths of started workers within {@code window} stop
+   * the pool with a {@link CrashLoopException} (defaults 5 in 60 s). Workers that fail while
+   * starting count towards {@link #withMaxStartFailures} instead.
    */
   public WorkerConfig withCrashLoop(int crashes, Duration window) {
     check(crashes > 0, "crash-loop crashes must be positive, was %s", crashes);
     return toBuilder().setCrashLoopCrashes(crashes).setCrashLoopWindow(positive(window, "crash-loop window")).build();
+  }
+
+  /**
+   * Worker starts in a row that may fail (the process died or timed out before its {@code hello}
+   * or its setups were done) before the pool stops restarting and fails with a {@link
+   * WorkerStartException} naming the last worker, how it ended and its last stderr lines (default
+   * {@value #DEFAULT_MAX_START_FAILURES}). Any worker of the pool that completes its setup resets
+   * the count; a start failure that no restart can fix (no interpreter, a refused setup) fails the
+   * pool at once.
+   */
+  public WorkerConfig withMaxStartFailures(int n) {
+    check(n > 0, "max start failures must be positive, was %s", n);
+    return toBuilder().setMaxStartFailures(n).build();
   }
 
   /** Replace a worker gracefully after this many requests; 0 never (the default). */

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the N workers of a {@link WorkerPool} alive: starts them, replaces dead, hung or recycled
- * ones after a backoff, trips the crash-loop breaker, pings idle ones, stops an idle pool, and
+ * ones after a backoff, trips the crash-loop breaker (deaths of started workers) or fails after
+ * too many failed starts in a row, pings idle ones, stops an idle pool, and
  * hands each assignment the live worker with the fewest requests, or queues it (no thread waits)
  * until one is ready. Assignments are given and failed on callback threads when they had to wait.
  */
@@ -35,6 +36,8 @@ final class WorkerSupervisor {
   private volatile boolean idle;
   private volatile long lastRequestNanos = System.nanoTime();
   private int rotate;
+  /** Starts of any slot that failed since a worker last completed its setups; under the lock. */
+  private int startFailuresInARow;
 
   /** One worker position: its current member and its crash streak. */
   private static final class Slot {
@@ -232,7 +235,7 @@ final class WorkerSupervisor {
           s.starting = false;
         }
         if (e.isTransient()) {
-          crashed(s, e);
+          startFailed(s, e);
         } else {
           fail(e);
         }
@@ -247,6 +250,7 @@ final class WorkerSupervisor {
         }
         s.current = m;
         s.crashesInARow = 0;
+        startFailuresInARow = 0;
         waiting.assign(this::leastLoaded);
       }
       stats.started(System.nanoTime() - t0, restart);
@@ -272,9 +276,11 @@ final class WorkerSupervisor {
     }
   }
 
-  /** A worker of {@code s} died or failed to start: count it, then restart after a backoff or trip. */
+  /**
+   * A started worker of {@code s} died: count it towards the crash-loop breaker, then restart after
+   * a backoff or trip.
+   */
   private void crashed(Slot s, WorkerException cause) {
-    long delay;
     synchronized (lock) {
       if (closed || fatal != null) {
         return;
@@ -286,6 +292,37 @@ final class WorkerSupervisor {
         fail(new CrashLoopException(msg, cause));
         return;
       }
+    }
+    restartLater(s);
+  }
+
+  /**
+   * A worker of {@code s} died or timed out before its setups were done: the pool fails at the
+   * {@link WorkerConfig#withMaxStartFailures}-th such start in a row (a worker that never comes up
+   * would otherwise be restarted forever, the backoff keeping the crashes too sparse for the
+   * breaker); else it restarts after a backoff.
+   */
+  private void startFailed(Slot s, WorkerStartException cause) {
+    synchronized (lock) {
+      if (closed || fatal != null) {
+        return;
+      }
+      startFailuresInARow++;
+      if (startFailuresInARow >= config.maxStartFailures()) {
+        String msg = startFailuresInARow + (startFailuresInARow == 1 ? " worker start" : " worker starts in a row")
+            + " failed (WorkerConfig.withMaxStartFailures); the last one died during start/setup: "
+            + cause.getMessage();
+        fail(new WorkerStartException(cause.reason(), msg, cause));
+        return;
+      }
+    }
+    restartLater(s);
+  }
+
+  /** Starts a worker for {@code s} after the backoff for its crashes in a row. */
+  private void restartLater(Slot s) {
+    long delay;
+    synchronized (lock) {
       s.crashesInARow++;
       delay = RestartBackoff.delayNanos(config.restartBackoffInitial(), config.restartBackoffMax(), s.crashesInARow);
     }

@@ -32,6 +32,8 @@ class WorkerConfigTest {
         assertThrows(IllegalArgumentException.class, () -> c.withModule(" ")).getMessage());
     assertThrows(IllegalArgumentException.class, () -> c.withSetup(Map.of("value", 1)));
     assertThrows(IllegalArgumentException.class, () -> c.withCrashLoop(0, Duration.ofSeconds(1)));
+    assertEquals("max start failures must be positive, was 0",
+        assertThrows(IllegalArgumentException.class, () -> c.withMaxStartFailures(0)).getMessage());
   }
 
   @Test
@@ -39,6 +41,7 @@ class WorkerConfigTest {
     WorkerConfig c = WorkerConfig.create();
     assertEquals(WorkerConfig.DEFAULT_MODULE, c.module());
     assertEquals(WorkerConfig.DEFAULT_REQUEST_TIMEOUT, c.requestTimeout());
+    assertEquals(WorkerConfig.DEFAULT_MAX_START_FAILURES, c.maxStartFailures());
     assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), c.withWorkers(2).threadsPerWorker());
     assertEquals(3, c.withThreadsPerWorker(3).threadsPerWorker());
   }
@@ -63,6 +66,7 @@ class WorkerConfigTest {
         .withSetupTimeout(Duration.ofSeconds(8)).withRequestTimeout(Duration.ofSeconds(9))
         .withKillGrace(Duration.ofSeconds(2)).withPingInterval(Duration.ofSeconds(4))
         .withRestartBackoff(Duration.ofMillis(10), Duration.ofMillis(20)).withCrashLoop(7, Duration.ofSeconds(70))
+        .withMaxStartFailures(6)
         .withRecycleAfterRequests(11).withIdleShutdown(Duration.ofSeconds(12)).withStderrLines(13)
         .withQueueCapacity(14).withSpill(false)
         .withProtocolSettings(ProtocolSettings.defaults().withJsonMaxRecords(1))
@@ -82,6 +86,7 @@ class WorkerConfigTest {
     assertNotEquals(c, c.withLegacyV1Peers(false));
     assertNotEquals(c, c.withCommand(List.of("/opt/bridge")));
     assertNotEquals(c, c.withQueueCapacity(15));
+    assertNotEquals(c, c.withMaxStartFailures(5));
     assertNotEquals(WorkerConfig.create(), WorkerConfig.create().withThreadsPerWorker(
         WorkerConfig.create().threadsPerWorker()));
   }
