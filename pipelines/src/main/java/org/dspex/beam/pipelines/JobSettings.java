@@ -1,5 +1,6 @@
 package org.dspex.beam.pipelines;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptions;
@@ -18,6 +19,8 @@ import org.dspex.beam.transforms.config.ExecutionSettings;
  * @param batchSize null for the transforms' default
  * @param maxLineBytes the longest JSONL or CSV line read; longer ones fail as {@code LineTooLong}
  * @param format the body format's wire name ({@link DSPexTransform#withFormat})
+ * @param requestTimeout null for the transforms' default ({@link DSPexTransform#withRequestTimeout})
+ * @param stallTimeout null for the transforms' default, zero for none ({@link DSPexTransform#withStallTimeout})
  */
 public record JobSettings(
     String input,
@@ -33,7 +36,9 @@ public record JobSettings(
     String format,
     double maxFailureRate,
     boolean verbose,
-    int maxLineBytes) {
+    int maxLineBytes,
+    @Nullable Duration requestTimeout,
+    @Nullable Duration stallTimeout) {
 
   /**
    * The DirectRunner's thread count unless {@code --parallelism} says otherwise. The runner's
@@ -89,11 +94,16 @@ public record JobSettings(
     return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).create();
   }
 
-  /** {@code t} with the worker settings applied: interpreter, workers, batch size, wire format. */
+  /**
+   * {@code t} with the worker settings applied: interpreter, workers, batch size, wire format,
+   * request and stall timeouts.
+   */
   public <T extends DSPexTransform<T>> T configure(T t) {
     String python = System.getProperty(PYTHON_PROPERTY);
     T c = python == null || python.isEmpty() ? t : t.withPython(python);
     c = c.withWorkers(workers).withFormat(format);
+    c = requestTimeout == null ? c : c.withRequestTimeout(requestTimeout);
+    c = stallTimeout == null ? c : c.withStallTimeout(stallTimeout);
     return batchSize == null ? c : c.withMaxBatchSize(batchSize);
   }
 }

@@ -68,7 +68,8 @@ class JobRunnerTest {
 
   private JobSettings settings(String output, int shards, double maxRate) {
     return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
-        JobSettings.Runner.DIRECT, "[local]", 2, 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+        JobSettings.Runner.DIRECT, "[local]", 2, 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES,
+        null, null);
   }
 
   private int run(JobSettings s, ByteArrayOutputStream err) throws Exception {

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 class JobSettingsTest {
   private static JobSettings settings(JobSettings.Runner runner, Integer parallelism) {
     return new JobSettings("in.jsonl", null, "out.jsonl", false, 0, runner, "[local]", parallelism, 2,
-        null, "auto", 0.0, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+        null, "auto", 0.0, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
   }
 
   @Test

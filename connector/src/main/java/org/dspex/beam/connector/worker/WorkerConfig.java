@@ -68,6 +68,12 @@ public abstract class WorkerConfig implements Serializable {
   public static final Duration DEFAULT_SETUP_TIMEOUT = Duration.ofMinutes(10);
   /** Time for one request (a batch), or between two events of a stream. */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(5);
+  /**
+   * Time a worker with requests in flight may leave a ping unanswered before it counts as stalled
+   * and is killed: a tenth of the request timeout, since a live worker answers pings at once even
+   * while its handlers wait for an LM.
+   */
+  public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
   /** Time between SIGTERM and SIGKILL when a worker is killed. */
   public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(5);
   /** A worker idle this long is pinged. */
@@ -114,6 +120,7 @@ public abstract class WorkerConfig implements Serializable {
         .setStartTimeout(DEFAULT_START_TIMEOUT)
         .setSetupTimeout(DEFAULT_SETUP_TIMEOUT)
         .setRequestTimeout(DEFAULT_REQUEST_TIMEOUT)
+        .setStallTimeout(DEFAULT_STALL_TIMEOUT)
         .setKillGrace(DEFAULT_KILL_GRACE)
         .setPingInterval(DEFAULT_PING_INTERVAL)
         .setRestartBackoffInitial(DEFAULT_RESTART_BACKOFF_INITIAL)
@@ -170,6 +177,9 @@ public abstract class WorkerConfig implements Serializable {
 
   /** Request timeout. */
   public abstract Duration requestTimeout();
+
+  /** Stall timeout, zero when off. */
+  public abstract Duration stallTimeout();
 
   /** SIGTERM to SIGKILL grace. */
   public abstract Duration killGrace();
@@ -247,6 +257,8 @@ public abstract class WorkerConfig implements Serializable {
     abstract Builder setSetupTimeout(Duration d);
 
     abstract Builder setRequestTimeout(Duration d);
+
+    abstract Builder setStallTimeout(Duration d);
 
     abstract Builder setKillGrace(Duration d);
 
@@ -397,6 +409,22 @@ public abstract class WorkerConfig implements Serializable {
     return toBuilder().setRequestTimeout(positive(d, "request timeout")).build();
   }
 
+  /**
+   * How long a worker with requests in flight may leave a ping unanswered (default {@link
+   * #DEFAULT_STALL_TIMEOUT}, 30 s; zero: never checked). A busy worker that has sent nothing for a
+   * second (or a tenth of this) is pinged; a worker answers pings on its reader thread even while
+   * its handlers run, so one that answers nothing for this long is stalled (stopped with SIGSTOP,
+   * deadlocked, its reader starved) and is killed at once (SIGKILL); its requests fail with a
+   * retryable {@link WorkerCrashedException} and a new worker is started. A slow but live request
+   * is not interrupted: only {@link #withRequestTimeout} bounds it. V1 peers, which answer one
+   * request at a time, are not checked; a {@link #withCommand} worker must answer pings during its
+   * requests as docs/protocol.md says, or run with this set to zero.
+   */
+  public WorkerConfig withStallTimeout(Duration d) {
+    check(d != null && !d.isNegative(), "stall timeout must not be negative, was %s", d);
+    return toBuilder().setStallTimeout(d).build();
+  }
+
   /** SIGTERM to SIGKILL when killing a worker (default {@link #DEFAULT_KILL_GRACE}, 5 s). */
   public WorkerConfig withKillGrace(Duration d) {
     return toBuilder().setKillGrace(positive(d, "kill grace")).build();
@@ -534,7 +562,7 @@ public abstract class WorkerConfig implements Serializable {
         + ", module=" + module() + ", handlerModules=" + handlerModules() + ", workers=" + workers()
         + ", threadsPerWorker=" + threadsPerWorker() + ", requestThreads=" + requestThreads()
         + ", startTimeout=" + startTimeout() + ", setupTimeout=" + setupTimeout() + ", requestTimeout="
-        + requestTimeout() + ", env=" + shownEnv + ", secretEnvNames=" + secretEnvNames() + "}";
+        + requestTimeout() + ", stallTimeout=" + stallTimeout() + ", env=" + shownEnv + ", secretEnvNames=" + secretEnvNames() + "}";
     return redactor(env()).redact(text);
   }
 }

@@ -103,6 +103,14 @@ final class WorkerProcess {
    * first reason counts; its end then says "was killed because {@code reason}".
    */
   void kill(String reason) {
+    kill(reason, false);
+  }
+
+  /**
+   * {@link #kill(String)}, with SIGKILL at once if {@code now}: for a stalled process, which cannot
+   * act on SIGTERM (a stopped one does not even receive it until it is continued).
+   */
+  void kill(String reason, boolean now) {
     synchronized (this) {
       if (killReason != null) {
         return;
@@ -110,6 +118,10 @@ final class WorkerProcess {
       killReason = reason;
     }
     LOG.warn("{}: killing it: {}", name, reason);
+    if (now) {
+      process.destroyForcibly();
+      return;
+    }
     process.destroy();
     WorkerThreads.SCHEDULER.schedule(() -> {
       if (process.isAlive()) {

@@ -34,6 +34,8 @@ class WorkerConfigTest {
     assertThrows(IllegalArgumentException.class, () -> c.withCrashLoop(0, Duration.ofSeconds(1)));
     assertEquals("max start failures must be positive, was 0",
         assertThrows(IllegalArgumentException.class, () -> c.withMaxStartFailures(0)).getMessage());
+    assertEquals("stall timeout must not be negative, was PT-1S",
+        assertThrows(IllegalArgumentException.class, () -> c.withStallTimeout(Duration.ofSeconds(-1))).getMessage());
   }
 
   @Test
@@ -42,6 +44,7 @@ class WorkerConfigTest {
     assertEquals(WorkerConfig.DEFAULT_MODULE, c.module());
     assertEquals(WorkerConfig.DEFAULT_REQUEST_TIMEOUT, c.requestTimeout());
     assertEquals(WorkerConfig.DEFAULT_MAX_START_FAILURES, c.maxStartFailures());
+    assertEquals(WorkerConfig.DEFAULT_STALL_TIMEOUT, c.stallTimeout());
     assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), c.withWorkers(2).threadsPerWorker());
     assertEquals(3, c.withThreadsPerWorker(3).threadsPerWorker());
   }
@@ -66,7 +69,7 @@ class WorkerConfigTest {
         .withSetupTimeout(Duration.ofSeconds(8)).withRequestTimeout(Duration.ofSeconds(9))
         .withKillGrace(Duration.ofSeconds(2)).withPingInterval(Duration.ofSeconds(4))
         .withRestartBackoff(Duration.ofMillis(10), Duration.ofMillis(20)).withCrashLoop(7, Duration.ofSeconds(70))
-        .withMaxStartFailures(6)
+        .withMaxStartFailures(6).withStallTimeout(Duration.ofSeconds(3))
         .withRecycleAfterRequests(11).withIdleShutdown(Duration.ofSeconds(12)).withStderrLines(13)
         .withQueueCapacity(14).withSpill(false)
         .withProtocolSettings(ProtocolSettings.defaults().withJsonMaxRecords(1))
@@ -87,6 +90,7 @@ class WorkerConfigTest {
     assertNotEquals(c, c.withCommand(List.of("/opt/bridge")));
     assertNotEquals(c, c.withQueueCapacity(15));
     assertNotEquals(c, c.withMaxStartFailures(5));
+    assertNotEquals(c, c.withStallTimeout(Duration.ZERO));
     assertNotEquals(WorkerConfig.create(), WorkerConfig.create().withThreadsPerWorker(
         WorkerConfig.create().threadsPerWorker()));
   }
