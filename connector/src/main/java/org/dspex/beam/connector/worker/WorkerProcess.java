@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One worker's operating-system process: started on the launcher thread with its stderr pumped,
  * killed (SIGTERM, then SIGKILL after the kill grace), and how it ended (exit status, why it was
- * killed, its last stderr lines). The frames on its pipes are the {@link WorkerChannel}'s business.
+ * killed, its last stderr lines); its temporary directory is deleted when it ends. The frames on
+ * its pipes are the {@link WorkerChannel}'s business.
  */
 final class WorkerProcess {
   private static final Logger LOG = LoggerFactory.getLogger(PythonWorker.class);
@@ -49,9 +50,12 @@ final class WorkerProcess {
     try {
       process = ProcessLauncher.start(launch.builder);
     } catch (IOException e) {
+      ScratchRoot.deleteTree(launch.tempDir);
       throw new WorkerStartException(WorkerStartException.Reason.INTERPRETER_NOT_FOUND,
           "cannot run " + launch.program + ": " + launch.redactor.redact(e.getMessage()), null);
     }
+    // However the worker ends (closed, crashed, killed, refused at hello), its files go with it.
+    process.onExit().thenRun(() -> ScratchRoot.deleteTree(launch.tempDir));
     return new WorkerProcess("worker " + id + " (pid " + process.pid() + ")", process, launch.redactor,
         Math.max(config.stderrLines(), 1), config.killGrace());
   }
