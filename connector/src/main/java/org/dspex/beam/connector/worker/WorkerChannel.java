@@ -301,7 +301,8 @@ final class WorkerChannel {
       return;
     }
     int requests = pending.load() - probes.get();
-    switch (stallWatch.tick(now, lastReadNanos, requests > 0)) {
+    // Not while closing: no ping can follow the end of input, and close() has a deadline of its own.
+    switch (stallWatch.tick(now, lastReadNanos, requests > 0 && isRunning())) {
       case PING:
         probe();
         break;

@@ -24,7 +24,7 @@ final class WorkerSupervisor {
 
   private final WorkerConfig config;
   private final WorkerStats stats;
-  private final CrashLoopBreaker breaker;
+  private final RestartPolicy restarts;
   private final Slot[] slots;
   private final Object lock = new Object();
   private final AtomicInteger nextWorkerId = new AtomicInteger();
@@ -36,8 +36,6 @@ final class WorkerSupervisor {
   private volatile boolean idle;
   private volatile long lastRequestNanos = System.nanoTime();
   private int rotate;
-  /** Starts of any slot that failed since a worker last completed its setups; under the lock. */
-  private int startFailuresInARow;
 
   /** One worker position: its current member and its crash streak. */
   private static final class Slot {
@@ -75,7 +73,7 @@ final class WorkerSupervisor {
   WorkerSupervisor(WorkerConfig config, WorkerStats stats) {
     this.config = config;
     this.stats = stats;
-    this.breaker = new CrashLoopBreaker(config.crashLoopCrashes(), config.crashLoopWindow());
+    this.restarts = new RestartPolicy(config);
     this.slots = new Slot[config.workers()];
     for (int i = 0; i < slots.length; i++) {
       slots[i] = new Slot(i);
@@ -250,7 +248,7 @@ final class WorkerSupervisor {
         }
         s.current = m;
         s.crashesInARow = 0;
-        startFailuresInARow = 0;
+        restarts.started();
         waiting.assign(this::leastLoaded);
       }
       stats.started(System.nanoTime() - t0, restart);
@@ -276,47 +274,36 @@ final class WorkerSupervisor {
     }
   }
 
-  /**
-   * A started worker of {@code s} died: count it towards the crash-loop breaker, then restart after
-   * a backoff or trip.
-   */
+  /** A started worker of {@code s} died: restart it after a backoff, unless that trips the breaker. */
   private void crashed(Slot s, WorkerException cause) {
+    WorkerException tripped;
     synchronized (lock) {
       if (closed || fatal != null) {
         return;
       }
-      if (breaker.record(System.nanoTime())) {
-        String msg = "workers died " + config.crashLoopCrashes() + " times within "
-            + Durations.words(config.crashLoopWindow()) + " (WorkerConfig.withCrashLoop): the pool"
-            + " stopped restarting them; the last one: " + cause.getMessage();
-        fail(new CrashLoopException(msg, cause));
-        return;
-      }
+      tripped = restarts.crashed(cause, System.nanoTime());
     }
-    restartLater(s);
+    failOrRestart(s, tripped);
   }
 
-  /**
-   * A worker of {@code s} died or timed out before its setups were done: the pool fails at the
-   * {@link WorkerConfig#withMaxStartFailures}-th such start in a row (a worker that never comes up
-   * would otherwise be restarted forever, the backoff keeping the crashes too sparse for the
-   * breaker); else it restarts after a backoff.
-   */
+  /** A worker of {@code s} died or timed out before its setups were done: see {@link RestartPolicy}. */
   private void startFailed(Slot s, WorkerStartException cause) {
+    WorkerException tripped;
     synchronized (lock) {
       if (closed || fatal != null) {
         return;
       }
-      startFailuresInARow++;
-      if (startFailuresInARow >= config.maxStartFailures()) {
-        String msg = startFailuresInARow + (startFailuresInARow == 1 ? " worker start" : " worker starts in a row")
-            + " failed (WorkerConfig.withMaxStartFailures); the last one died during start/setup: "
-            + cause.getMessage();
-        fail(new WorkerStartException(cause.reason(), msg, cause));
-        return;
-      }
+      tripped = restarts.startFailed(cause);
     }
-    restartLater(s);
+    failOrRestart(s, tripped);
+  }
+
+  private void failOrRestart(Slot s, WorkerException failure) {
+    if (failure != null) {
+      fail(failure);
+    } else {
+      restartLater(s);
+    }
   }
 
   /** Starts a worker for {@code s} after the backoff for its crashes in a row. */

@@ -130,4 +130,27 @@ class WorkerConfigTest {
     assertFalse(b.record(11 * s)); // the first fell out of the window
     assertTrue(b.record(12 * s));
   }
+
+  @Test
+  void givenFailedStarts_thenThePolicyGivesUpAtTheThirdInARowAndAWorkerThatCameUpResetsTheCount() {
+    RestartPolicy p = new RestartPolicy(WorkerConfig.create());
+    WorkerStartException exited = new WorkerStartException(WorkerStartException.Reason.EXITED, "worker 1 exited", null);
+    assertEquals(null, p.startFailed(exited));
+    assertEquals(null, p.startFailed(exited));
+    p.started();
+    assertEquals(null, p.startFailed(exited));
+    assertEquals(null, p.startFailed(exited));
+    WorkerStartException e = p.startFailed(exited);
+    assertEquals(WorkerStartException.Reason.EXITED, e.reason());
+    assertEquals("3 worker starts in a row failed (WorkerConfig.withMaxStartFailures); the last one died during"
+        + " start/setup: worker 1 exited", e.getMessage());
+    assertEquals(exited, e.getCause());
+    // Deaths of started workers are the breaker's: five within 60 s by default.
+    RestartPolicy q = new RestartPolicy(WorkerConfig.create());
+    WorkerCrashedException died = new WorkerCrashedException("worker 2 died", null);
+    for (int i = 0; i < 4; i++) {
+      assertEquals(null, q.crashed(died, i));
+    }
+    assertTrue(q.crashed(died, 4).getMessage().startsWith("workers died 5 times within 60.0 s"));
+  }
 }
