@@ -71,8 +71,10 @@ import org.slf4j.LoggerFactory;
  * a worker that dies or times out while starting (before its setups are done) is restarted, and
  * {@link WorkerConfig#withMaxStartFailures} such starts in a row fail the pool with a {@link
  * WorkerStartException} naming the last one. Started workers that die count towards the
- * crash-loop breaker ({@link WorkerConfig#withCrashLoop}). A request waiting for a live worker
- * fails after twice the start timeout plus the longest restart backoff.
+ * crash-loop breaker ({@link WorkerConfig#withCrashLoop}). A worker with requests in flight that
+ * answers no ping for the stall timeout ({@link WorkerConfig#withStallTimeout}) is killed and
+ * replaced like a dead one. A request waiting for a live worker fails after twice the start
+ * timeout plus the longest restart backoff.
  *
  * <h3>Lifecycle</h3>
  *
