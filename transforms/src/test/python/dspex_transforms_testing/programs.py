@@ -7,7 +7,9 @@ process on markers in the question, before any LM call for that element:
 - ``__CRASH_ONCE__``: ``os._exit(9)`` the first time the element runs, answers after
   (a marker file per question in ``marker_dir`` remembers the first time, across the
   restarted workers);
-- ``__POISON__``: ``os._exit(9)`` every time.
+- ``__POISON__``: ``os._exit(9)`` every time;
+- ``__STOP_ONCE__``: the worker stops itself (``SIGSTOP``: alive, but answering nothing,
+  not even pings) the first time the element runs, answers after.
 
 dspy is imported by the factory, so importing this module stays cheap.
 """
@@ -16,11 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import sys
 from typing import Any
 
 CRASH_ONCE = "__CRASH_ONCE__"
 POISON = "__POISON__"
+STOP_ONCE = "__STOP_ONCE__"
 #: Exit status of a worker killed by a marker.
 EXIT_CODE = 9
 
@@ -57,6 +61,8 @@ def faulty_qa(marker_dir: str) -> Any:
         def forward(self, question: str) -> Any:
             if POISON in question or (CRASH_ONCE in question and _first_time(marker_dir, question)):
                 _die()
+            if STOP_ONCE in question and _first_time(marker_dir, question):
+                os.kill(os.getpid(), signal.SIGSTOP)
             return self.answer(question=question)
 
     return FaultyQA()

@@ -150,6 +150,16 @@ public abstract class DSPexTransform<T extends DSPexTransform<T>> extends PTrans
     return withExecution(execution().withRequestTimeout(d));
   }
 
+  /**
+   * How long a worker with requests in flight may leave a health ping unanswered before it counts
+   * as stalled (stopped, deadlocked) and is replaced, its unreported elements sent again (default
+   * 30 s; {@link Duration#ZERO}: never checked). A worker answers pings even while its LM calls
+   * run, so a slow call is not cut short: {@link #withRequestTimeout} alone bounds that.
+   */
+  public T withStallTimeout(Duration d) {
+    return withExecution(execution().withStallTimeout(d));
+  }
+
   /** Worker process start to ready (default 60 s). */
   public T withStartTimeout(Duration d) {
     return withExecution(execution().withStartTimeout(d));

@@ -75,7 +75,7 @@ public class FaultsPipelineTest {
     markers = CLASS_TMP.newFolder("markers").getAbsolutePath();
     sharedCache = CLASS_TMP.newFolder("lm-cache").getAbsolutePath();
     List<CompletableFuture<WorkerPool>> starting = new ArrayList<>();
-    for (DSPexPredict t : List.of(crashing(), calm(), lmFree())) {
+    for (DSPexPredict t : List.of(crashing(), stalling(), calm(), lmFree())) {
       starting.add(CompletableFuture.supplyAsync(() -> {
         try {
           return WorkerPools.acquire(t.workerConfig());
@@ -122,6 +122,11 @@ public class FaultsPipelineTest {
    */
   private static DSPexPredict crashing() {
     return faultyQa().withThreads(1).withCacheDir(sharedCache).withMaxBatchSize(16).withMaxAttempts(2);
+  }
+
+  /** For the stall test: as {@link #crashing()}, with a stall timeout far below the request timeout. */
+  private static DSPexPredict stalling() {
+    return crashing().withStallTimeout(Duration.ofSeconds(2));
   }
 
   /** For the budget and rate tests: DSPy's cache in each worker's own directory. */
@@ -187,6 +192,31 @@ public class FaultsPipelineTest {
     assertEquals(0, DSPexEmbedPipelineTest.counter(m, "failed_elements"));
     assertTrue(DSPexEmbedPipelineTest.counter(m, "retries") >= 1);
     assertTrue(DSPexEmbedPipelineTest.counter(m, "failed_batches") >= 1);
+    assertTrue(DSPexEmbedPipelineTest.counter(m, "worker_restarts") >= 1);
+  }
+
+  @Test(timeout = 120_000)
+  public void givenWorkerStoppedMidBatch_thenItIsReplacedWithinTheStallTimeoutAndEveryElementOutputOnce()
+      throws Exception {
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      expected.add("stop-q" + i + (i == 30 ? " __STOP_ONCE__" : ""));
+    }
+    // The stopped worker answers nothing, not even pings: without the stall watch its request
+    // waited for the 5-minute request timeout.
+    long t0 = System.nanoTime();
+    DSPexResult r = questions("stop", 40, 30, "__STOP_ONCE__").apply(stalling());
+    PAssert.that(questionsOf(r.output())).containsInAnyOrder(expected);
+    PAssert.that(r.failures()).empty();
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+
+    assertEquals(40, server.chatCalls());
+    assertTrue("took " + seconds + " s", seconds < 60);
+    MetricQueryResults m = metrics(result);
+    assertEquals(0, DSPexEmbedPipelineTest.counter(m, "failed_elements"));
+    assertTrue(DSPexEmbedPipelineTest.counter(m, "retries") >= 1);
     assertTrue(DSPexEmbedPipelineTest.counter(m, "worker_restarts") >= 1);
   }
 

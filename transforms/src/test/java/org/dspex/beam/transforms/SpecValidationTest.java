@@ -63,6 +63,7 @@ public class SpecValidationTest {
     assertRefused(() -> t.withMaxAttempts(0), "withMaxAttempts");
     assertRefused(() -> t.withWorkers(0), "withWorkers");
     assertRefused(() -> t.withRequestTimeout(Duration.ZERO), "withRequestTimeout", "PT0S");
+    assertRefused(() -> t.withStallTimeout(Duration.ofSeconds(-1)), "withStallTimeout", "PT-1S");
     assertRefused(() -> t.withMaxLmCallsPerSecond(0), "withMaxLmCallsPerSecond");
     assertRefused(() -> t.withTokenBudget(0), "withTokenBudget");
     assertRefused(() -> t.withLmFactory("not a function"), "withLmFactory", "module:function");
@@ -97,11 +98,12 @@ public class SpecValidationTest {
   @Test
   public void givenTransformSerializedWithItsPipeline_thenItsWorkerConfigKeysTheSamePool() {
     DSPexPredict p = TestSupport.fakePredict("q -> a").withWorkers(2).withApiKeyEnv("DSPEX_TEST_SECRET")
-        .withRequestTimeout(java.time.Duration.ofSeconds(30));
+        .withRequestTimeout(java.time.Duration.ofSeconds(30)).withStallTimeout(java.time.Duration.ofSeconds(7));
     DSPexPredict copy = org.apache.beam.sdk.util.SerializableUtils.clone(p);
     assertEquals(p.workerConfig(), copy.workerConfig());
     assertEquals(p.workerConfig().hashCode(), copy.workerConfig().hashCode());
     assertEquals(java.time.Duration.ofSeconds(30), copy.workerConfig().requestTimeout());
+    assertEquals(java.time.Duration.ofSeconds(7), copy.workerConfig().stallTimeout());
   }
 
   @Test

@@ -68,6 +68,12 @@ public abstract class WorkerConfig implements Serializable {
   public static final Duration DEFAULT_SETUP_TIMEOUT = Duration.ofMinutes(10);
   /** Time for one request (a batch), or between two events of a stream. */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(5);
+  /**
+   * Time a worker with requests in flight may leave a ping unanswered before it counts as stalled
+   * and is killed: a tenth of the request timeout, since a live worker answers pings at once even
+   * while its handlers wait for an LM.
+   */
+  public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
   /** Time between SIGTERM and SIGKILL when a worker is killed. */
   public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(5);
   /** A worker idle this long is pinged. */
@@ -80,6 +86,12 @@ public abstract class WorkerConfig implements Serializable {
   public static final int DEFAULT_CRASH_LOOP_CRASHES = 5;
   /** The window for {@link #DEFAULT_CRASH_LOOP_CRASHES}. */
   public static final Duration DEFAULT_CRASH_LOOP_WINDOW = Duration.ofSeconds(60);
+  /**
+   * Worker starts in a row (start, {@code hello} and setups) that may fail before a pool stops: a
+   * worker that never comes up fails its pool in seconds (1 s and 2 s of backoff between the
+   * three) instead of being restarted forever.
+   */
+  public static final int DEFAULT_MAX_START_FAILURES = 3;
   /** Requests after which a worker is replaced; 0: never. */
   public static final long DEFAULT_RECYCLE_AFTER_REQUESTS = 0;
   /** A pool without requests this long stops its workers (restarted on demand); zero: never. */
@@ -108,12 +120,14 @@ public abstract class WorkerConfig implements Serializable {
         .setStartTimeout(DEFAULT_START_TIMEOUT)
         .setSetupTimeout(DEFAULT_SETUP_TIMEOUT)
         .setRequestTimeout(DEFAULT_REQUEST_TIMEOUT)
+        .setStallTimeout(DEFAULT_STALL_TIMEOUT)
         .setKillGrace(DEFAULT_KILL_GRACE)
         .setPingInterval(DEFAULT_PING_INTERVAL)
         .setRestartBackoffInitial(DEFAULT_RESTART_BACKOFF_INITIAL)
         .setRestartBackoffMax(DEFAULT_RESTART_BACKOFF_MAX)
         .setCrashLoopCrashes(DEFAULT_CRASH_LOOP_CRASHES)
         .setCrashLoopWindow(DEFAULT_CRASH_LOOP_WINDOW)
+        .setMaxStartFailures(DEFAULT_MAX_START_FAILURES)
         .setRecycleAfterRequests(DEFAULT_RECYCLE_AFTER_REQUESTS)
         .setIdleShutdown(DEFAULT_IDLE_SHUTDOWN)
         .setStderrLines(DEFAULT_STDERR_LINES)
@@ -164,6 +178,9 @@ public abstract class WorkerConfig implements Serializable {
   /** Request timeout. */
   public abstract Duration requestTimeout();
 
+  /** Stall timeout, zero when off. */
+  public abstract Duration stallTimeout();
+
   /** SIGTERM to SIGKILL grace. */
   public abstract Duration killGrace();
 
@@ -181,6 +198,9 @@ public abstract class WorkerConfig implements Serializable {
 
   /** The breaker's window. */
   public abstract Duration crashLoopWindow();
+
+  /** Failed starts in a row that stop a pool. */
+  public abstract int maxStartFailures();
 
   /** Requests before recycling, 0 never. */
   public abstract long recycleAfterRequests();
@@ -238,6 +258,8 @@ public abstract class WorkerConfig implements Serializable {
 
     abstract Builder setRequestTimeout(Duration d);
 
+    abstract Builder setStallTimeout(Duration d);
+
     abstract Builder setKillGrace(Duration d);
 
     abstract Builder setPingInterval(Duration d);
@@ -249,6 +271,8 @@ public abstract class WorkerConfig implements Serializable {
     abstract Builder setCrashLoopCrashes(int n);
 
     abstract Builder setCrashLoopWindow(Duration d);
+
+    abstract Builder setMaxStartFailures(int n);
 
     abstract Builder setRecycleAfterRequests(long n);
 
@@ -385,6 +409,22 @@ public abstract class WorkerConfig implements Serializable {
     return toBuilder().setRequestTimeout(positive(d, "request timeout")).build();
   }
 
+  /**
+   * How long a worker with requests in flight may leave a ping unanswered (default {@link
+   * #DEFAULT_STALL_TIMEOUT}, 30 s; zero: never checked). A busy worker that has sent nothing for a
+   * second (or a tenth of this) is pinged; a worker answers pings on its reader thread even while
+   * its handlers run, so one that answers nothing for this long is stalled (stopped with SIGSTOP,
+   * deadlocked, its reader starved) and is killed at once (SIGKILL); its requests fail with a
+   * retryable {@link WorkerCrashedException} and a new worker is started. A slow but live request
+   * is not interrupted: only {@link #withRequestTimeout} bounds it. V1 peers, which answer one
+   * request at a time, are not checked; a {@link #withCommand} worker must answer pings during its
+   * requests as docs/protocol.md says, or run with this set to zero.
+   */
+  public WorkerConfig withStallTimeout(Duration d) {
+    check(d != null && !d.isNegative(), "stall timeout must not be negative, was %s", d);
+    return toBuilder().setStallTimeout(d).build();
+  }
+
   /** SIGTERM to SIGKILL when killing a worker (default {@link #DEFAULT_KILL_GRACE}, 5 s). */
   public WorkerConfig withKillGrace(Duration d) {
     return toBuilder().setKillGrace(positive(d, "kill grace")).build();
@@ -404,12 +444,26 @@ public abstract class WorkerConfig implements Serializable {
   }
 
   /**
-   * The crash-loop breaker: {@code crashes} worker deaths (or failed restarts) within {@code window}
-   * stop the pool with a {@link CrashLoopException} (defaults 5 in 60 s).
+   * The crash-loop breaker: {@code crashes} deaths of started workers within {@code window} stop
+   * the pool with a {@link CrashLoopException} (defaults 5 in 60 s). Workers that fail while
+   * starting count towards {@link #withMaxStartFailures} instead.
    */
   public WorkerConfig withCrashLoop(int crashes, Duration window) {
     check(crashes > 0, "crash-loop crashes must be positive, was %s", crashes);
     return toBuilder().setCrashLoopCrashes(crashes).setCrashLoopWindow(positive(window, "crash-loop window")).build();
+  }
+
+  /**
+   * Worker starts in a row that may fail (the process died or timed out before its {@code hello}
+   * or its setups were done) before the pool stops restarting and fails with a {@link
+   * WorkerStartException} naming the last worker, how it ended and its last stderr lines (default
+   * {@value #DEFAULT_MAX_START_FAILURES}). Any worker of the pool that completes its setup resets
+   * the count; a start failure that no restart can fix (no interpreter, a refused setup) fails the
+   * pool at once.
+   */
+  public WorkerConfig withMaxStartFailures(int n) {
+    check(n > 0, "max start failures must be positive, was %s", n);
+    return toBuilder().setMaxStartFailures(n).build();
   }
 
   /** Replace a worker gracefully after this many requests; 0 never (the default). */
@@ -508,7 +562,7 @@ public abstract class WorkerConfig implements Serializable {
         + ", module=" + module() + ", handlerModules=" + handlerModules() + ", workers=" + workers()
         + ", threadsPerWorker=" + threadsPerWorker() + ", requestThreads=" + requestThreads()
         + ", startTimeout=" + startTimeout() + ", setupTimeout=" + setupTimeout() + ", requestTimeout="
-        + requestTimeout() + ", env=" + shownEnv + ", secretEnvNames=" + secretEnvNames() + "}";
+        + requestTimeout() + ", stallTimeout=" + stallTimeout() + ", env=" + shownEnv + ", secretEnvNames=" + secretEnvNames() + "}";
     return redactor(env()).redact(text);
   }
 }

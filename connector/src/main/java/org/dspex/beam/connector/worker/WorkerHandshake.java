@@ -33,7 +33,7 @@ final class WorkerHandshake {
       Map<String, Object> hello) {}
 
   static Handshaken open(WorkerConfig config, int id) throws WorkerStartException {
-    WorkerLaunch launch = WorkerLaunch.of(config);
+    WorkerLaunch launch = WorkerLaunch.of(config, id);
     WorkerProcess process = WorkerProcess.start(launch, id, config);
     String name = process.name();
     SpillDirectory spill = null;
@@ -46,7 +46,7 @@ final class WorkerHandshake {
     }, config.startTimeout().toNanos(), TimeUnit.NANOSECONDS);
     Map<String, Object> hello;
     try {
-      spill = config.spill() ? SpillDirectory.create() : null;
+      spill = config.spill() ? SpillDirectory.create(ScratchRoot.inMemory().path()) : null;
       connection = new Connection(process.output(), process.input(), name, config.protocolSettings(), spill);
       Map<String, Object> args = new LinkedHashMap<>();
       args.put("worker_id", id);

@@ -35,6 +35,8 @@ public abstract class ExecutionSettings implements Serializable {
   public static final int DEFAULT_MAX_ATTEMPTS = 3;
   /** One request, or the gap between two events of a stream. */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = WorkerConfig.DEFAULT_REQUEST_TIMEOUT;
+  /** A worker with requests in flight that answers no ping this long is stalled and replaced. */
+  public static final Duration DEFAULT_STALL_TIMEOUT = WorkerConfig.DEFAULT_STALL_TIMEOUT;
   /** Process start to answered hello. */
   public static final Duration DEFAULT_START_TIMEOUT = WorkerConfig.DEFAULT_START_TIMEOUT;
   /** Loading the program or model on a worker. */
@@ -157,6 +159,12 @@ public abstract class ExecutionSettings implements Serializable {
 
   public ExecutionSettings withRequestTimeout(Duration d) {
     return withWorker(worker().withRequestTimeout(positive(d, "withRequestTimeout")));
+  }
+
+  /** Zero turns the stall watch off. */
+  public ExecutionSettings withStallTimeout(Duration d) {
+    check(d != null && !d.isNegative(), "withStallTimeout: must not be negative, was %s", d);
+    return withWorker(worker().withStallTimeout(d));
   }
 
   public ExecutionSettings withStartTimeout(Duration d) {
