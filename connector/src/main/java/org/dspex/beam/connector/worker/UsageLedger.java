@@ -9,6 +9,8 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * A worker's usage ledger ({@code docs/protocol.md} section 9.10): a file in a private directory of
@@ -24,6 +26,10 @@ import java.util.Set;
  * that started and neither ended nor reported usage was in flight when the worker died: it counts
  * as a call with no tokens known. A last line without its newline and lines of unknown kinds are
  * skipped. {@code testdata/usage/ledger.txt} is a golden ledger both languages read.
+ *
+ * <p>A ledger left when the JVM exits with its worker still running is deleted by a shutdown
+ * hook; those of a JVM that was killed are swept by the next JVM's first ledger (a directory whose
+ * pid is no live process).
  */
 final class UsageLedger implements AutoCloseable {
   /** The first line of a ledger. */
@@ -32,6 +38,8 @@ final class UsageLedger implements AutoCloseable {
   static final String DIRECTORY_PREFIX = "dspex-usage-";
 
   private static final String FILE_NAME = "ledger";
+  private static final Set<UsageLedger> OPEN = ConcurrentHashMap.newKeySet();
+  private static final AtomicBoolean STARTED = new AtomicBoolean();
 
   private final Path dir;
   private final Path file;
@@ -46,10 +54,41 @@ final class UsageLedger implements AutoCloseable {
 
   /** A new private directory under {@code java.io.tmpdir} for one worker's ledger. */
   static UsageLedger create() throws IOException {
-    Path dir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")),
-        DIRECTORY_PREFIX + "j" + ProcessHandle.current().pid() + "-",
+    Path root = Path.of(System.getProperty("java.io.tmpdir"));
+    if (STARTED.compareAndSet(false, true)) {
+      sweepStale(root);
+      Runtime.getRuntime().addShutdownHook(new Thread(() -> OPEN.forEach(UsageLedger::close), "dspex-usage-cleanup"));
+    }
+    Path dir = Files.createTempDirectory(root, DIRECTORY_PREFIX + "j" + ProcessHandle.current().pid() + "-",
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    return new UsageLedger(dir);
+    UsageLedger ledger = new UsageLedger(dir);
+    OPEN.add(ledger);
+    return ledger;
+  }
+
+  /**
+   * Deletes the ledger directories under {@code root} of JVMs that are gone (their pid is no live
+   * process); returns how many.
+   */
+  static int sweepStale(Path root) {
+    int n = 0;
+    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, DIRECTORY_PREFIX + "j*-*")) {
+      for (Path d : dirs) {
+        String name = d.getFileName().toString();
+        String pid = name.substring(DIRECTORY_PREFIX.length() + 1, name.indexOf('-', DIRECTORY_PREFIX.length()));
+        try {
+          if (ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
+            new UsageLedger(d).close();
+            n++;
+          }
+        } catch (NumberFormatException e) {
+          // Not a name this class makes: not ours to delete.
+        }
+      }
+    } catch (IOException e) {
+      // Sweeping is a courtesy; a directory that cannot be listed holds nothing to count.
+    }
+    return n;
   }
 
   /** The ledger file, as sent in {@code hello} ({@code usage_ledger}); the worker creates it. */
@@ -111,6 +150,7 @@ final class UsageLedger implements AutoCloseable {
   /** Deletes the ledger and its directory. */
   @Override
   public void close() {
+    OPEN.remove(this);
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
       for (Path f : files) {
         Files.deleteIfExists(f);
