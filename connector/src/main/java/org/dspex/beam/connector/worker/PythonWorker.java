@@ -65,7 +65,7 @@ public final class PythonWorker implements AutoCloseable {
     this.name = h.process().name();
     this.config = config;
     this.process = h.process();
-    this.channel = new WorkerChannel(process, h.connection(), h.spill(), stats, h.launch().redactor,
+    this.channel = new WorkerChannel(process, h.connection(), h.spill(), h.ledger(), stats, h.launch().redactor,
         config.queueCapacity());
     this.hello = h.hello();
   }

@@ -34,6 +34,11 @@ import org.slf4j.LoggerFactory;
  * <p>Both pipes can be full at once without a deadlock: the reader never waits for the writer or
  * for a caller, since futures are completed and stream listeners run on callback threads ({@link
  * PendingRequest}).
+ *
+ * <p>The reader sums the LM usage the worker's answers report; when the channel ends (the process
+ * gone), the worker's {@link UsageLedger} says what it paid for, and what no answer reported
+ * (chunks it died before sending, calls in flight) goes to {@link WorkerStats#unreportedLmCalls()},
+ * before any pending request fails, so a retry's caller finds it counted.
  */
 final class WorkerChannel {
   private static final Logger LOG = LoggerFactory.getLogger(PythonWorker.class);
@@ -43,6 +48,7 @@ final class WorkerChannel {
   private final WorkerProcess process;
   private final Connection connection;
   private final SpillDirectory spill;
+  private final UsageLedger ledger;
   private final WorkerStats stats;
   private final Redactor redactor;
   private final PendingRequests pending = new PendingRequests();
@@ -57,16 +63,19 @@ final class WorkerChannel {
   /** The stall watch's pings queued or in flight, which do not make the worker busy. */
   private final AtomicInteger probes = new AtomicInteger();
   private volatile Thread writerThread;
+  // Read and written by the reader thread only (the death handler runs on it too).
+  private LmUsage reported = LmUsage.ZERO;
   private ScheduledFuture<?> watchdog;
   private StallWatch stallWatch;
   private Duration requestTimeout;
 
-  WorkerChannel(WorkerProcess process, Connection connection, SpillDirectory spill, WorkerStats stats,
-      Redactor redactor, int queueCapacity) {
+  WorkerChannel(WorkerProcess process, Connection connection, SpillDirectory spill, UsageLedger ledger,
+      WorkerStats stats, Redactor redactor, int queueCapacity) {
     this.name = process.name();
     this.process = process;
     this.connection = connection;
     this.spill = spill;
+    this.ledger = ledger;
     this.stats = stats;
     this.redactor = redactor;
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
@@ -237,6 +246,7 @@ final class WorkerChannel {
         lastActivityNanos = System.nanoTime();
         lastReadNanos = lastActivityNanos;
         stats.received(in);
+        reported = reported.plus(LmUsage.reportedBy(in));
         dispatch(in);
       }
     } catch (IOException e) {
@@ -340,6 +350,7 @@ final class WorkerChannel {
     }
     boolean expected = closing && process.killReason() == null;
     WorkerProcess.End end = process.ended(failure);
+    countUnreportedUsage();
     String how = end.how();
     String suffix = end.stderrSuffix();
     Throwable cause = process.safeCause(failure);
@@ -386,6 +397,29 @@ final class WorkerChannel {
       LOG.info("{} stopped ({})", name, end.exitStatus() == null ? "killed" : ExitStatus.describe(end.exitStatus()));
     }
     terminated.complete(death);
+  }
+
+  /** Counts what the ended worker's ledger holds beyond what its answers reported, then deletes it. */
+  private void countUnreportedUsage() {
+    if (ledger == null) {
+      return;
+    }
+    try {
+      UsageLedger.Totals totals = ledger.read();
+      LmUsage unreported = totals.paid().beyond(reported);
+      if (!unreported.isZero()) {
+        stats.unreported(unreported);
+        LOG.info("{}: its usage ledger holds {} LM call(s) ({} prompt + {} completion tokens) that no answer of it"
+            + " reported{}; counted in lm_calls", name, unreported.calls(), unreported.promptTokens(),
+            unreported.completionTokens(),
+            totals.inFlight() == 0 ? "" : " (" + totals.inFlight() + " in flight when it ended, tokens unknown)");
+      }
+    } catch (IOException e) {
+      LOG.warn("{}: its usage ledger could not be read, so LM calls it did not report are not counted: {}", name,
+          e.getMessage());
+    } finally {
+      ledger.close();
+    }
   }
 
   /**
