@@ -6,15 +6,12 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A worker's usage ledger ({@code docs/protocol.md} section 9.10): a file in a private directory of
- * this JVM ({@code dspex-usage-j<pid>-*} under {@code java.io.tmpdir}, mode {@code 0700}), named in
+ * A worker's usage ledger ({@code docs/protocol.md} section 9.10): a file in a private directory
+ * ({@code usage-*}, mode {@code 0700}) of the JVM's scratch root ({@link ScratchRoot#onDisk()}), named in
  * the worker's {@code hello}, where the worker writes down every LM call as it makes it. An
  * element's usage reaches the JVM in its stream chunk, which a worker that dies first never sends;
  * once the worker has ended, its ledger says what it paid for, and what its answers did not report
@@ -27,19 +24,17 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * as a call with no tokens known. A last line without its newline and lines of unknown kinds are
  * skipped. {@code testdata/usage/ledger.txt} is a golden ledger both languages read.
  *
- * <p>A ledger left when the JVM exits with its worker still running is deleted by a shutdown
- * hook; those of a JVM that was killed are swept by the next JVM's first ledger (a directory whose
- * pid is no live process).
+ * <p>A ledger left when the JVM exits with its worker still running goes with the scratch root,
+ * which the JVM's shutdown hook deletes; those of a JVM that was killed go with its root, which the
+ * next JVM sweeps.
  */
 final class UsageLedger implements AutoCloseable {
   /** The first line of a ledger. */
   static final String HEADER = "dspex-usage-ledger 1";
-  /** Prefix of the directories {@link #create()} makes. */
-  static final String DIRECTORY_PREFIX = "dspex-usage-";
+  /** Prefix of the directories {@link #create()} makes in the scratch root. */
+  static final String DIRECTORY_PREFIX = "usage-";
 
   private static final String FILE_NAME = "ledger";
-  private static final Set<UsageLedger> OPEN = ConcurrentHashMap.newKeySet();
-  private static final AtomicBoolean STARTED = new AtomicBoolean();
 
   private final Path dir;
   private final Path file;
@@ -52,43 +47,9 @@ final class UsageLedger implements AutoCloseable {
   /** What a ledger says was paid for: {@code paid} includes the {@code inFlight} calls. */
   record Totals(LmUsage paid, long inFlight) {}
 
-  /** A new private directory under {@code java.io.tmpdir} for one worker's ledger. */
+  /** A new private directory in the JVM's scratch root for one worker's ledger. */
   static UsageLedger create() throws IOException {
-    Path root = Path.of(System.getProperty("java.io.tmpdir"));
-    if (STARTED.compareAndSet(false, true)) {
-      sweepStale(root);
-      Runtime.getRuntime().addShutdownHook(new Thread(() -> OPEN.forEach(UsageLedger::close), "dspex-usage-cleanup"));
-    }
-    Path dir = Files.createTempDirectory(root, DIRECTORY_PREFIX + "j" + ProcessHandle.current().pid() + "-",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    UsageLedger ledger = new UsageLedger(dir);
-    OPEN.add(ledger);
-    return ledger;
-  }
-
-  /**
-   * Deletes the ledger directories under {@code root} of JVMs that are gone (their pid is no live
-   * process); returns how many.
-   */
-  static int sweepStale(Path root) {
-    int n = 0;
-    try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, DIRECTORY_PREFIX + "j*-*")) {
-      for (Path d : dirs) {
-        String name = d.getFileName().toString();
-        String pid = name.substring(DIRECTORY_PREFIX.length() + 1, name.indexOf('-', DIRECTORY_PREFIX.length()));
-        try {
-          if (ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
-            new UsageLedger(d).close();
-            n++;
-          }
-        } catch (NumberFormatException e) {
-          // Not a name this class makes: not ours to delete.
-        }
-      }
-    } catch (IOException e) {
-      // Sweeping is a courtesy; a directory that cannot be listed holds nothing to count.
-    }
-    return n;
+    return new UsageLedger(ScratchRoot.onDisk().newDirectory(DIRECTORY_PREFIX));
   }
 
   /** The ledger file, as sent in {@code hello} ({@code usage_ledger}); the worker creates it. */
@@ -150,14 +111,13 @@ final class UsageLedger implements AutoCloseable {
   /** Deletes the ledger and its directory. */
   @Override
   public void close() {
-    OPEN.remove(this);
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
       for (Path f : files) {
         Files.deleteIfExists(f);
       }
       Files.deleteIfExists(dir);
     } catch (IOException e) {
-      // Gone already, or not removable now; a directory left behind is named for its JVM's pid.
+      // Gone already, or not removable now; a directory left behind goes with the scratch root.
     }
   }
 

@@ -21,16 +21,14 @@ import java.util.concurrent.TimeUnit;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The usage ledger: read as the Python side reads it (the golden ledger of {@code testdata/usage}),
  * and, with real workers, what a worker's ledger holds beyond what its answers reported is counted
- * once when it ends, however it ends, and its directory is gone; those of a JVM that is gone are
- * swept.
+ * once when it ends, however it ends, and its directory (in the JVM's scratch root, which is swept
+ * when its JVM is gone: ScratchRootTest) is gone.
  */
 class UsageLedgerTest {
-  private static final String DIRECTORIES = UsageLedger.DIRECTORY_PREFIX + "j" + ProcessHandle.current().pid() + "-";
 
   @Test
   void givenTheGoldenLedger_thenItsTotalsAreThoseThePythonSideReads() throws IOException {
@@ -93,23 +91,10 @@ class UsageLedgerTest {
     assertTrue(Files.notExists(ledgerDirectory), ledgerDirectory + " is still there");
   }
 
-  @Test
-  void givenLedgerDirectoriesOfAJvmThatIsGone_thenTheSweepDeletesThoseOnly(@TempDir Path root) throws Exception {
-    Process gone = new ProcessBuilder("true").start();
-    gone.waitFor();
-    Path stale = Files.createDirectory(root.resolve(UsageLedger.DIRECTORY_PREFIX + "j" + gone.pid() + "-1"));
-    Files.writeString(stale.resolve("ledger"), UsageLedger.HEADER + "\n");
-    Path mine = Files.createDirectory(root.resolve(DIRECTORIES + "2"));
-    Path other = Files.createDirectory(root.resolve(UsageLedger.DIRECTORY_PREFIX + "notes"));
-    assertEquals(1, UsageLedger.sweepStale(root));
-    assertTrue(Files.notExists(stale));
-    assertTrue(Files.isDirectory(mine) && Files.isDirectory(other));
-  }
-
   private static Set<Path> ledgerDirectories() throws IOException {
     Set<Path> dirs = new HashSet<>();
-    try (DirectoryStream<Path> s = Files.newDirectoryStream(Path.of(System.getProperty("java.io.tmpdir")),
-        DIRECTORIES + "*")) {
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(ScratchRoot.onDisk().path(),
+        UsageLedger.DIRECTORY_PREFIX + "*")) {
       s.forEach(dirs::add);
     }
     return dirs;
