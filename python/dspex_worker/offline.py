@@ -27,6 +27,8 @@ import shutil
 import tempfile
 import threading
 
+from dspex_worker import contract
+
 #: Variables forced for every worker (a value already in the environment wins).
 OFFLINE_ENV = {
     "LITELLM_LOCAL_MODEL_COST_MAP": "True",
@@ -36,7 +38,7 @@ OFFLINE_ENV = {
 }
 
 #: Names the private directory the connector made for this worker.
-TEMP_DIR_ENV = "DSPEX_WORKER_TMPDIR"
+TEMP_DIR_ENV = contract.TEMP_DIR_ENV
 
 _lock = threading.Lock()
 _temp_dir: str | None = None
