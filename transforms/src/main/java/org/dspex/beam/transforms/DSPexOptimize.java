@@ -386,6 +386,7 @@ public abstract class DSPexOptimize extends DSPexProgramTransform<DSPexOptimize>
   }
 
   /** LM calls in flight during the compile (default {@value #DEFAULT_THREADS}). */
+  @Override
   public DSPexOptimize withThreads(int n) {
     check(n > 0 && n <= 256, "withThreads: must be within [1, 256], was %s", n);
     return toBuilder().setThreads(n).build();
@@ -433,11 +434,6 @@ public abstract class DSPexOptimize extends DSPexProgramTransform<DSPexOptimize>
   public WorkerConfig workerConfig() {
     WorkerConfig c = super.workerConfig();
     return teacher().apiKeyEnv() == null ? c : c.withSecretEnvNames(teacher().apiKeyEnv());
-  }
-
-  /** The fields of the program as its worker describes them (starts one worker; see {@link DSPexPredict#describeProgram}). */
-  public Signature describeProgram() throws ProgramLoadException, WorkerUnavailableException {
-    return ProgramIntrospection.read(workerConfig());
   }
 
   @Override

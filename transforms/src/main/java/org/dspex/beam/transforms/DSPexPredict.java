@@ -231,27 +231,13 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
     return defaults().setProgramSettings(ProgramSettings.ofProgram(factory)).build();
   }
 
-  /**
-   * The inputs and outputs of this transform's program as its worker describes them (for {@link
-   * #ofProgram}: what {@code expand} learns when no {@link #withOutputSchema} is given). Starts one
-   * worker, sets the program up and stops the worker; a tool can check a program before building a
-   * pipeline with it.
-   *
-   * @throws ProgramLoadException the worker started and the program failed to load (the message
-   *     holds the Python error): the program needs fixing
-   * @throws WorkerUnavailableException no worker could start or answer: the worker settings or the
-   *     Python environment need fixing
-   */
-  public Signature describeProgram() throws ProgramLoadException, WorkerUnavailableException {
-    return ProgramIntrospection.read(workerConfig());
-  }
-
   /** The signature, or null for a program. */
   public @Nullable Signature getSignature() {
     return signature() == null ? null : Signature.parse(signature());
   }
 
   /** LM calls in flight per worker (default {@value #DEFAULT_THREADS}). */
+  @Override
   public DSPexPredict withThreads(int n) {
     check(n > 0, "withThreads: must be positive, was %s", n);
     return toBuilder().setThreads(n).build();

@@ -3,6 +3,7 @@ package org.dspex.beam.transforms;
 import java.util.Map;
 import org.dspex.beam.transforms.config.LmSettings;
 import org.dspex.beam.transforms.config.ProgramSettings;
+import org.dspex.beam.transforms.signature.Signature;
 
 /**
  * What {@link DSPexPredict} and {@link DSPexOptimize} share on top of {@link DSPexTransform}: the
@@ -23,6 +24,23 @@ public abstract class DSPexProgramTransform<T extends DSPexProgramTransform<T>> 
   abstract T withProgramSettings(ProgramSettings settings);
 
   abstract T withLm(LmSettings settings);
+
+  /** LM calls in flight per worker (default 8). */
+  public abstract T withThreads(int n);
+
+  /**
+   * The inputs and outputs of this transform's program as its worker describes them. Starts one
+   * worker, sets the program up (with every other setting, so a bad one fails here too) and stops
+   * the worker; a tool can check a program and its settings before building a pipeline with them.
+   *
+   * @throws ProgramLoadException the worker started and the setup failed (the message holds the
+   *     Python error): the program or a setting needs fixing
+   * @throws WorkerUnavailableException no worker could start or answer: the worker settings or the
+   *     Python environment need fixing
+   */
+  public Signature describeProgram() throws ProgramLoadException, WorkerUnavailableException {
+    return ProgramIntrospection.read(workerConfig());
+  }
 
   /**
    * A {@code dspy.ChainOfThought} instead of a {@code Predict} (default false; signatures only): the
