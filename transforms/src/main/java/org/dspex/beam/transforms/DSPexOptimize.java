@@ -38,6 +38,7 @@ import org.dspex.beam.transforms.optimize.ExampleCheck;
 import org.dspex.beam.transforms.optimize.OptimizeFn;
 import org.dspex.beam.transforms.optimize.OptimizeProgressListener;
 import org.dspex.beam.transforms.optimize.OptimizeResult;
+import org.dspex.beam.connector.protocol.ProtocolSettings;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.transforms.signature.Signature;
 import org.dspex.beam.transforms.signature.SignatureField;
@@ -135,6 +136,8 @@ public abstract class DSPexOptimize extends DSPexProgramTransform<DSPexOptimize>
   public static final double DEFAULT_DEV_FRACTION = 0.2;
   /** LM calls in flight during a compile (the optimizer's and the evaluations' threads). */
   public static final int DEFAULT_THREADS = 8;
+  /** Examples bodies from this size on travel as a REF file in the spill directory (bench optimize-transfer). */
+  public static final long DEFAULT_REF_MIN_BYTES = ProtocolSettings.DEFAULT_REF_MIN_BYTES;
 
   @Override
   abstract ProgramSettings programSettings();
@@ -177,6 +180,8 @@ public abstract class DSPexOptimize extends DSPexProgramTransform<DSPexOptimize>
 
   abstract @Nullable Duration compileTimeout();
 
+  abstract long refMinBytes();
+
   abstract OptimizeProgressListener progressListener();
 
   @Override
@@ -218,6 +223,8 @@ public abstract class DSPexOptimize extends DSPexProgramTransform<DSPexOptimize>
 
     abstract Builder setCompileTimeout(@Nullable Duration d);
 
+    abstract Builder setRefMinBytes(long n);
+
     abstract Builder setProgressListener(OptimizeProgressListener l);
 
     abstract Builder setApiKeyEnv(@Nullable String s);
@@ -239,6 +246,7 @@ public abstract class DSPexOptimize extends DSPexProgramTransform<DSPexOptimize>
         .setDevFraction(DEFAULT_DEV_FRACTION)
         .setSeed(0)
         .setThreads(DEFAULT_THREADS)
+        .setRefMinBytes(DEFAULT_REF_MIN_BYTES)
         .setProgressListener(OptimizeProgressListener.logging())
         .setExecution(ExecutionSettings.defaults());
   }
@@ -398,6 +406,16 @@ public abstract class DSPexOptimize extends DSPexProgramTransform<DSPexOptimize>
     return toBuilder().setCompileTimeout(d).build();
   }
 
+  /**
+   * With the default format (AUTO), an examples body of at least this many encoded bytes travels as
+   * a REF file in the spill directory instead of a frame through the pipe (default {@value
+   * #DEFAULT_REF_MIN_BYTES}, 64 MiB); a body above the frame limit always does.
+   */
+  public DSPexOptimize withRefMinBytes(long bytes) {
+    check(bytes > 0, "withRefMinBytes: must be positive, was %s", bytes);
+    return toBuilder().setRefMinBytes(bytes).build();
+  }
+
   /** Receives the compile's progress events (default: INFO log lines). */
   public DSPexOptimize withProgressListener(OptimizeProgressListener listener) {
     check(listener != null, "withProgressListener: must not be null");
@@ -429,10 +447,11 @@ public abstract class DSPexOptimize extends DSPexProgramTransform<DSPexOptimize>
     return toBuilder().setApiKeyEnv(variableName).setLm(lm().withApiKeyEnv(variableName)).build();
   }
 
-  /** Both LMs' key variables are secrets of the workers. */
+  /** Both LMs' key variables are secrets of the workers; the REF threshold is {@link #withRefMinBytes}. */
   @Override
   public WorkerConfig workerConfig() {
     WorkerConfig c = super.workerConfig();
+    c = c.withProtocolSettings(c.protocolSettings().withRefMinBytes(refMinBytes()));
     return teacher().apiKeyEnv() == null ? c : c.withSecretEnvNames(teacher().apiKeyEnv());
   }
 

@@ -176,6 +176,44 @@ public class DSPexOptimizePipelineTest {
     }
   }
 
+  /** {@code n} distinct examples (the DummyLM knows none of them: LabeledFewShot calls no LM). */
+  private static List<Row> manyRows(int n) {
+    List<Row> rows = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      rows.add(Row.withSchema(OptimizeExamples.SCHEMA).addValues("question " + i + "?", "answer " + i).build());
+    }
+    return rows;
+  }
+
+  private long compileMany(DSPexOptimize optimize, int n, String bytesCounter) throws Exception {
+    DSPexResult r = p.apply(Create.of(manyRows(n)).withRowSchema(OptimizeExamples.SCHEMA))
+        .apply(optimize.withOptimizer("LabeledFewShot").withOptimizerOption("k", 3).withDevFraction(0));
+    PAssert.that(r.output()).satisfies(rows -> {
+      Row row = only(rows);
+      assertEquals((long) n, (long) row.getInt64("trainset_size"));
+      assertEquals(3L, (long) row.getInt64("demos"));
+      return null;
+    });
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    return counter(result, bytesCounter);
+  }
+
+  @Test
+  public void givenTwentyThousandExamples_thenTheyTravelAsOneArrowBody() throws Exception {
+    long arrow = compileMany(OptimizeExamples.dummyOptimize(), 20_000, "bytes_arrow");
+    assertTrue("20,000 examples of about 30 bytes as Arrow: " + arrow, arrow > 20_000L * 20);
+  }
+
+  @Test
+  public void givenExamplesAboveTheRefThreshold_thenTheyTravelAsARefFile() throws Exception {
+    long ref = compileMany(OptimizeExamples.dummyOptimize().withRefMinBytes(64 * 1024), 20_000, "bytes_ref");
+    assertTrue("20,000 examples by REF: " + ref, ref > 20_000L * 20);
+    IllegalArgumentException zero = assertThrows(IllegalArgumentException.class,
+        () -> DSPexOptimize.of("q -> a").withRefMinBytes(0));
+    assertEquals("withRefMinBytes: must be positive, was 0", zero.getMessage());
+  }
+
   @Test
   public void givenExamplesMissingTheirLabel_thenTheyReachFailuresAndTheRestCompile() throws Exception {
     List<Row> rows = new ArrayList<>(OptimizeExamples.rows().subList(0, 6));
