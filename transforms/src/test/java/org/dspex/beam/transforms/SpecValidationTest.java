@@ -23,6 +23,7 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.environment.PythonEnvironment;
 import org.dspex.beam.connector.protocol.FormatChoice;
 import org.junit.Rule;
 import org.junit.Test;
@@ -93,6 +94,18 @@ public class SpecValidationTest {
     // Two transforms of one configuration share one JVM-wide pool; a different setting is another pool.
     assertEquals(p.workerConfig(), p.withThreads(DSPexPredict.DEFAULT_THREADS).workerConfig());
     assertNotEquals(p.workerConfig(), p.withWorkers(1).workerConfig());
+  }
+
+  @Test
+  public void givenNoEnvironmentChosen_thenEachTransformAsksTheManagedVenvForTheExtraItNeeds() {
+    assertEquals(PythonEnvironment.Extra.EMBED, DSPexEmbed.of("m").workerConfig().environment().extra());
+    assertEquals(PythonEnvironment.Extra.PREDICT,
+        DSPexEmbed.of("m").withOpenAiBackend("http://localhost:1/v1").workerConfig().environment().extra());
+    assertEquals(PythonEnvironment.Extra.PREDICT, DSPexPredict.of("q -> a").workerConfig().environment().extra());
+    PythonEnvironment chosen = PythonEnvironment.managed().withWheelDir("/mnt/wheels");
+    assertEquals(chosen, DSPexEmbed.of("m").withEnvironment(chosen).workerConfig().environment());
+    assertEquals(PythonEnvironment.none(),
+        DSPexPredict.of("q -> a").withEnvironment(PythonEnvironment.none()).workerConfig().environment());
   }
 
   @Test

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.dspex.beam.connector.environment.PythonEnvironment;
 import org.dspex.beam.connector.protocol.ProtocolSettings;
 
 /**
@@ -31,10 +32,13 @@ import org.dspex.beam.connector.protocol.ProtocolSettings;
  *
  * <h3>Interpreter</h3>
  *
- * <p>{@link #withPython} first, then the environment variable {@code DSPEX_PYTHON}; with neither, a
- * start fails with a {@link WorkerStartException} saying to set one. The interpreter must be Python
- * 3.11 or newer with numpy, pyarrow and msgpack installed ({@code python -m pip install
- * --require-hashes -r requirements.lock}); the worker code itself comes from the connector jar.
+ * <p>{@link #withPython} first, then the environment variable {@code DSPEX_PYTHON}; with neither, the
+ * {@link #withEnvironment environment}: by default a venv the connector builds itself on first use
+ * from the lock file in its jar, in a per-user cache (see {@link PythonEnvironment}); with {@link
+ * PythonEnvironment#none()}, a start fails with a {@link WorkerStartException} saying what to set. A
+ * configured interpreter must be Python 3.11 or newer with numpy, pyarrow and msgpack installed
+ * ({@code python -m pip install --require-hashes -r requirements.lock}); the worker code itself comes
+ * from the connector jar.
  *
  * <h3>Environment of a worker</h3>
  *
@@ -109,6 +113,7 @@ public abstract class WorkerConfig implements Serializable {
   public static WorkerConfig create() {
     return new AutoValue_WorkerConfig.Builder()
         .setPythonSetting("")
+        .setEnvironment(PythonEnvironment.managed())
         .setCommand(List.of())
         .setLegacyV1Peers(false)
         .setModule(DEFAULT_MODULE)
@@ -144,6 +149,9 @@ public abstract class WorkerConfig implements Serializable {
 
   /** The explicit interpreter, empty when unset. */
   abstract String pythonSetting();
+
+  /** Where the interpreter comes from when none is configured (default: the managed venv). */
+  public abstract PythonEnvironment environment();
 
   /** The worker command line; empty: the Python module launch. */
   public abstract List<String> command();
@@ -235,6 +243,8 @@ public abstract class WorkerConfig implements Serializable {
   @AutoValue.Builder
   abstract static class Builder {
     abstract Builder setPythonSetting(String python);
+
+    abstract Builder setEnvironment(PythonEnvironment environment);
 
     abstract Builder setCommand(List<String> argv);
 
@@ -329,9 +339,19 @@ public abstract class WorkerConfig implements Serializable {
     return list;
   }
 
-  /** The Python interpreter to run (default: none, then {@code $DSPEX_PYTHON}). */
+  /** The Python interpreter to run (default: none, then {@code $DSPEX_PYTHON}, then {@link #withEnvironment}). */
   public WorkerConfig withPython(String interpreter) {
     return toBuilder().setPythonSetting(nonEmpty(interpreter, "python interpreter")).build();
+  }
+
+  /**
+   * Where the interpreter comes from when neither {@link #withPython} nor {@code $DSPEX_PYTHON} names
+   * one (default {@link PythonEnvironment#managed()}: a venv the connector builds on first use from its
+   * bundled lock file; {@link PythonEnvironment#none()} refuses to start instead).
+   */
+  public WorkerConfig withEnvironment(PythonEnvironment environment) {
+    check(environment != null, "environment must not be null");
+    return toBuilder().setEnvironment(environment).build();
   }
 
   /**

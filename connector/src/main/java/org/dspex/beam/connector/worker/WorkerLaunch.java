@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.dspex.beam.connector.environment.EnvironmentSetupException;
 
 /**
  * The command line and environment of one worker process, from a {@link WorkerConfig}: the Python
@@ -133,10 +134,18 @@ final class WorkerLaunch {
       python = System.getenv(WorkerConfig.PYTHON_ENV);
       source = "$" + WorkerConfig.PYTHON_ENV;
     }
+    if ((python == null || python.isBlank()) && config.environment().enabled()) {
+      try {
+        return config.environment().interpreter().toString();
+      } catch (EnvironmentSetupException e) {
+        throw new WorkerStartException(WorkerStartException.Reason.ENVIRONMENT_FAILED, e.getMessage(), e);
+      }
+    }
     if (python == null || python.isBlank()) {
       throw new WorkerStartException(
           WorkerStartException.Reason.NO_INTERPRETER_CONFIGURED,
-          "no Python interpreter configured for the DSPex workers: call WorkerConfig.withPython(path)"
+          "no Python interpreter configured for the DSPex workers and the managed venv is off"
+              + " (PythonEnvironment.none()): call WorkerConfig.withPython(path)"
               + " or set the environment variable " + WorkerConfig.PYTHON_ENV
               + " to a Python " + REQUIRED_PYTHON + "+ with numpy, pyarrow and msgpack",
           null);

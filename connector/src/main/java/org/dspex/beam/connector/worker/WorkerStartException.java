@@ -14,8 +14,10 @@ public final class WorkerStartException extends WorkerException {
 
   /** Why the start failed; a pool restarts only after {@link #isTransient()} reasons. */
   public enum Reason {
-    /** Neither {@link WorkerConfig#withPython} nor {@code DSPEX_PYTHON} is set. */
+    /** Neither {@link WorkerConfig#withPython} nor {@code DSPEX_PYTHON} is set, and the managed venv is off. */
     NO_INTERPRETER_CONFIGURED,
+    /** The managed venv could not be built (no Python to create it, pip failed, the index unreachable). */
+    ENVIRONMENT_FAILED,
     /** The interpreter path does not exist or cannot be executed. */
     INTERPRETER_NOT_FOUND,
     /** The interpreter is older than Python 3.11. */

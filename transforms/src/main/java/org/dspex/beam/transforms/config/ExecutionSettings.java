@@ -8,6 +8,7 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.Map;
 import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.environment.PythonEnvironment;
 import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.worker.WorkerConfig;
 
@@ -61,6 +62,9 @@ public abstract class ExecutionSettings implements Serializable {
 
   public abstract Duration maxBufferingDuration();
 
+  /** Whether {@link #withEnvironment} was called; else the transform picks the venv's extra. */
+  public abstract boolean environmentChosen();
+
   public abstract Builder toBuilder();
 
   /** Every default; the interpreter unset (then {@code $DSPEX_PYTHON}). */
@@ -73,6 +77,7 @@ public abstract class ExecutionSettings implements Serializable {
         .setMaxAttempts(DEFAULT_MAX_ATTEMPTS)
         .setFormat(FormatChoice.AUTO)
         .setMaxBufferingDuration(DEFAULT_MAX_BUFFERING_DURATION)
+        .setEnvironmentChosen(false)
         .build();
   }
 
@@ -93,6 +98,8 @@ public abstract class ExecutionSettings implements Serializable {
 
     public abstract Builder setMaxBufferingDuration(Duration d);
 
+    public abstract Builder setEnvironmentChosen(boolean chosen);
+
     public abstract ExecutionSettings build();
   }
 
@@ -104,6 +111,11 @@ public abstract class ExecutionSettings implements Serializable {
 
   public ExecutionSettings withPython(String interpreter) {
     return withWorker(worker().withPython(nonEmpty(interpreter, "withPython")));
+  }
+
+  public ExecutionSettings withEnvironment(PythonEnvironment environment) {
+    check(environment != null, "withEnvironment: must not be null");
+    return toBuilder().setWorker(worker().withEnvironment(environment)).setEnvironmentChosen(true).build();
   }
 
   public ExecutionSettings withPythonPath(String... entries) {
