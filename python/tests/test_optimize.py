@@ -218,7 +218,9 @@ def test_mipro_needs_optuna_and_says_so_when_it_is_missing(worker: WorkerProcess
     response = worker.call("setup", {"kind": "optimize", "signature": "question -> answer",
                                      "lm": dummy_lm({}), "optimizer": "miprov2"})
     assert not response.success and response.error["type"] == "ImportError"
-    assert "MIPROv2 needs the Python package 'optuna'" in response.error["message"]
+    message = response.error["message"]
+    assert "MIPROv2 needs the Python package 'optuna'" in message
+    assert "pip install optuna" in message and "withPythonPath / --python-path" in message
 
 
 def test_an_example_without_its_label_fails_the_request_naming_it(worker: WorkerProcess) -> None:

@@ -35,7 +35,7 @@ RESERVED = {
     "valset": "the examples (body trainset; the optimizer splits off its own validation set)",
 }
 #: Packages an optimizer needs beyond dspy itself.
-_NEEDS = {"MIPROv2": ("optuna", "dspy[optuna]")}
+_NEEDS = {"MIPROv2": "optuna"}
 
 
 def canonical(name: Any) -> str:
@@ -103,9 +103,12 @@ def plan(name: Any, options: Mapping[str, Any] | None) -> OptimizerPlan:
     if options is not None and not isinstance(options, Mapping):
         raise ValueError(f"optimizer_options must be a map of option -> value, was {options!r}")
     needed = _NEEDS.get(canonical_name)
-    if needed is not None and importlib.util.find_spec(needed[0]) is None:
-        raise ImportError(f"{canonical_name} needs the Python package {needed[0]!r}, which the worker's"
-                          f" environment does not have (install {needed[1]} into it)")
+    if needed is not None and importlib.util.find_spec(needed) is None:
+        # Not in the worker lock on purpose (README, "MIPROv2 and optuna"): say how to add it.
+        raise ImportError(f"{canonical_name} needs the Python package {needed!r}, which the worker's"
+                          f" environment does not have: install it into the worker's Python (pip install"
+                          f" {needed}), or into a directory (pip install --target DIR {needed}) given to the"
+                          f" workers as withPythonPath / --python-path")
     cls = getattr(dspy, canonical_name)
     init_names = [n for n in _parameters(cls.__init__) if n not in RESERVED]
     compile_names = [n for n in _parameters(cls.compile) if n not in RESERVED and n not in init_names]

@@ -268,6 +268,25 @@ public class DSPexOptimizePipelineTest {
         "MetricError: metric 'dspex_testing.lms:raising_metric' raised ZeroDivisionError: division by zero"));
   }
 
+  /** optuna is not in the worker lock (README, "MIPROv2 and optuna"): the setup says what to install, and how. */
+  @Test
+  public void givenMiproWithoutOptuna_thenTheWorkerSetupFailsNamingThePackageAndHowToInstallIt() throws Exception {
+    org.junit.Assume.assumeFalse("optuna is installed in the test venv", TestSupport.pythonHas("optuna"));
+    p.apply(Create.of(OptimizeExamples.rows().subList(0, 5)).withRowSchema(OptimizeExamples.SCHEMA))
+        .apply(OptimizeExamples.dummyOptimize().withOptimizer("miprov2").withOptimizerOption("auto", "light"));
+    // The DirectRunner wraps a failed DoFn setup in its DoFn cache's exception: read the whole chain.
+    RuntimeException e = assertThrows(RuntimeException.class, () -> p.run().waitUntilFinish());
+    StringBuilder chain = new StringBuilder();
+    for (Throwable c = e; c != null; c = c.getCause()) {
+      chain.append(c).append('\n');
+    }
+    String m = chain.toString();
+    assertTrue(m, m.contains("ImportError: MIPROv2 needs the Python package 'optuna', which the worker's environment"
+        + " does not have: install it into the worker's Python (pip install optuna), or into a directory"
+        + " (pip install --target DIR optuna) given to the workers as withPythonPath / --python-path"));
+    assertTrue(m, m.contains("worker 1 (pid "));
+  }
+
   @Test
   public void givenBadSettings_thenTheyFailWhenSetOrBuiltNamingTheMethod() throws Exception {
     IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,

@@ -113,6 +113,18 @@ class OptimizeCommandIT {
       assertTrue(raising.stderr().contains("MetricError: metric 'dspex_testing.lms:raising_metric' raised"
           + " ZeroDivisionError: division by zero"), raising::toString);
       assertTrue(!Files.exists(dir.resolve("raising.json")), "no program is written for a failed compile");
+
+      // optuna is not in the worker lock (README, "MIPROv2 and optuna"): the command checks the worker's setup
+      // before the job, as for a program that does not load (exit 2), and the line says what to install.
+      boolean optuna = Dspex.python(dir, "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec('optuna')"
+          + " else 1)").exitCode() == 0;
+      if (!optuna) {
+        Dspex.Run mipro = Dspex.run(dir, PredictCommandIT.KEY, optimize(lm, "train.jsonl", "mipro.json",
+            "--optimizer", "mipro", "--option", "auto=light").toArray(String[]::new)).expectExit(2).expectNoStackTrace();
+        assertTrue(mipro.stderr().contains("MIPROv2 needs the Python package 'optuna', which the worker's environment"
+            + " does not have: install it into the worker's Python (pip install optuna)"), mipro::toString);
+        assertTrue(!Files.exists(dir.resolve("mipro.json")), "no program is written without optuna");
+      }
     }
   }
 
