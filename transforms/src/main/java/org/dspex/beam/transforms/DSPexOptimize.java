@@ -10,12 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.beam.sdk.coders.BooleanCoder;
-import org.apache.beam.sdk.coders.KvCoder;
-import org.apache.beam.sdk.coders.RowCoder;
-import org.apache.beam.sdk.coders.VarIntCoder;
-import org.apache.beam.sdk.schemas.Schema;
-import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.GroupByKey;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -26,15 +20,14 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
-import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.config.LmSettings;
 import org.dspex.beam.transforms.config.ProgramSettings;
 import org.dspex.beam.transforms.failures.Failures;
-import org.dspex.beam.transforms.failures.ToBadRecords;
 import org.dspex.beam.transforms.input.InputRows;
 import org.dspex.beam.transforms.optimize.ExampleCheck;
+import org.dspex.beam.transforms.optimize.LabelFields;
 import org.dspex.beam.transforms.optimize.OptimizeFn;
 import org.dspex.beam.transforms.optimize.OptimizeProgressListener;
 import org.dspex.beam.transforms.optimize.OptimizeResult;
@@ -498,19 +491,19 @@ public abstract class DSPexOptimize extends DSPexProgramTransform<DSPexOptimize>
     PCollection<Row> rows = InputRows.toRows(input, "text");
     String what = "DSPexOptimize " + (signature() != null ? "signature '" + sig.text() + "'" : program());
     InputRows.checkHasFields(rows.getSchema(), sig.inputNames(), what);
-    List<SignatureField> labels = labels(outputs, rows.getSchema(), what);
+    List<SignatureField> labels = LabelFields.resolve(labelFields(), outputs, rows.getSchema(), what);
     DSPexOptimize resolved = labelFields() != null ? this : withLabelFields(
         labels.stream().map(SignatureField::name).toArray(String[]::new));
     List<SignatureField> fields = new ArrayList<>(sig.inputs());
     fields.addAll(labels);
-    PCollectionTuple train = checkExamples(rows, fields, false, "CheckExamples");
+    PCollectionTuple train = ExampleCheck.apply(rows, fields, false, "CheckExamples");
     PCollectionList<KV<Integer, KV<Boolean, Row>>> examples = PCollectionList.of(train.get(ExampleCheck.EXAMPLES));
     PCollectionList<Row> failures = PCollectionList.of(train.get(ExampleCheck.FAILURES));
     if (devSet() != null) {
       PCollection<Row> devRows = InputRows.toRows(devSet(), "text");
       InputRows.checkHasFields(devRows.getSchema(), fields.stream().map(SignatureField::name).toList(),
           what + " dev set");
-      PCollectionTuple dev = checkExamples(devRows, fields, true, "CheckDevExamples");
+      PCollectionTuple dev = ExampleCheck.apply(devRows, fields, true, "CheckDevExamples");
       examples = examples.and(dev.get(ExampleCheck.EXAMPLES));
       failures = failures.and(dev.get(ExampleCheck.FAILURES));
     }
@@ -521,45 +514,7 @@ public abstract class DSPexOptimize extends DSPexProgramTransform<DSPexOptimize>
             devSet() != null, progressListener())))
         .setRowSchema(OptimizeResult.SCHEMA);
     PCollection<Row> failed = failures.apply("ExampleFailures", Flatten.pCollections()).setRowSchema(Failures.SCHEMA);
-    if (badRecordErrorHandler() != null) {
-      badRecordErrorHandler().addErrorCollection(failed.apply("ToBadRecords", ParDo.of(new ToBadRecords("DSPexOptimize")))
-          .setCoder(BadRecord.getCoder(rows.getPipeline())));
-      failed = rows.getPipeline().apply("NoFailures", Create.empty(RowCoder.of(Failures.SCHEMA)))
-          .setRowSchema(Failures.SCHEMA);
-    }
-    return DSPexResult.of(output, failed);
-  }
-
-  private static PCollectionTuple checkExamples(PCollection<Row> rows, List<SignatureField> fields, boolean dev, String name) {
-    PCollectionTuple t = rows.apply(name, ParDo.of(new ExampleCheck(fields, dev))
-        .withOutputTags(ExampleCheck.EXAMPLES, TupleTagList.of(ExampleCheck.FAILURES)));
-    t.get(ExampleCheck.FAILURES).setRowSchema(Failures.SCHEMA);
-    t.get(ExampleCheck.EXAMPLES).setCoder(KvCoder.of(VarIntCoder.of(),
-        KvCoder.of(BooleanCoder.of(), RowCoder.of(ExampleCheck.schema(fields)))));
-    return t;
-  }
-
-  /** The label fields: those given (each an output the input has), or the outputs the input has. */
-  private List<SignatureField> labels(List<SignatureField> outputs, Schema schema, String what) {
-    List<SignatureField> labels = new ArrayList<>();
-    if (labelFields() != null) {
-      for (String name : labelFields()) {
-        SignatureField f = outputs.stream().filter(o -> o.name().equals(name)).findFirst().orElseThrow(
-            () -> new IllegalArgumentException("withLabelFields: '" + name + "' is not an output of the " + what
-                + "; its outputs are " + outputs.stream().map(SignatureField::name).toList()));
-        labels.add(f);
-      }
-      InputRows.checkHasFields(schema, labelFields(), what + " (label fields)");
-    } else {
-      for (SignatureField o : outputs) {
-        if (schema.hasField(o.name())) {
-          labels.add(o);
-        }
-      }
-    }
-    check(!labels.isEmpty(), "%s: the examples hold none of its outputs %s (the labels the metric compares);"
-        + " the input has %s", what, outputs.stream().map(SignatureField::name).toList(), schema.getFieldNames());
-    return labels;
+    return DSPexResult.of(output, Expansion.routeFailures(failed, badRecordErrorHandler(), "DSPexOptimize"));
   }
 
   /** The canonical optimizer name for {@code name}: a class name (any case) or an alias of the command. */

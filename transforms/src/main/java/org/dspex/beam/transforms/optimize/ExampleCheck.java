@@ -2,11 +2,19 @@ package org.dspex.beam.transforms.optimize;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.beam.sdk.coders.BooleanCoder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.RowCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.KV;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
+import org.apache.beam.sdk.values.TupleTagList;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.transforms.failures.ElementJson;
 import org.dspex.beam.transforms.failures.Failures;
@@ -36,6 +44,18 @@ public final class ExampleCheck extends DoFn<Row, KV<Integer, KV<Boolean, Row>>>
   private final Schema schema;
   private final boolean dev;
   private transient DSPexMetrics metrics;
+
+  /**
+   * Applies the check to {@code rows} as step {@code name}: {@link #EXAMPLES} (coded by key, dev
+   * flag and a row of {@code fields}) and {@link #FAILURES} ({@link Failures#SCHEMA}).
+   */
+  public static PCollectionTuple apply(PCollection<Row> rows, List<SignatureField> fields, boolean dev, String name) {
+    PCollectionTuple t = rows.apply(name, ParDo.of(new ExampleCheck(fields, dev))
+        .withOutputTags(EXAMPLES, TupleTagList.of(FAILURES)));
+    t.get(FAILURES).setRowSchema(Failures.SCHEMA);
+    t.get(EXAMPLES).setCoder(KvCoder.of(VarIntCoder.of(), KvCoder.of(BooleanCoder.of(), RowCoder.of(schema(fields)))));
+    return t;
+  }
 
   /** Checks rows for {@code fields} (inputs, then labels); {@code dev}: they are dev examples. */
   public ExampleCheck(List<SignatureField> fields, boolean dev) {
