@@ -9,6 +9,8 @@ any free port), prints one JSON line ``{"port": N}`` on stdout, and serves:
   known answer; ``usage`` counts whitespace-separated words.
 - ``POST /v1/embeddings``: deterministic unit vectors (``--embed-dim``).
 - ``GET /stats``: the calls received, by kind; ``POST /reset`` zeroes them.
+- ``GET /prompts``: the chat prompts received (``{"prompts": [text, ...]}``, oldest first, the
+  last ``--keep-prompts`` of them), so a test can check what a program sent; ``/reset`` clears them.
 
 Misbehaviour on demand, by marker strings in the prompt:
 
@@ -35,7 +37,7 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -57,6 +59,17 @@ class LoopbackState:
         self.last_call: float | None = None
         self.in_flight = 0
         self.max_in_flight = 0
+        self.prompts: deque[str] = deque(maxlen=max(0, options.keep_prompts))
+
+    def prompt(self, text: str) -> None:
+        """Keep a chat prompt (the last ``--keep-prompts`` are kept)."""
+        with self.lock:
+            self.prompts.append(text)
+
+    def recent_prompts(self) -> list[str]:
+        """The kept chat prompts, oldest first."""
+        with self.lock:
+            return list(self.prompts)
 
     def count(self, *keys: str) -> None:
         """Add one to each counter in ``keys``."""
@@ -127,6 +140,7 @@ class LoopbackState:
         with self.lock:
             self.counts.clear()
             self.attempts.clear()
+            self.prompts.clear()
             self.first_call = None
             self.last_call = None
             self.max_in_flight = self.in_flight
@@ -161,6 +175,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.rstrip("/") == "/stats":
             self._send_json(200, self.server.state.stats())
+        elif self.path.rstrip("/") == "/prompts":
+            self._send_json(200, {"prompts": self.server.state.recent_prompts()})
         elif self.path.rstrip("/") in ("/v1/models", "/models"):
             self._send_json(200, {"object": "list", "data": [{"id": "loopback", "object": "model"}]})
         else:
@@ -217,6 +233,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(400, {"error": {"message": "messages must be a non-empty list"}})
             return
         prompt = lm_answers.prompt_text(messages)
+        state.prompt(prompt)
         key = hashlib.sha256(prompt.encode("utf-8")).hexdigest()
         attempt = state.attempt(key)
         if lm_answers.MARKER_429_ALWAYS in prompt:
@@ -298,6 +315,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate-500", type=float, default=0.0)
     parser.add_argument("--rate-malformed", type=float, default=0.0)
     parser.add_argument("--embed-dim", type=int, default=32)
+    parser.add_argument("--keep-prompts", type=int, default=1000,
+                        help="chat prompts kept for GET /prompts (the last N)")
     parser.add_argument("--qa", default=None, help="QA set (default: testdata/qa/qa.jsonl)")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when stdin closes (the parent went away)")

@@ -1,23 +1,12 @@
 package org.dspex.beam.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.dspex.beam.transforms.DSPexPredict;
 
 /**
@@ -39,7 +28,6 @@ final class PredictBench {
   static final int ROUNDS = 3;
 
   private final BenchEnvironment env;
-  private final HttpClient http = HttpClient.newHttpClient();
   private final ObjectMapper json = new ObjectMapper();
 
   PredictBench(BenchEnvironment env) {
@@ -58,20 +46,8 @@ final class PredictBench {
     for (int i = 0; i < QUESTIONS; i++) {
       questions.add(set.get(i % set.size()));
     }
-    ProcessBuilder spb = new ProcessBuilder(env.python().toString(), "-m", "dspex_testing.lm_server",
-        "--latency-ms", Integer.toString(LATENCY_MS), "--max-seconds", "1200", "--exit-on-stdin-eof");
-    spb.environment().put("PYTHONPATH", env.root().resolve("python/testing").toString());
-    spb.redirectError(ProcessBuilder.Redirect.INHERIT);
-    Process server = spb.start();
-    try {
-      BufferedReader sout = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-      String line = sout.readLine();
-      Matcher m = line == null ? null : Pattern.compile("\"port\"\\s*:\\s*(\\d+)").matcher(line);
-      if (m == null || !m.find()) {
-        throw new IllegalStateException("the loopback LM server did not announce its port: " + line);
-      }
-      String base = "http://127.0.0.1:" + m.group(1);
-      String apiBase = base + "/v1";
+    try (LoopbackServer server = LoopbackServer.start(env, LATENCY_MS, 1200)) {
+      String apiBase = server.apiBase();
 
       if (System.getenv(KEY_ENV) == null) {
         throw new IllegalStateException(KEY_ENV + " must be set (bench/run sets it)");
@@ -84,7 +60,7 @@ final class PredictBench {
       // warm-up (its C2 threads took ~1.3 CPU s of the timed run); Python has no JIT to warm.
       AlternatingRounds.Result r = AlternatingRounds.run(env, "predict_direct.py", List.of(qa.toString(), apiBase,
           "--questions", Integer.toString(QUESTIONS), "--warmup", Integer.toString(QUESTIONS),
-          "--threads", Integer.toString(THREADS)), predict, questions, ROUNDS, new ServerCalls(base));
+          "--threads", Integer.toString(THREADS)), predict, questions, ROUNDS, new ServerCalls(server));
       HeldPoolRun timed = r.dspex();
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("machine", BenchEnvironment.machine());
@@ -121,41 +97,25 @@ final class PredictBench {
           + "questions, then %d rounds alternate one timed direct run and one timed DSPex pipeline (rates and ratio "
           + "over all rounds; server calls summed)", LATENCY_MS, THREADS, THREADS, BATCH, QUESTIONS, ROUNDS));
       EmbedBench.write("predict", out);
-    } finally {
-      server.getOutputStream().close();
-      if (!server.waitFor(10, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-      }
     }
   }
 
   /** The loopback server's chat calls per timed pass: counters reset before, read after. */
-  private final class ServerCalls implements AlternatingRounds.PassCounter {
-    private final String base;
+  private static final class ServerCalls implements AlternatingRounds.PassCounter {
+    private final LoopbackServer server;
 
-    ServerCalls(String base) {
-      this.base = base;
+    ServerCalls(LoopbackServer server) {
+      this.server = server;
     }
 
     @Override
     public void reset() throws Exception {
-      post(base + "/reset");
+      server.reset();
     }
 
     @Override
     public long count() throws Exception {
-      return get(base + "/stats").get("chat_calls").asLong();
+      return server.stats().get("chat_calls").asLong();
     }
-  }
-
-  private JsonNode get(String url) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
-    return json.readTree(r.body());
-  }
-
-  private void post(String url) throws Exception {
-    http.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.noBody()).build(),
-        HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -57,6 +57,15 @@ final class LoopbackLm implements AutoCloseable {
     return Records.parse(r.body());
   }
 
+  /** The chat prompts the server received, oldest first (its last 1,000; {@code GET /prompts}). */
+  @SuppressWarnings("unchecked")
+  List<String> prompts() throws IOException, InterruptedException {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/prompts")).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    return (List<String>) Records.parse(r.body()).get("prompts");
+  }
+
   /** Chat completions the server answered or refused so far. */
   long chatCalls() throws IOException, InterruptedException {
     return ((Number) stats().get("chat_calls")).longValue();
