@@ -130,6 +130,14 @@ def test_stats_count_calls_and_reset_zeroes_them() -> None:
     assert final["lm_server_stats"]["calls"] == 1
 
 
+def test_stats_count_distinct_and_repeated_chat_prompts() -> None:
+    with LMServerProcess() as server:
+        for prompt in ("one", "two", "one", "three", "one"):
+            chat(server, prompt)
+        stats = server.stats()
+        assert stats["distinct_chat_requests"] == 3 and stats["repeated_chat_requests"] == 1
+
+
 def test_call_times_span_the_calls() -> None:
     with LMServerProcess() as server:
         chat(server, "one")

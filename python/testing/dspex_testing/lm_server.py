@@ -107,10 +107,14 @@ class LoopbackState:
         most API requests served at once (latency included), which shows how many
         callers really worked in parallel; ``in_flight`` those being served now.
         ``prompt_tokens`` and ``completion_tokens`` sum the ``usage`` of the chat
-        answers sent (``ok``).
+        answers sent (``ok``). ``distinct_chat_requests`` counts the different chat
+        prompts seen, ``repeated_chat_requests`` those seen more than once: a test
+        that an answered record is never paid for twice reads it.
         """
         with self.lock:
             counts = dict(self.counts)
+            distinct = len(self.attempts)
+            repeated = sum(1 for seen in self.attempts.values() if seen > 1)
             first, last = self.first_call, self.last_call
             max_in_flight, in_flight = self.max_in_flight, self.in_flight
         keys = ("calls", "chat_calls", "embedding_calls", "ok", "errors_429", "errors_500",
@@ -118,6 +122,8 @@ class LoopbackState:
         return {**{k: counts.get(k, 0) for k in keys},
                 "first_call_s": None if first is None else round(first, 4),
                 "last_call_s": None if last is None else round(last, 4),
+                "distinct_chat_requests": distinct,
+                "repeated_chat_requests": repeated,
                 "max_in_flight": max_in_flight,
                 "in_flight": in_flight,
                 "uptime_s": round(time.monotonic() - self.started, 3)}
