@@ -40,6 +40,11 @@ def chat(server: LMServerProcess, question: str, **extra: Any) -> tuple[int, Any
     return post(server, "/v1/chat/completions", body)
 
 
+def get(server: LMServerProcess, path: str) -> tuple[int, Any, dict[str, str]]:
+    with urllib.request.urlopen(f"{server.base_url}{path}", timeout=10) as response:
+        return response.status, json.loads(response.read()), dict(response.headers)
+
+
 def post(server: LMServerProcess, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
     request = urllib.request.Request(f"{server.base_url}{path}", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
@@ -136,6 +141,9 @@ def test_stats_count_distinct_and_repeated_chat_prompts() -> None:
             chat(server, prompt)
         stats = server.stats()
         assert stats["distinct_chat_requests"] == 3 and stats["repeated_chat_requests"] == 1
+        status, reply, _ = get(server, "/repeats")
+        assert status == 200 and [r["calls"] for r in reply["repeats"]] == [3]
+        assert 0 < reply["repeats"][0]["first_answer_s"] <= stats["uptime_s"]
 
 
 def test_call_times_span_the_calls() -> None:

@@ -9,6 +9,7 @@ any free port), prints one JSON line ``{"port": N}`` on stdout, and serves:
   known answer; ``usage`` counts whitespace-separated words.
 - ``POST /v1/embeddings``: deterministic unit vectors (``--embed-dim``).
 - ``GET /stats``: the calls received, by kind; ``POST /reset`` zeroes them.
+- ``GET /repeats``: the chat requests seen more than once, with when each was first answered.
 
 Misbehaviour on demand, by marker strings in the prompt:
 
@@ -52,6 +53,7 @@ class LoopbackState:
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self.attempts: Counter[str] = Counter()
+        self.first_answered: dict[str, float] = {}
         self.started = time.monotonic()
         self.first_call: float | None = None
         self.last_call: float | None = None
@@ -64,9 +66,11 @@ class LoopbackState:
             for key in keys:
                 self.counts[key] += 1
 
-    def answered(self, prompt_tokens: int, completion_tokens: int) -> None:
-        """Count a chat answer sent and the tokens its ``usage`` reports."""
+    def answered(self, prompt_tokens: int, completion_tokens: int, request_key: str | None = None) -> None:
+        """Count a chat answer sent and the tokens its ``usage`` reports; note when a request was first answered."""
         with self.lock:
+            if request_key is not None:
+                self.first_answered.setdefault(request_key, time.monotonic() - self.started)
             self.counts["ok"] += 1
             self.counts["prompt_tokens"] += prompt_tokens
             self.counts["completion_tokens"] += completion_tokens
@@ -97,6 +101,14 @@ class LoopbackState:
             seen = self.attempts[request_key]
             self.attempts[request_key] += 1
             return seen
+
+    def repeats(self) -> list[dict[str, Any]]:
+        """The chat requests seen more than once: when each was first answered (seconds since
+        the server started, ``None`` if never) and how often it came. A test that a record
+        answered before some moment is never paid again compares ``first_answer_s`` with it."""
+        with self.lock:
+            return [{"first_answer_s": None if k not in self.first_answered else round(self.first_answered[k], 4),
+                     "calls": n} for k, n in self.attempts.items() if n > 1]
 
     def stats(self) -> dict[str, Any]:
         """Counters as a JSON-able map (``calls`` = every POST to an API endpoint).
@@ -133,6 +145,7 @@ class LoopbackState:
         with self.lock:
             self.counts.clear()
             self.attempts.clear()
+            self.first_answered.clear()
             self.first_call = None
             self.last_call = None
             self.max_in_flight = self.in_flight
@@ -167,6 +180,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.rstrip("/") == "/stats":
             self._send_json(200, self.server.state.stats())
+        elif self.path.rstrip("/") == "/repeats":
+            self._send_json(200, {"repeats": self.server.state.repeats()})
         elif self.path.rstrip("/") in ("/v1/models", "/models"):
             self._send_json(200, {"object": "list", "data": [{"id": "loopback", "object": "model"}]})
         else:
@@ -245,7 +260,7 @@ class Handler(BaseHTTPRequestHandler):
             text = lm_answers.answer(messages, request, state.qa)
         prompt_tokens = lm_answers.count_tokens(prompt)
         completion_tokens = lm_answers.count_tokens(text)
-        state.answered(prompt_tokens, completion_tokens)
+        state.answered(prompt_tokens, completion_tokens, key)
         self._send_json(200, {
             "id": f"chatcmpl-{key[:16]}",
             "object": "chat.completion",

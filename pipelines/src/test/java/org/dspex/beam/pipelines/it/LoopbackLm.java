@@ -57,6 +57,15 @@ final class LoopbackLm implements AutoCloseable {
     return Records.parse(r.body());
   }
 
+  /** The chat requests the server saw more than once: {@code first_answer_s}, {@code calls}. */
+  @SuppressWarnings("unchecked")
+  List<Map<String, Object>> repeats() throws IOException, InterruptedException {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/repeats")).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+    return (List<Map<String, Object>>) Records.parse(r.body()).get("repeats");
+  }
+
   /** Chat completions the server answered or refused so far. */
   long chatCalls() throws IOException, InterruptedException {
     return ((Number) stats().get("chat_calls")).longValue();
