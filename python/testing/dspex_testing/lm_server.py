@@ -11,6 +11,7 @@ any free port), prints one JSON line ``{"port": N}`` on stdout, and serves:
 - ``GET /stats``: the calls received, by kind; ``POST /reset`` zeroes them.
 - ``GET /prompts``: the chat prompts received (``{"prompts": [text, ...]}``, oldest first, the
   last ``--keep-prompts`` of them), so a test can check what a program sent; ``/reset`` clears them.
+- ``GET /repeats``: the chat requests seen more than once, with when each was first answered.
 
 Misbehaviour on demand, by marker strings in the prompt:
 
@@ -54,6 +55,7 @@ class LoopbackState:
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self.attempts: Counter[str] = Counter()
+        self.first_answered: dict[str, float] = {}
         self.started = time.monotonic()
         self.first_call: float | None = None
         self.last_call: float | None = None
@@ -77,9 +79,11 @@ class LoopbackState:
             for key in keys:
                 self.counts[key] += 1
 
-    def answered(self, prompt_tokens: int, completion_tokens: int) -> None:
-        """Count a chat answer sent and the tokens its ``usage`` reports."""
+    def answered(self, prompt_tokens: int, completion_tokens: int, request_key: str | None = None) -> None:
+        """Count a chat answer sent and the tokens its ``usage`` reports; note when a request was first answered."""
         with self.lock:
+            if request_key is not None:
+                self.first_answered.setdefault(request_key, time.monotonic() - self.started)
             self.counts["ok"] += 1
             self.counts["prompt_tokens"] += prompt_tokens
             self.counts["completion_tokens"] += completion_tokens
@@ -111,6 +115,14 @@ class LoopbackState:
             self.attempts[request_key] += 1
             return seen
 
+    def repeats(self) -> list[dict[str, Any]]:
+        """The chat requests seen more than once: when each was first answered (seconds since
+        the server started, ``None`` if never) and how often it came. A test that a record
+        answered before some moment is never paid again compares ``first_answer_s`` with it."""
+        with self.lock:
+            return [{"first_answer_s": None if k not in self.first_answered else round(self.first_answered[k], 4),
+                     "calls": n} for k, n in self.attempts.items() if n > 1]
+
     def stats(self) -> dict[str, Any]:
         """Counters as a JSON-able map (``calls`` = every POST to an API endpoint).
 
@@ -120,10 +132,14 @@ class LoopbackState:
         most API requests served at once (latency included), which shows how many
         callers really worked in parallel; ``in_flight`` those being served now.
         ``prompt_tokens`` and ``completion_tokens`` sum the ``usage`` of the chat
-        answers sent (``ok``).
+        answers sent (``ok``). ``distinct_chat_requests`` counts the different chat
+        prompts seen, ``repeated_chat_requests`` those seen more than once: a test
+        that an answered record is never paid for twice reads it.
         """
         with self.lock:
             counts = dict(self.counts)
+            distinct = len(self.attempts)
+            repeated = sum(1 for seen in self.attempts.values() if seen > 1)
             first, last = self.first_call, self.last_call
             max_in_flight, in_flight = self.max_in_flight, self.in_flight
         keys = ("calls", "chat_calls", "embedding_calls", "ok", "errors_429", "errors_500",
@@ -131,6 +147,8 @@ class LoopbackState:
         return {**{k: counts.get(k, 0) for k in keys},
                 "first_call_s": None if first is None else round(first, 4),
                 "last_call_s": None if last is None else round(last, 4),
+                "distinct_chat_requests": distinct,
+                "repeated_chat_requests": repeated,
                 "max_in_flight": max_in_flight,
                 "in_flight": in_flight,
                 "uptime_s": round(time.monotonic() - self.started, 3)}
@@ -141,6 +159,7 @@ class LoopbackState:
             self.counts.clear()
             self.attempts.clear()
             self.prompts.clear()
+            self.first_answered.clear()
             self.first_call = None
             self.last_call = None
             self.max_in_flight = self.in_flight
@@ -177,6 +196,8 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(200, self.server.state.stats())
         elif self.path.rstrip("/") == "/prompts":
             self._send_json(200, {"prompts": self.server.state.recent_prompts()})
+        elif self.path.rstrip("/") == "/repeats":
+            self._send_json(200, {"repeats": self.server.state.repeats()})
         elif self.path.rstrip("/") in ("/v1/models", "/models"):
             self._send_json(200, {"object": "list", "data": [{"id": "loopback", "object": "model"}]})
         else:
@@ -256,7 +277,7 @@ class Handler(BaseHTTPRequestHandler):
             text = lm_answers.answer(messages, request, state.qa)
         prompt_tokens = lm_answers.count_tokens(prompt)
         completion_tokens = lm_answers.count_tokens(text)
-        state.answered(prompt_tokens, completion_tokens)
+        state.answered(prompt_tokens, completion_tokens, key)
         self._send_json(200, {
             "id": f"chatcmpl-{key[:16]}",
             "object": "chat.completion",
