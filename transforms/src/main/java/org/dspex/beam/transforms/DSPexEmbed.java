@@ -72,6 +72,11 @@ public abstract class DSPexEmbed extends DSPexTransform<DSPexEmbed> {
   public static final String DEFAULT_TEXT_FIELD = "text";
   /** The output field holding the vector. */
   public static final String EMBEDDING_FIELD = "embedding";
+  /**
+   * Texts per request to a worker by default (DSPexPredict's is 64): the worker sorts a request's
+   * texts by token length before it cuts them into model batches, so a larger request pads less.
+   */
+  public static final int DEFAULT_MAX_BATCH_SIZE = 256;
   /** The local model's precision by default: the float32 graph. */
   public static final String DEFAULT_PRECISION = "float32";
   /** The precisions {@link #withPrecision} takes. */
@@ -141,7 +146,7 @@ public abstract class DSPexEmbed extends DSPexTransform<DSPexEmbed> {
     return new AutoValue_DSPexEmbed.Builder()
         .setModel(nonEmpty(model, "DSPexEmbed.of"))
         .setTextField(DEFAULT_TEXT_FIELD)
-        .setExecution(ExecutionSettings.defaults())
+        .setExecution(ExecutionSettings.defaults().withMaxBatchSize(DEFAULT_MAX_BATCH_SIZE))
         .setSetupKind("embed")
         .setCommand("embed")
         .build();
