@@ -1,8 +1,8 @@
-"""The default embed backend: the ONNX graph built from the model's weights, run by ONNX Runtime.
+"""The embed backend: the ONNX graph built from the model's weights, run by ONNX Runtime.
 
-Checked against the numpy reference encoder (which matches sentence-transformers within
-2e-7; torch is never in the worker venv, so sentence-transformers itself is compared in the
-bench-only venv by ``python/tools/compare_embeddings.py``).
+Checked against sentence-transformers' own vectors of the 210 comparison texts
+(``testdata/embeddings/``, written by ``python/tools/compare_embeddings.py --write-reference``
+in a venv with torch, which the worker venv never holds).
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import pytest
 
 from dspex_worker.embed import graph_cache
 from dspex_worker.embed.model_files import ModelFiles, resolve_model_dir
-from dspex_worker.embed.numpy_bert import NumpyBertEncoder
 from dspex_worker.embed.onnx_encoder import OnnxEncoder
 from dspex_worker.embed.token_batches import length_sorted_batches, padded
 from dspex_testing.client import WorkerProcess, child_env
-from dspex_testing.embed_texts import comparison_texts, corpus_texts
+from dspex_testing.embed_texts import (comparison_texts, corpus_texts, read_reference,
+                                       texts_sha256)
 
 #: Lowest cosine of an int8 vector to its float32 vector on the comparison set, and the lowest
 #: mean (README, "Embeddings", has the measured values: 0.975 and 0.9935).
@@ -38,26 +38,28 @@ def files() -> ModelFiles:
 
 
 @pytest.fixture(scope="module")
-def reference(files: ModelFiles) -> np.ndarray:
-    """The numpy encoder's raw (not normalised) vectors of the 210 comparison texts."""
-    return NumpyBertEncoder(files).encode(comparison_texts(), normalize=False)
-
-
-@pytest.fixture(scope="module")
 def onnx_float32(files: ModelFiles) -> OnnxEncoder:
     return OnnxEncoder(files, "float32", threads=2)
 
 
-def test_the_float32_graph_matches_the_numpy_reference_within_1e_5(
-        onnx_float32: OnnxEncoder, reference: np.ndarray) -> None:
+def test_the_float32_graph_matches_sentence_transformers_within_1e_5(
+        files: ModelFiles, onnx_float32: OnnxEncoder,
+        record_property: pytest.RecordProperty) -> None:
     texts = comparison_texts()
-    assert len(texts) == 210
+    reference, provenance = read_reference()
+    # The reference is of these texts and this model; if either changed, write it again.
+    assert texts_sha256(texts) == provenance["texts_sha256"], provenance["made_by"]
+    assert files.fingerprint() == provenance["model_sha256"], provenance["made_by"]
+    assert reference.dtype == np.float32 and reference.shape == (210, 384)
+    batched = onnx_float32.encode(texts)  # the model's Normalize module, as encode() gives
+    assert batched.dtype == np.float32 and batched.shape == (210, 384)
+    one_by_one = np.stack([onnx_float32.encode([text])[0] for text in texts])
+    differences = {"batched": float(np.abs(batched - reference).max()),
+                   "one_by_one": float(np.abs(one_by_one - reference).max())}
+    record_property("max_abs_difference_to_sentence_transformers", differences)
+    assert max(differences.values()) < 1e-5, differences
     raw = onnx_float32.encode(texts, normalize=False)
-    assert raw.dtype == np.float32 and raw.shape == (210, 384)
-    assert np.abs(raw - reference).max() < 1e-5
-    unit = onnx_float32.encode(texts)  # the model's Normalize module
-    expected = reference / np.linalg.norm(reference, axis=1, keepdims=True)
-    assert np.abs(unit - expected).max() < 1e-5
+    assert np.abs(raw / np.linalg.norm(raw, axis=1, keepdims=True) - reference).max() < 1e-5
 
 
 def test_int8_vectors_keep_their_direction(files: ModelFiles, onnx_float32: OnnxEncoder,
@@ -179,6 +181,44 @@ def test_the_build_is_deterministic(files: ModelFiles, tmp_path: Path,
     assert built.built and built.sha256 == onnx_float32.graph.sha256
 
 
+#: Run by each process of the test below: waits for the go file, then loads both graphs.
+_LOAD_BOTH = """
+import json, sys, time
+from pathlib import Path
+from dspex_worker.embed import graph_cache
+from dspex_worker.embed.model_files import ModelFiles, resolve_model_dir
+files = ModelFiles.load(resolve_model_dir(None))
+root = Path(sys.argv[1])
+while not (root / "go").exists():
+    time.sleep(0.01)
+graphs = [graph_cache.load_graph(files, precision, root) for precision in ("float32", "int8")]
+print(json.dumps([[g.precision, g.sha256, g.built] for g in graphs]))
+"""
+
+
+@pytest.mark.skipif(graph_cache.fcntl is None, reason="the build lock is flock's")
+def test_workers_that_start_together_on_an_empty_cache_build_each_graph_once(
+        tmp_path: Path, onnx_float32: OnnxEncoder) -> None:
+    processes = [subprocess.Popen([sys.executable, "-c", _LOAD_BOTH, str(tmp_path)],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  env=child_env({})) for _ in range(3)]
+    (tmp_path / "go").touch()
+    results = []
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+        results.append(json.loads(out))
+    for index, precision in enumerate(("float32", "int8")):
+        seen = [result[index] for result in results]
+        assert {sha for _, sha, _ in seen} == {seen[0][1]}, seen  # every process, the same graph
+        assert [built for _, _, built in seen].count(True) == 1, seen  # built by one of them
+    assert results[0][0][1] == onnx_float32.graph.sha256
+    (directory,) = (tmp_path / "onnx").iterdir()
+    assert sorted(path.name for path in directory.iterdir()) == [
+        ".build.lock", "model.float32.onnx", "model.float32.onnx.sha256", "model.int8.onnx",
+        "model.int8.onnx.sha256", "source.json"]  # no temporary file left behind
+
+
 def test_an_unwritable_cache_is_named_in_the_error(files: ModelFiles, tmp_path: Path) -> None:
     blocked = tmp_path / "file-not-dir"
     blocked.write_text("")
@@ -199,26 +239,25 @@ def test_the_cache_directory_follows_the_environment(monkeypatch: pytest.MonkeyP
     assert graph_cache.cache_root() == Path(os.path.expanduser("~")) / ".cache" / "dspex"
 
 
-def test_setup_chooses_the_backend_and_its_precision() -> None:
+def test_setup_chooses_the_precision() -> None:
     import logging
 
     from dspex_worker.embed.kind import EmbedKind
 
     kind, log = EmbedKind(), logging.getLogger("test")
-    numpy_backend = kind.load_model({"backend": "numpy"}, log)
-    assert numpy_backend.value.encoder.__class__.__name__ == "NumpyBertEncoder"
-    assert numpy_backend.result["precision"] == "float32" and "threads" not in numpy_backend.result
+    float32 = kind.load_model({}, log)
+    assert float32.result["backend"] == "onnx" and float32.result["precision"] == "float32"
+    assert float32.result["graph"].endswith("model.float32.onnx")
     int8 = kind.load_model({"precision": "int8", "batch_size": 8}, log)
     assert int8.result["backend"] == "onnx" and int8.result["precision"] == "int8"
     assert int8.value.batch_size == 8 and int8.result["graph"].endswith("model.int8.onnx")
+    assert int8.result["graph_sha256"] != float32.result["graph_sha256"]
     refused = {
-        "precision must be one of ('float32',) for backend 'numpy', was 'int8'":
-            {"backend": "numpy", "precision": "int8"},
         "precision must be one of ('float32', 'int8') for backend 'onnx', was 'fp16'":
             {"precision": "fp16"},
         "precision must be one of () for backend 'openai', was 'int8'":
             {"backend": "openai", "model": "m", "precision": "int8"},
-        "backend must be one of ('onnx', 'numpy', 'openai'), was 'minilm'": {"backend": "minilm"},
+        "backend must be one of ('onnx', 'openai'), was 'numpy'": {"backend": "numpy"},
     }
     for message, args in refused.items():
         with pytest.raises(ValueError, match=re.escape(message)):

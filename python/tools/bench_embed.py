@@ -1,12 +1,12 @@
-"""Embed throughput of a real worker: texts/s of an embed backend on the test corpus.
+"""Embed throughput of a real worker: texts/s of the local model on the test corpus.
 
 Usage (from python/)::
 
-    python tools/bench_embed.py [--texts 1000] [--request 256] [--threads 2] [--backend onnx]
-        [--precision float32]
+    python tools/bench_embed.py [--texts 1000] [--request 256] [--threads 2] [--precision float32]
 
 Starts ``python -m dspex_worker`` with ``hello.threads`` (the model's threads), sets up
-``embed`` with the backend (default onnx; numpy is the reference), sends the first ``--texts`` corpus verses (shuffled with a fixed seed) in
+``embed`` at ``--precision``, sends the first ``--texts`` corpus verses (shuffled with a fixed
+seed) in
 requests of ``--request`` texts, and prints one JSON line: texts/s, seconds, setup
 seconds, the load average before and after (a busy machine slows BLAS a lot).
 """
@@ -32,7 +32,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--request", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--backend", default="onnx", choices=("onnx", "numpy"))
     parser.add_argument("--precision", default="float32", choices=("float32", "int8"))
     args = parser.parse_args(argv)
 
@@ -47,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         worker.hello(args={"threads": args.threads})
         began = time.perf_counter()
         setup = worker.call("setup", {"kind": "embed", "batch_size": args.batch_size,
-                                      "backend": args.backend, "precision": args.precision})
+                                      "precision": args.precision})
         assert setup.success, setup.error
         setup_s = time.perf_counter() - began
         handle = setup.result["handle"]
@@ -60,8 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({
         "texts": len(texts), "seconds": round(seconds, 2),
         "texts_per_s": round(len(texts) / seconds, 1), "setup_s": round(setup_s, 2),
-        "threads": args.threads, "batch_size": args.batch_size, "backend": args.backend,
-        "precision": args.precision,
+        "threads": args.threads, "batch_size": args.batch_size, "precision": args.precision,
         "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
     }))
     return 0

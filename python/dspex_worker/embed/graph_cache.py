@@ -6,8 +6,11 @@ write and quantize it; those make its directory's key (and its ``source.json``, 
 provenance), so a changed input builds a new graph beside the old one instead of reusing a
 stale one. Each graph file has a ``.sha256`` file
 beside it, written after the graph; a graph whose bytes do not match it (a build that died
-half-way, a disk fault) is built again. Builds write a temporary file and rename it, so
-workers that start together may each build, and every reader sees a whole file.
+half-way, a disk fault) is built again. A build holds an exclusive lock on the directory's
+``.build.lock`` (``flock``; where there is none, as on Windows, no lock), and looks at the
+cache again once it has it: workers that start together on an empty cache wait for the
+first one's build and read its graph, instead of each building one. A build writes a temporary file and renames it, then writes the checksum
+file the same way, so a reader that takes no lock sees either no graph or a whole one.
 
 The directory: ``$DSPEX_CACHE_DIR/onnx``, else ``$XDG_CACHE_HOME/dspex/onnx``, else
 ``~/.cache/dspex/onnx``.
@@ -15,6 +18,7 @@ The directory: ``$DSPEX_CACHE_DIR/onnx``, else ``$XDG_CACHE_HOME/dspex/onnx``, e
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import hashlib
@@ -23,12 +27,17 @@ import logging
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import metadata
 from pathlib import Path
 
 from dspex_worker.embed import onnx_graph
 from dspex_worker.embed.model_files import ModelFiles
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; concurrent first builds each write, renames keep it safe
+    fcntl = None  # type: ignore[assignment]
 
 PRECISIONS = ("float32", "int8")
 CACHE_ENV = "DSPEX_CACHE_DIR"
@@ -97,29 +106,48 @@ def load_graph(files: ModelFiles, precision: str, root: Path | None = None,
     cached = _read_checked(path, precision)
     if cached is not None:
         return cached
+    if precision == "float32":
+        build: Callable[[Path], None] = functools.partial(onnx_graph.write_float32, files)
+    else:
+        # Before the lock: the float32 graph takes the same lock to be built.
+        float32 = load_graph(files, "float32", root, logger).path
+        build = functools.partial(onnx_graph.quantize_int8, float32)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        if not (directory / "source.json").is_file():
-            _write_atomically(directory / "source.json",
-                              lambda out: out.write_text(json.dumps(source, indent=2) + "\n"),
-                              checksum=False)
-        if precision == "float32":
-            build: Callable[[Path], None] = functools.partial(onnx_graph.write_float32, files)
-        else:
-            source = load_graph(files, "float32", root, logger).path
-            build = functools.partial(onnx_graph.quantize_int8, source)
-        began = time.monotonic()
-        _write_atomically(path, build)
+        with _build_lock(directory):
+            cached = _read_checked(path, precision)  # built while this process waited
+            if cached is not None:
+                return cached
+            if not (directory / "source.json").is_file():
+                _write_atomically(directory / "source.json",
+                                  lambda out: out.write_text(json.dumps(source, indent=2) + "\n"),
+                                  checksum=False)
+            began = time.monotonic()
+            _write_atomically(path, build)
+            cached = _read_checked(path, precision)
     except OSError as exc:
         raise OSError(f"cannot build the ONNX graph in {directory} ({exc}); point "
                       f"${CACHE_ENV} at a writable directory") from exc
+    if cached is None:
+        raise OSError(f"the ONNX graph {path} does not match its checksum right after its build")
     if logger is not None:
         logger.info("built the %s ONNX graph of %s in %.1f s: %s", precision, files.directory,
                     time.monotonic() - began, path)
-    cached = _read_checked(path, precision)
-    if cached is None:
-        raise OSError(f"the ONNX graph {path} changed while it was written (another process?)")
     return dataclasses.replace(cached, built=True)
+
+
+@contextlib.contextmanager
+def _build_lock(directory: Path) -> Iterator[None]:
+    """Holds the exclusive lock of ``directory``'s builds (released when the process dies)."""
+    if fcntl is None:
+        yield
+        return
+    with open(directory / ".build.lock", "a") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 def _checksum_path(path: Path) -> Path:

@@ -21,9 +21,9 @@ from dspex_worker.protocol.writer import BodyFormats
 
 #: Keys ``setup`` kind ``embed`` understands (besides ``kind``).
 SETUP_KEYS = contract.SETUP_KEYS["embed"]
-BACKENDS = ("onnx", "numpy", "openai")
+BACKENDS = ("onnx", "openai")
 #: The precisions each backend runs (the first is its default).
-PRECISIONS = {"onnx": ("float32", "int8"), "numpy": ("float32",)}
+PRECISIONS = {"onnx": ("float32", "int8")}
 
 
 @dataclasses.dataclass
@@ -43,19 +43,13 @@ def _positive_int(args: Mapping[str, Any], key: str, default: int | None) -> int
     return value
 
 
-def _local_encoder(backend: str, args: Mapping[str, Any], precision: str,
-                   logger: logging.Logger) -> Any:
-    """The ONNX Runtime or numpy encoder of setup ``args``' model."""
+def _local_encoder(args: Mapping[str, Any], precision: str, logger: logging.Logger) -> Any:
+    """The ONNX Runtime encoder of setup ``args``' model."""
     from dspex_worker.embed.model_files import ModelFiles, resolve_model_dir
+    from dspex_worker.embed.onnx_encoder import OnnxEncoder
 
     files = ModelFiles.load(resolve_model_dir(args.get("model")),
                             _positive_int(args, "max_seq_length", None))
-    if backend == "numpy":
-        from dspex_worker.embed.numpy_bert import NumpyBertEncoder
-
-        return NumpyBertEncoder(files)
-    from dspex_worker.embed.onnx_encoder import OnnxEncoder
-
     return OnnxEncoder(files, precision, logger=logger)
 
 
@@ -96,15 +90,14 @@ class EmbedKind(ModelKind):
         else:
             batch_size = _positive_int(args, "batch_size", 32)
             precision = precision or PRECISIONS[backend][0]
-            encoder = _local_encoder(backend, args, precision, logger)
-            # One real text makes the backend load its kernels now, not in the first batch.
+            encoder = _local_encoder(args, precision, logger)
+            # One real text makes the session load its kernels now, not in the first batch.
             encoder.encode(["warm up"])
             dim = encoder.dim
             described = {"model": args.get("model") or DEFAULT_MODEL,
-                         "max_seq_length": encoder.max_seq_length, "precision": precision}
-            if backend == "onnx":
-                described.update(threads=encoder.threads, graph=str(encoder.graph.path),
-                                 graph_sha256=encoder.graph.sha256)
+                         "max_seq_length": encoder.max_seq_length, "precision": precision,
+                         "threads": encoder.threads, "graph": str(encoder.graph.path),
+                         "graph_sha256": encoder.graph.sha256}
         effective = encoder.normalizes if normalize is None else normalize
         handle = EmbedHandle(encoder, backend, effective, int(batch_size or 32))
         return Loaded(handle, {"backend": backend, "dim": dim, "normalize": effective,

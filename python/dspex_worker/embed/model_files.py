@@ -1,7 +1,7 @@
 """A sentence-transformers BERT model directory: where it is, what it says, what it holds.
 
-The embed backends (:mod:`.onnx_encoder`, :mod:`.numpy_bert`) and the ONNX graph builder
-(:mod:`.onnx_graph`) read the same files through :class:`ModelFiles`: ``config.json`` (the
+The embed backend (:mod:`.onnx_encoder`) and the ONNX graph builder (:mod:`.onnx_graph`) read
+the same files through :class:`ModelFiles`: ``config.json`` (the
 encoder's shape), ``sentence_bert_config.json`` (``max_seq_length``), ``modules.json`` (a
 ``Normalize`` module), ``1_Pooling/config.json`` (mean pooling), ``model.safetensors`` (the
 weights) and ``tokenizer.json`` (the model's own tokenizer, run by the Rust ``tokenizers``).

@@ -1,9 +1,9 @@
-"""The default embed backend: the model's ONNX graph run by ONNX Runtime on the CPU.
+"""The local embed backend: the model's ONNX graph run by ONNX Runtime on the CPU.
 
 The graph (:mod:`.onnx_graph`) comes from the model's own weights, built once per machine
-into the cache (:mod:`.graph_cache`); float32 matches the numpy reference (and so
-sentence-transformers) within 1e-5, int8 trades a little accuracy for speed (README,
-"Embeddings"). One session per setup, with ``threads`` intra-op threads: the worker's
+into the cache (:mod:`.graph_cache`); float32 matches sentence-transformers within 1e-5
+(tested against its vectors in ``testdata/embeddings/``), int8 trades a little accuracy for
+speed (README, "Embeddings"). One session per setup, with ``threads`` intra-op threads: the worker's
 thread budget (``hello.threads``, which the connector sets to ``withThreadsPerWorker``,
 by default max(1, cores / workers)), so N workers never start N x cores threads.
 """

@@ -10,9 +10,9 @@ over the attention mask. Standard ONNX operators only (opset 17); ONNX Runtime f
 
 Inputs ``input_ids``, ``attention_mask``, ``token_type_ids``: int64 ``(batch, sequence)``;
 output ``sentence_embedding``: float32 ``(batch, hidden)``, not normalised. The arithmetic
-is the numpy reference's (:mod:`.numpy_bert`): padding gets the most negative float32 as
-its attention bias, so a padded position's softmax weight is exactly 0 and a text's vector
-does not depend on its sub-batch.
+is ``BertModel``'s in float32 (GELU with erf, LayerNorm eps from ``config.json``): padding
+gets the most negative float32 as its attention bias, as transformers does, so a padded
+position's softmax weight is exactly 0 and a text's vector does not depend on its sub-batch.
 
 The int8 graph is ONNX Runtime's dynamic quantization of the float32 one
 (:func:`quantize_int8`): int8 weights per output channel, activations quantized per batch

@@ -1,9 +1,9 @@
-"""What every local embed backend does around its forward pass, as ``SentenceTransformer.encode``.
+"""What the local embed backend does around its forward pass, as ``SentenceTransformer.encode``.
 
 Tokenize the request's texts with the model's tokenizer, run them through the encoder in
 length-sorted sub-batches of at most ``batch_size`` (:mod:`.token_batches`), put the rows
-back in input order, and L2-normalise when asked. A backend implements only
-:meth:`SentenceEncoder.forward`: padded token ids to mean-pooled vectors.
+back in input order, and L2-normalise when asked. The runtime (:mod:`.onnx_encoder`)
+implements only :meth:`SentenceEncoder.forward`: padded token ids to mean-pooled vectors.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class SentenceEncoder(abc.ABC):
         self.max_seq_length = files.max_seq_length
         self.normalizes = files.normalizes
         self.tokenizer = files.tokenizer()
-        # The backends are thread-safe, but concurrent encodes would only fight for the
+        # The runtime is thread-safe, but concurrent encodes would only fight for the
         # threads the worker was given.
         self.lock = threading.Lock()
 
