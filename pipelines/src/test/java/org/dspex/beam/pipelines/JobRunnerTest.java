@@ -76,12 +76,12 @@ class JobRunnerTest {
 
   private JobSettings settings(String output, int shards, double maxRate) {
     return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
-        directWithTwoThreads(), 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+        directWithTwoThreads(), 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
   }
 
   private JobSettings settings(RunnerSettings runner) {
     return new JobSettings(input.toString(), null, dir.resolve("out.jsonl").toString(), false, 0, runner, 1, null,
-        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
   }
 
   private JobRunner.Outcome run(JobSettings s, ByteArrayOutputStream err) throws Exception {
@@ -213,7 +213,7 @@ class JobRunnerTest {
 
   private JobSettings objectStore(String output, boolean overwrite, int shards) {
     return new JobSettings(input.toString(), null, output, overwrite, shards, directWithTwoThreads(), 1, null,
-        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
   }
 
   private static List<String> lines(byte[] bytes) {
