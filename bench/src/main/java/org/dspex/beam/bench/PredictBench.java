@@ -58,36 +58,39 @@ final class PredictBench {
           .withPython(env.python().toString()).withPythonPath(env.root().resolve("python").toString());
       // Both sides warm up on the whole set: the JVM's JIT was still compiling after a 200-question
       // warm-up (its C2 threads took ~1.3 CPU s of the timed run); Python has no JIT to warm.
-      AlternatingRounds.Result r = AlternatingRounds.run(env, "predict_direct.py", List.of(qa.toString(), apiBase,
+      Peer batch = new Peer("dspy_batch", env.python(), "predict_direct.py", List.of(qa.toString(), apiBase,
           "--questions", Integer.toString(QUESTIONS), "--warmup", Integer.toString(QUESTIONS),
-          "--threads", Integer.toString(THREADS)), predict, questions, ROUNDS, new ServerCalls(server));
+          "--threads", Integer.toString(THREADS)));
+      AlternatingRounds.Result r = AlternatingRounds.run(env, List.of(batch), predict, questions, ROUNDS,
+          new ServerCalls(server));
+      PeerPasses direct = r.peer(batch.name());
       HeldPoolRun timed = r.dspex();
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("machine", BenchEnvironment.machine());
       out.put("questions", QUESTIONS);
-      out.put("dspy_batch_per_s", EmbedBench.round(r.directPerSecond()));
+      out.put("dspy_batch_per_s", EmbedBench.round(direct.perSecond()));
       out.put("dspex_per_s", EmbedBench.round(timed.perSecond()));
-      out.put("ratio", EmbedBench.round(r.ratio()));
+      out.put("ratio", EmbedBench.round(r.ratio(direct)));
       out.put("rounds", ROUNDS);
-      out.put("round_ratios", r.roundRatios());
+      out.put("round_ratios", r.roundRatios(direct));
       out.put("ideal_per_s", EmbedBench.round(THREADS * 1000.0 / LATENCY_MS));
-      out.put("dspy_batch_seconds", EmbedBench.round(r.directSeconds()));
-      out.put("dspy_batch_answered", r.directSum("answered"));
-      out.put("dspy_batch_server_calls", r.directCount());
+      out.put("dspy_batch_seconds", EmbedBench.round(direct.seconds()));
+      out.put("dspy_batch_answered", direct.sumRounded("answered"));
+      out.put("dspy_batch_server_calls", direct.count());
       out.put("dspex_seconds", EmbedBench.round(timed.run().seconds()));
       out.put("dspex_outputs", timed.run().outputs());
       out.put("dspex_server_calls", r.dspexCount());
       out.put("dspex_pipeline_wall_seconds", EmbedBench.round(timed.run().wallSeconds()));
       out.put("dspex_warmup_seconds", EmbedBench.round(r.warm().seconds()));
-      out.put("dspy_batch_warmup_seconds", EmbedBench.round(r.directWarm().get("warmup_s").asDouble()));
+      out.put("dspy_batch_warmup_seconds", EmbedBench.round(direct.warm().get("warmup_s").asDouble()));
       out.put("dspex_worker_start_and_setup_seconds", EmbedBench.round(r.setupSeconds()));
-      out.put("dspy_batch_cpu_seconds", EmbedBench.round(r.directCpuSeconds()));
+      out.put("dspy_batch_cpu_seconds", EmbedBench.round(direct.cpuSeconds()));
       out.put("dspex_jvm_cpu_seconds", EmbedBench.round(timed.jvmCpuSeconds()));
       out.put("dspex_jvm_cpu_seconds_in_timed_span", EmbedBench.round(timed.run().jvmCpuSecondsInSpan()));
       out.put("dspex_worker_cpu_seconds", EmbedBench.round(timed.workerCpuSeconds()));
       out.put("held_pool_requests_in_timed_run", timed.requests());
       out.put("held_pool_worker_starts_in_timed_run", timed.workerStarts());
-      r.runnerDefault().putAsRunnerDefault(out, r.directPerSecond());
+      r.runnerDefault().putAsRunnerDefault(out, direct.perSecond());
       out.put("runner_default_dspex_server_calls", r.runnerDefaultCount());
       out.put("setup", String.format("loopback server --latency-ms %d; cache=False, num_retries=0 on both sides; "
           + "direct = dspy.Predict.batch(num_threads=%d) in 1 Python process; DSPex = DSPexPredict on the DirectRunner, "

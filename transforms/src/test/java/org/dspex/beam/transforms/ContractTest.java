@@ -76,7 +76,8 @@ public class ContractTest {
   @Test
   public void givenEverySettingOfDSPexEmbed_thenItsSetupKeysAreTheWorkersEmbedKeys() {
     Set<String> keys = new TreeSet<>(DSPexEmbed.of("m").withNormalize(true).withModelBatchSize(8)
-        .withOpenAiBackend("http://x").withApiKeyEnv("KEY").setupArgs().keySet());
+        .withPrecision("int8").withOpenAiBackend("http://x").withApiKeyEnv("KEY").setupArgs().keySet());
+    assertTrue(keys.toString(), keys.contains("precision"));
     keys.remove("kind");
     Set<String> accepted = strings(contract.get("setup").get("embed"));
     assertTrue(accepted + " accepts " + keys, accepted.containsAll(keys));
