@@ -44,6 +44,14 @@ final class FlinkCluster implements AutoCloseable {
     // the loopback LM's key variable, as a real cluster's machines would hold OPENAI_API_KEY.
     env.put(API_KEY_ENV, "loopback-key");
     FlinkCluster c = new FlinkCluster(dir, env, rest);
+    // A test JVM stopped before its @AfterAll (a killed build) must not leave the cluster running.
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        c.script("stop");
+      } catch (IOException | InterruptedException e) {
+        // Exiting anyway; the processes' folder names them.
+      }
+    }, "flink-cluster-stop"));
     c.script("start").expectExit(0);
     return c;
   }
