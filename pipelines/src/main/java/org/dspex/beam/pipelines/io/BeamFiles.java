@@ -11,9 +11,11 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -93,9 +95,47 @@ public final class BeamFiles {
     return resource(spec, false).getFilename();
   }
 
-  /** Whether {@code spec} exists: as a file or local folder, or as a prefix of objects. */
+  /**
+   * Whether {@code spec} exists: as a local file or folder (or symbolic link), or as an object or a
+   * prefix of objects. Local paths are asked directly: Beam's local glob match of {@code
+   * path/**} walks the whole tree of the path's parent when the path does not exist.
+   */
   public static boolean exists(String spec) throws IOException {
+    if (isLocal(spec)) {
+      return Files.exists(localPath(spec), LinkOption.NOFOLLOW_LINKS);
+    }
     return !match(spec).isEmpty() || !filesUnder(spec).isEmpty();
+  }
+
+  /**
+   * The files named {@code name} in those subfolders of {@code folder} whose names start with
+   * {@code prefix}, as specs. Locally one listing of {@code folder} (no walk of its tree), else
+   * the file system's match of {@code folder/prefix*}{@code /name}.
+   */
+  public static List<String> filesInSubfolders(String folder, String prefix, String name) throws IOException {
+    List<String> out = new ArrayList<>();
+    if (!isLocal(folder)) {
+      for (MatchResult.Metadata m : match(resource(folder, true) + prefix + "*/" + name)) {
+        out.add(m.resourceId().toString());
+      }
+      return out;
+    }
+    Path dir = localPath(resource(folder, true).toString());
+    if (!Files.isDirectory(dir)) {
+      return out;
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(dir, p -> p.getFileName().toString().startsWith(prefix))) {
+      for (Path p : s) {
+        if (Files.isRegularFile(p.resolve(name))) {
+          out.add(p.resolve(name).toString());
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Path localPath(String spec) {
+    return Path.of(resource(spec, spec.endsWith("/")).toString());
   }
 
   /**
@@ -106,7 +146,7 @@ public final class BeamFiles {
     if (isLocal(spec)) {
       // Beam matches files only, and its file writes leave empty .temp-beam-* folders behind,
       // which a folder cannot be deleted with: local folders are walked directly.
-      Path p = Path.of(resource(spec, spec.endsWith("/")).toString());
+      Path p = localPath(spec);
       if (Files.isDirectory(p)) {
         try (Stream<Path> s = Files.walk(p)) {
           for (Path q : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
@@ -194,7 +234,7 @@ public final class BeamFiles {
 
   /** Whether {@code spec} is a local folder (object stores have none). */
   public static boolean isLocalFolder(String spec) {
-    return isLocal(spec) && Files.isDirectory(Path.of(resource(spec, spec.endsWith("/")).toString()));
+    return isLocal(spec) && Files.isDirectory(localPath(spec));
   }
 
   /** A channel reading the file {@code spec} that can seek (as Parquet needs). */

@@ -138,7 +138,7 @@ public record OutputTarget(String output, Format format, int shards, String temp
 
   /** The file naming the job's owner ({@link TempFolder}). */
   public String owner() {
-    return tempFile("owner.json");
+    return tempFile(TempFolder.OWNER);
   }
 
   /** The output's part files: the output itself, or the {@code shards} files in its folder. */

@@ -59,19 +59,23 @@ final class ParquetParts {
         }
       }
     }
-    long share = (total + parts.size() - 1) / Math.max(1, parts.size());
-    int next = 0;
+    // Each row group goes to the part its first byte falls in: contiguous, and as even as whole
+    // row groups allow; the first part is never empty while there are rows.
+    List<List<Group>> assigned = new ArrayList<>();
     for (int p = 0; p < parts.size(); p++) {
-      List<Group> mine = new ArrayList<>();
-      long bytes = 0;
-      while (next < groups.size() && (p == parts.size() - 1 || bytes < share)) {
-        bytes += groups.get(next).bytes();
-        mine.add(groups.get(next++));
-      }
-      if (mine.isEmpty()) {
+      assigned.add(new ArrayList<>());
+    }
+    long before = 0;
+    for (Group g : groups) {
+      int p = (int) Math.min(parts.size() - 1, before * parts.size() / Math.max(1, total));
+      assigned.get(p).add(g);
+      before += g.bytes();
+    }
+    for (int p = 0; p < parts.size(); p++) {
+      if (assigned.get(p).isEmpty()) {
         EmptyOutputs.parquet(parts.get(p), schema);
       } else {
-        append(mine, parts.get(p), meta.getSchema(), meta.getKeyValueMetaData());
+        append(assigned.get(p), parts.get(p), meta.getSchema(), meta.getKeyValueMetaData());
       }
     }
   }

@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.apache.beam.sdk.io.fs.MatchResult;
 
 /**
  * A job's temporary folder ({@link OutputTarget#temp}) and what is left of those of dead jobs.
@@ -25,6 +24,9 @@ import org.apache.beam.sdk.io.fs.MatchResult;
 public final class TempFolder {
   /** How often deleting the folder is tried while runner threads may still write into it. */
   static final int DELETE_ATTEMPTS = 20;
+
+  /** The owner file's name in the folder. */
+  static final String OWNER = "owner.json";
 
   private static final String OUTPUT = "output";
   private static final String HOST = "host";
@@ -55,13 +57,13 @@ public final class TempFolder {
    */
   public static List<String> sweep(OutputTarget target) throws IOException {
     List<String> deleted = new ArrayList<>();
-    for (MatchResult.Metadata m : BeamFiles.match(target.folder() + OutputTarget.TEMP_PREFIX + "*/owner.json")) {
-      String folder = m.resourceId().getCurrentDirectory().toString();
+    for (String ownerFile : BeamFiles.filesInSubfolders(target.folder(), OutputTarget.TEMP_PREFIX, OWNER)) {
+      String folder = BeamFiles.resource(ownerFile, false).getCurrentDirectory().toString();
       if (folder.equals(target.temp())) {
         continue;
       }
       Map<String, Object> owner;
-      try (BufferedReader r = BeamFiles.reader(m.resourceId().toString())) {
+      try (BufferedReader r = BeamFiles.reader(ownerFile)) {
         String line = r.readLine();
         owner = line == null ? Map.of() : Json.parseObject(line);
       } catch (IOException | RuntimeException e) {
