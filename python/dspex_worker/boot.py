@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 from typing import BinaryIO, NoReturn
 
-from dspex_worker import exit_codes, logs, parent
+from dspex_worker import exit_codes, logs, offline, parent
 from dspex_worker.stdio import claim_stdio
 
 
@@ -77,11 +77,14 @@ def _say(text: str) -> None:
 
 def _on_sigterm(signum: int, frame: object) -> None:
     _say("WARNING SIGTERM (the parent died or asked us to stop): exiting now")
+    # os._exit skips atexit, where a standalone worker's temp dir would be removed.
+    offline.remove_worker_temp_dir()
     os._exit(exit_codes.TERMINATED)
 
 
 def _on_parent_death(original: int, current: int) -> None:
     _say(f"WARNING parent process {original} is gone (parent is now {current}): exiting now")
+    offline.remove_worker_temp_dir()
     os._exit(exit_codes.PARENT_DIED)
 
 

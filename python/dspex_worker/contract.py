@@ -41,6 +41,8 @@ SETTINGS: MappingProxyType[str, int] = MappingProxyType(dict(_RAW["settings"]))
 HELLO_CLIENT_KEYS: tuple[str, ...] = tuple(_RAW["hello"]["client_keys"])
 #: ``hello`` keys that configure the worker itself.
 HELLO_WORKER_KEYS: tuple[str, ...] = tuple(_RAW["hello"]["worker_keys"])
+#: The environment variable naming the temp directory the connector gives a worker.
+TEMP_DIR_ENV: str = _RAW["worker_env"]["temp_dir"]
 #: The field type names a program's fields are described with.
 FIELD_TYPES: tuple[str, ...] = tuple(_RAW["field_types"])
 #: The ``setup`` keys of each model kind (besides ``kind``), and of the ``lm`` map.

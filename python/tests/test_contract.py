@@ -42,6 +42,12 @@ def test_settings_defaults_and_hello_keys_are_the_contracts() -> None:
     assert (negotiation.V2, negotiation.V1) == contract.PROTOCOLS
 
 
+def test_the_temp_dir_variable_is_the_contracts() -> None:
+    from dspex_worker import offline
+
+    assert offline.TEMP_DIR_ENV == contract.value("worker_env.temp_dir") == "DSPEX_WORKER_TMPDIR"
+
+
 def test_protocol_error_names_are_the_contracts() -> None:
     assert sorted(errors.ERRORS_BY_NAME) == sorted(contract.PROTOCOL_ERRORS)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import threading
 import tracemalloc
 
@@ -15,7 +16,15 @@ from dspex_worker.protocol.errors import (
     UnknownFrameTypeError,
     render_first_bytes,
 )
-from dspex_worker.protocol.frames import Frame, FrameReader, FrameType, FrameWriter, encode_frame
+from dspex_worker.protocol.frames import (
+    FIRST_READ_BYTES,
+    Frame,
+    FrameReader,
+    FrameType,
+    FrameWriter,
+    encode_frame,
+)
+from dspex_worker.protocol.settings import DEFAULT_MAX_FRAME_BYTES
 
 
 class EndlessStream(io.RawIOBase):
@@ -36,6 +45,23 @@ class EndlessStream(io.RawIOBase):
             at = self.position + i
             buffer[i] = self.prefix[at] if at < len(self.prefix) else 0x41
         self.position += n
+        return n
+
+
+class ShortReads(io.RawIOBase):
+    """Serves ``data`` at most ``max_read`` bytes per read, as a pipe does."""
+
+    def __init__(self, max_read: int, data: bytes) -> None:
+        self.max_read = max_read
+        self.data = memoryview(data)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        n = min(len(buffer), len(self.data), self.max_read)
+        buffer[:n] = self.data[:n]
+        self.data = self.data[n:]
         return n
 
 
@@ -115,6 +141,48 @@ def test_length_over_limit_fails_before_allocating_or_reading_the_payload() -> N
     assert stream.position <= 5 + 32
 
 
+def _peak_traced_bytes(call: object) -> int:
+    tracemalloc.start()
+    try:
+        call()  # type: ignore[operator]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak
+
+
+def test_length_of_exactly_the_limit_then_eof_allocates_for_the_bytes_sent_only() -> None:
+    # A peer announcing a 256 MiB payload and sending 3 bytes of it.
+    data = struct.pack(">IB", DEFAULT_MAX_FRAME_BYTES, FrameType.ARROW) + b"abc"
+    failure: list[BaseException] = []
+    peak = _peak_traced_bytes(lambda: _capture(FrameReader(io.BytesIO(data)).read_frame, failure))
+    assert isinstance(failure[0], TruncatedFrameError)
+    assert f"(3 of {DEFAULT_MAX_FRAME_BYTES} bytes)" in str(failure[0])
+    assert peak < 2 * FIRST_READ_BYTES
+
+
+def test_memory_of_a_long_payload_follows_the_bytes_that_arrive() -> None:
+    sent = 10 * 1024 * 1024
+    data = struct.pack(">IB", DEFAULT_MAX_FRAME_BYTES, FrameType.NUMPY) + b"\x01" * sent
+    failure: list[BaseException] = []
+    peak = _peak_traced_bytes(lambda: _capture(FrameReader(io.BytesIO(data)).read_frame, failure))
+    assert f"({sent} of {DEFAULT_MAX_FRAME_BYTES} bytes)" in str(failure[0])
+    # The buffer at most doubles past what arrived (plus the input held by the BytesIO).
+    assert peak < len(data) + 2 * sent + FIRST_READ_BYTES
+
+
+def test_long_payload_arriving_in_small_reads_comes_out_whole() -> None:
+    # Not a power of two times the first read: the last step is a partial one.
+    payload = bytes(range(256)) * (5 * FIRST_READ_BYTES // 256) + b"tail"
+    data = encode_frame(FrameType.MSGPACK, payload) + encode_frame(FrameType.JSON, b"{}")
+    reader = FrameReader(ShortReads(65536, data))
+    frame = reader.read_frame()
+    assert frame.type is FrameType.MSGPACK
+    assert len(frame.payload) == len(payload)
+    assert bytes(frame.payload) == payload
+    assert bytes(reader.read_frame().payload) == b"{}"
+
+
 def test_configured_small_limit_refuses_a_larger_frame() -> None:
     reader = FrameReader(io.BytesIO(encode_frame(FrameType.JSON, b"x" * 101)), max_frame_bytes=100)
     with pytest.raises(FrameTooLongError, match="frame length 101 exceeds max_frame_bytes 100"):
@@ -184,21 +252,7 @@ def test_reader_accepts_a_frame_exactly_at_the_limit() -> None:
 
 
 def test_reader_fills_payload_from_a_stream_that_returns_short_reads() -> None:
-    class Trickle(io.RawIOBase):
-        def __init__(self, data: bytes) -> None:
-            self.data = data
-
-        def readable(self) -> bool:
-            return True
-
-        def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-            if not self.data:
-                return 0
-            buffer[0] = self.data[0]
-            self.data = self.data[1:]
-            return 1
-
-    frame = FrameReader(Trickle(encode_frame(FrameType.JSON, b'{"a":1}'))).read_frame()
+    frame = FrameReader(ShortReads(1, encode_frame(FrameType.JSON, b'{"a":1}'))).read_frame()
     assert bytes(frame.payload) == b'{"a":1}'
 
 

@@ -9,11 +9,8 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from dspex_testing import lm_answers
 from dspex_testing.client import PYTHON_ROOT, child_env
@@ -55,12 +52,6 @@ def post(server: LMServerProcess, path: str, body: Any) -> tuple[int, Any, dict[
 
 def blocks(text: str) -> dict[str, str]:
     return {m["name"]: m["value"].strip() for m in lm_answers._BLOCK.finditer(text)}
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LMServerProcess]:
-    with LMServerProcess() as process:
-        yield process
 
 
 def test_answers_in_chat_adapter_format_with_typed_values(server: LMServerProcess) -> None:
@@ -124,6 +115,11 @@ def test_stats_count_calls_and_reset_zeroes_them() -> None:
         stats = server.stats()
         assert stats["calls"] == 3 and stats["chat_calls"] == 2 and stats["embedding_calls"] == 1
         assert stats["errors_500"] == 1 and stats["ok"] == 2
+        _, reply, _ = chat(server, "five")
+        usage = reply["usage"]
+        after = server.stats()
+        assert after["prompt_tokens"] == stats["prompt_tokens"] + usage["prompt_tokens"] > 0
+        assert after["completion_tokens"] == stats["completion_tokens"] + usage["completion_tokens"]
         assert 0 < stats["first_call_s"] <= stats["last_call_s"] <= stats["uptime_s"]
         server.reset()
         assert server.stats()["calls"] == 0
@@ -152,10 +148,13 @@ def test_max_in_flight_counts_the_calls_served_at_once() -> None:
         threads = [threading.Thread(target=chat, args=(server, f"q{i}")) for i in range(3)]
         for t in threads:
             t.start()
+        time.sleep(0.15)
+        assert server.stats()["in_flight"] == 3
         for t in threads:
             t.join()
         # Three calls of 300 ms each, started together: all three were served at once.
         assert server.stats()["max_in_flight"] == 3
+        assert server.stats()["in_flight"] == 0
 
 
 def test_latency_option_delays_answers() -> None:

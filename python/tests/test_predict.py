@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -237,18 +236,6 @@ def test_concurrent_requests_share_the_handles_threads() -> None:
 
 
 # -- loopback server -----------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[LMServerProcess]:
-    with LMServerProcess() as process:
-        yield process
-
-
-@pytest.fixture
-def key(monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("DSPEX_TEST_LM_KEY", "not-a-secret")
-    return "DSPEX_TEST_LM_KEY"
 
 
 def loopback(server: LMServerProcess, key: str, **extra: Any) -> dict[str, Any]:

@@ -38,9 +38,11 @@ class PredictKind(ModelKind):
 
     def load_model(self, args: Mapping[str, Any], logger: logging.Logger) -> Loaded:
         """Build the LM and the program once; describe their fields."""
+        from dspex_worker import usage_ledger
         from dspex_worker.predict.lm import build_lm
         from dspex_worker.predict.program import build_program
         from dspex_worker.predict.runner import PredictHandle, check_threads
+        from dspex_worker.predict.usage import LedgerRecorder
 
         lm_spec = args.get("lm")
         if not isinstance(lm_spec, Mapping):
@@ -48,7 +50,9 @@ class PredictKind(ModelKind):
         threads = check_threads(args.get("threads", 8), "threads")
         lm, lm_described = build_lm(lm_spec)
         program, inputs, outputs = build_program(args)
-        handle = PredictHandle(program, lm, inputs, outputs, threads)
+        ledger = usage_ledger.current()
+        recorder = LedgerRecorder(ledger) if ledger is not None else None
+        handle = PredictHandle(program, lm, inputs, outputs, threads, recorder)
         logger.info("predict handle: %d inputs, %d outputs, lm %s", len(inputs), len(outputs),
                     lm_described.get("model"))
         return Loaded(handle, {"inputs": inputs, "outputs": outputs, "lm": lm_described, "threads": threads})

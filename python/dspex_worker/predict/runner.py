@@ -3,7 +3,8 @@
 LM calls are I/O-bound, so a batch's elements run concurrently on a thread pool
 (like ``dspy.Module.batch``). Each element runs inside its own
 ``dspy.context(lm=...)`` and usage tracker, which are thread-local in DSPy, so
-elements never share settings and each gets its own token counts;
+elements never share settings and each gets its own token counts (written to the
+worker's usage ledger as well, when it has one: :mod:`.usage`);
 ``dspy.configure`` (process-global, and refused from other threads) is never used.
 
 Every failure of an element (missing inputs, unparseable LM output, LM errors after
@@ -24,6 +25,7 @@ from typing import Any
 from dspex_worker.codec import values
 from dspex_worker.kinds.base import Outcome
 from dspex_worker.predict.fields import plain_value
+from dspex_worker.predict.usage import LedgerRecorder, element_usage, tracked_usage
 from dspex_worker.protocol import headers
 
 #: Longest failure message sent back (LM errors can quote whole prompts).
@@ -32,21 +34,6 @@ MAX_MESSAGE_CHARS = 2000
 MAX_PREVIEW_CHARS = 500
 #: Upper bound on ``threads`` (setup or request), a guard against typos like 10000.
 MAX_THREADS = 256
-
-
-def tracked_usage(tracker: Any) -> dict[str, int]:
-    """``{prompt_tokens, completion_tokens, calls}`` from a dspy ``UsageTracker``.
-
-    dspy adds one entry per LM call that was not served from its cache and that
-    reported usage, so ``calls`` counts real (billed) calls.
-    """
-    usage = headers.usage_map()
-    for entries in tracker.usage_data.values():
-        for entry in entries:
-            usage["prompt_tokens"] += int(entry.get("prompt_tokens") or 0)
-            usage["completion_tokens"] += int(entry.get("completion_tokens") or 0)
-            usage["calls"] += 1
-    return usage
 
 
 def _message(exc: BaseException) -> str:
@@ -89,6 +76,8 @@ class PredictHandle:
     inputs: list[dict[str, Any]]
     outputs: list[dict[str, Any]]
     threads: int = 8
+    #: Writes every LM call of the elements into the worker's usage ledger (none: not written).
+    recorder: LedgerRecorder | None = None
     #: Runs the elements of every request that uses ``threads``: concurrent requests share its
     #: threads, so a worker has at most ``threads`` LM calls in flight for the handle, and the
     #: elements of a request queued behind another start as soon as threads free up (no drain
@@ -122,7 +111,6 @@ class PredictHandle:
     def run_one(self, index: int, record: Any) -> Outcome:
         """Run the program on one input record; never raises."""
         import dspy
-        from dspy.utils.usage_tracker import track_usage
 
         problem = self._missing(record)
         if problem is not None:
@@ -130,7 +118,7 @@ class PredictHandle:
         kwargs = {name: record[name] for name in self.input_names}
         usage = headers.usage_map()
         try:
-            with dspy.context(lm=self.lm), track_usage() as tracker:
+            with dspy.context(lm=self.lm), element_usage(self.recorder) as tracker:
                 try:
                     prediction = self.program(**kwargs)
                 finally:

@@ -3,7 +3,9 @@
 This layer knows lengths, types and limits, nothing about payload contents
 (``docs/protocol.md`` section 1). The reader checks every length against
 ``max_frame_bytes`` before it allocates the payload buffer, so garbage on
-the channel costs an error, never a huge allocation.
+the channel costs an error, never a huge allocation; and a long payload's
+buffer grows with the bytes that arrive, so a length the peer announces but
+never sends costs no memory either.
 """
 
 from __future__ import annotations
@@ -30,6 +32,13 @@ Buffer = bytes | bytearray | memoryview
 
 _V2_PREFIX = struct.Struct(">IB")
 _V1_PREFIX = struct.Struct(">I")
+
+#: Payloads up to this length are read into a buffer of their full length at once. A longer
+#: one starts with a buffer this large that doubles each time it is full, so the memory a
+#: payload holds is at most twice what has arrived (plus this), while a long payload that does
+#: arrive costs one more pass over its bytes than a buffer of its length would (measured: a
+#: 200 MiB frame over a pipe reads as fast, within the machine's noise).
+FIRST_READ_BYTES = 1024 * 1024
 
 
 class _FrameTypes(enum.IntEnum):
@@ -173,6 +182,30 @@ class FrameReader:
             got += n
         return got
 
+    def _read_payload(self, length: int) -> tuple[bytearray, int]:
+        """Read a ``length``-byte payload, its buffer growing as bytes arrive.
+
+        Returns the buffer (``length`` bytes long when it all came) and the bytes read,
+        fewer than ``length`` on EOF.
+        """
+        payload = bytearray(min(length, FIRST_READ_BYTES))
+        with memoryview(payload) as view:
+            got = self._fill(view)
+        while got == len(payload) < length:
+            # Growing reallocates the buffer (large ones are remapped by glibc, not copied) and
+            # writes its new part once before the payload lands there: doubling in place copies
+            # the part read so far (no source to fault in), the last step adds calloc'd zeros.
+            if 2 * got <= length:
+                payload *= 2
+            else:
+                payload += bytes(length - got)
+            with memoryview(payload) as view:
+                n = self._fill(view[got:])
+            got += n
+            if got < len(payload):
+                break
+        return payload, got
+
     def _first_bytes(self, seen: Buffer) -> bytes:
         head = bytes(seen[:FIRST_BYTES_LIMIT])
         return head + _read_available(self._stream, FIRST_BYTES_LIMIT - len(head))
@@ -216,9 +249,8 @@ class FrameReader:
                 peer=self.peer,
                 first_bytes=self._first_bytes(prefix),
             )
-        payload = bytearray(length)
+        payload, got = self._read_payload(length)
         view = memoryview(payload)
-        got = self._fill(view)
         if got < length:
             seen = bytes(prefix) + bytes(view[: min(got, FIRST_BYTES_LIMIT - prefix_size)])
             raise TruncatedFrameError(

@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Mapping
 from typing import Any
 
-from dspex_worker import logs, threadenv
+from dspex_worker import logs, threadenv, usage_ledger
 from dspex_worker.protocol.negotiation import versions
 from dspex_worker.server.options import WorkerOptions
 from dspex_worker.server.profile import Profile
@@ -53,6 +53,13 @@ class HelloSetup:
                 options.threads,
                 threadenv.current_thread_limit(),
             )
+        if options.usage_ledger is not None:
+            try:
+                usage_ledger.install(options.usage_ledger)
+            except OSError as exc:
+                raise ValueError(
+                    f"hello args.usage_ledger {options.usage_ledger!r} cannot be written: {exc}"
+                ) from exc
         for module in options.handler_modules:
             importlib.import_module(module)
         self.options = options

@@ -53,6 +53,8 @@ class WorkerOptions:
         request_threads: handler calls that may run at once.
         grace_s: how long in-flight requests may take to finish after EOF or ``shutdown``.
         log_level: the worker's log level.
+        usage_ledger: the file where every LM call is written down as it is made
+            (:mod:`dspex_worker.usage_ledger`), in a directory the client owns.
     """
 
     worker_id: int | str | None = None
@@ -61,6 +63,7 @@ class WorkerOptions:
     request_threads: int = 4
     grace_s: float = DEFAULT_GRACE_S
     log_level: str | None = None
+    usage_ledger: str | None = None
 
     def with_hello_args(self, args: Mapping[str, Any]) -> WorkerOptions:
         """Copy overridden by the worker keys of ``hello`` args (others ignored).
@@ -84,6 +87,11 @@ class WorkerOptions:
             if not isinstance(level, str):
                 raise ValueError(f"hello args.log_level must be a string, was {level!r}")
             changes["log_level"] = args["log_level"]
+        if args.get("usage_ledger") is not None:
+            path = args["usage_ledger"]
+            if not isinstance(path, str) or not path:
+                raise ValueError(f"hello args.usage_ledger must be a file path, was {path!r}")
+            changes["usage_ledger"] = path
         return dataclasses.replace(self, **changes) if changes else self
 
 

@@ -162,6 +162,39 @@ def stream_then_exit(ctx: Context) -> None:
     ctx.stream.end()
 
 
+@register("pay_then_exit", streaming=True)
+def pay_then_exit(ctx: Context) -> None:
+    """Stand in for LM calls, in the worker's usage ledger: ``args.paid`` calls of
+    ``args.prompt_tokens`` / ``args.completion_tokens`` each (defaults 10, 2) are written down
+    as made, the first ``args.reported`` of them streamed as one-element chunks carrying their
+    usage; then ``args.in_flight`` calls start; then ``os._exit(9)``, no STREAM_END (with
+    ``exit_code: null``, the stream ends instead, after the calls in flight ended). Needs hello
+    ``usage_ledger``.
+    """
+    from dspex_worker import usage_ledger
+
+    ledger = usage_ledger.current()
+    if ledger is None:
+        raise ValueError("pay_then_exit needs a usage ledger (hello args.usage_ledger)")
+    paid, reported, in_flight = (ctx.args.get(k, 0) for k in ("paid", "reported", "in_flight"))
+    prompt, completion = ctx.args.get("prompt_tokens", 10), ctx.args.get("completion_tokens", 2)
+    exit_code = ctx.args.get("exit_code", 9)
+    ctx.stream.start(reported)
+    for index in range(paid):
+        call = ledger.started()
+        ledger.used(call, prompt, completion)
+        ledger.ended(call)
+        if index < reported:
+            usage = headers.usage_map(prompt, completion, 1)
+            ctx.stream.chunk([index], usage=usage, bodies={"outputs": [{"index": index}]})
+    running = [ledger.started() for _ in range(in_flight)]
+    if exit_code is not None:
+        _crash_now(exit_code, None)
+    for call in running:
+        ledger.ended(call)
+    ctx.stream.end()
+
+
 @register("stream_with_corrupt_chunk", streaming=True)
 def stream_with_corrupt_chunk(ctx: Context) -> None:
     """Stream ``args.n`` one-element chunks (outputs ``[{"index": i}]``) and end normally, but

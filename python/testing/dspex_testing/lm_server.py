@@ -64,6 +64,13 @@ class LoopbackState:
             for key in keys:
                 self.counts[key] += 1
 
+    def answered(self, prompt_tokens: int, completion_tokens: int) -> None:
+        """Count a chat answer sent and the tokens its ``usage`` reports."""
+        with self.lock:
+            self.counts["ok"] += 1
+            self.counts["prompt_tokens"] += prompt_tokens
+            self.counts["completion_tokens"] += completion_tokens
+
     def called(self) -> None:
         """Count one chat or embedding call and note when it came."""
         now = time.monotonic() - self.started
@@ -98,18 +105,21 @@ class LoopbackState:
         last chat or embedding call (seconds since the server started), ``None`` before
         any: a test measures the rate calls came at from them. ``max_in_flight`` is the
         most API requests served at once (latency included), which shows how many
-        callers really worked in parallel.
+        callers really worked in parallel; ``in_flight`` those being served now.
+        ``prompt_tokens`` and ``completion_tokens`` sum the ``usage`` of the chat
+        answers sent (``ok``).
         """
         with self.lock:
             counts = dict(self.counts)
             first, last = self.first_call, self.last_call
-            max_in_flight = self.max_in_flight
+            max_in_flight, in_flight = self.max_in_flight, self.in_flight
         keys = ("calls", "chat_calls", "embedding_calls", "ok", "errors_429", "errors_500",
-                "malformed", "bad_requests")
+                "malformed", "bad_requests", "prompt_tokens", "completion_tokens")
         return {**{k: counts.get(k, 0) for k in keys},
                 "first_call_s": None if first is None else round(first, 4),
                 "last_call_s": None if last is None else round(last, 4),
                 "max_in_flight": max_in_flight,
+                "in_flight": in_flight,
                 "uptime_s": round(time.monotonic() - self.started, 3)}
 
     def reset(self) -> None:
@@ -227,9 +237,9 @@ class Handler(BaseHTTPRequestHandler):
             text = lm_answers.MALFORMED_TEXT
         else:
             text = lm_answers.answer(messages, request, state.qa)
-        state.count("ok")
         prompt_tokens = lm_answers.count_tokens(prompt)
         completion_tokens = lm_answers.count_tokens(text)
+        state.answered(prompt_tokens, completion_tokens)
         self._send_json(200, {
             "id": f"chatcmpl-{key[:16]}",
             "object": "chat.completion",

@@ -1,5 +1,6 @@
 package org.dspex.beam.pipelines;
 
+import java.time.Duration;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.transforms.DSPexTransform;
@@ -14,6 +15,8 @@ import org.dspex.beam.transforms.config.ExecutionSettings;
  * @param batchSize null for the transforms' default
  * @param maxLineBytes the longest JSONL or CSV line read; longer ones fail as {@code LineTooLong}
  * @param format the body format's wire name ({@link DSPexTransform#withFormat})
+ * @param requestTimeout null for the transforms' default ({@link DSPexTransform#withRequestTimeout})
+ * @param stallTimeout null for the transforms' default, zero for none ({@link DSPexTransform#withStallTimeout})
  */
 public record JobSettings(
     String input,
@@ -27,7 +30,9 @@ public record JobSettings(
     String format,
     double maxFailureRate,
     boolean verbose,
-    int maxLineBytes) {
+    int maxLineBytes,
+    @Nullable Duration requestTimeout,
+    @Nullable Duration stallTimeout) {
 
   /** System property naming the workers' Python interpreter (the {@code ./dspex} launcher sets it). */
   public static final String PYTHON_PROPERTY = "dspex.python";
@@ -50,11 +55,16 @@ public record JobSettings(
     return runner.pipelineOptions();
   }
 
-  /** {@code t} with the worker settings applied: interpreter, workers, batch size, wire format. */
+  /**
+   * {@code t} with the worker settings applied: interpreter, workers, batch size, wire format,
+   * request and stall timeouts.
+   */
   public <T extends DSPexTransform<T>> T configure(T t) {
     String python = System.getProperty(PYTHON_PROPERTY);
     T c = python == null || python.isEmpty() ? t : t.withPython(python);
     c = c.withWorkers(workers).withFormat(format);
+    c = requestTimeout == null ? c : c.withRequestTimeout(requestTimeout);
+    c = stallTimeout == null ? c : c.withStallTimeout(stallTimeout);
     return batchSize == null ? c : c.withMaxBatchSize(batchSize);
   }
 }

@@ -76,12 +76,12 @@ class JobRunnerTest {
 
   private JobSettings settings(String output, int shards, double maxRate) {
     return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
-        directWithTwoThreads(), 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+        directWithTwoThreads(), 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
   }
 
   private JobSettings settings(RunnerSettings runner) {
     return new JobSettings(input.toString(), null, dir.resolve("out.jsonl").toString(), false, 0, runner, 1, null,
-        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
   }
 
   private JobRunner.Outcome run(JobSettings s, ByteArrayOutputStream err) throws Exception {
@@ -230,8 +230,7 @@ class JobRunnerTest {
   }
 
   private JobSettings objectStore(String output, boolean overwrite, int shards) {
-    return new JobSettings(input.toString(), null, output, overwrite, shards, directWithTwoThreads(), 1, null,
-        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+    return settings(input.toString(), output, overwrite, shards);
   }
 
   private static List<String> lines(byte[] bytes) {
@@ -269,7 +268,7 @@ class JobRunnerTest {
 
   private JobSettings settings(String inputPath, String output, boolean overwrite, int shards) {
     return new JobSettings(inputPath, null, output, overwrite, shards, directWithTwoThreads(), 1, null, "auto", 0.5,
-        false, InputProbe.DEFAULT_MAX_LINE_BYTES);
+        false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
   }
 
   private List<String> listing() throws Exception {

@@ -13,6 +13,7 @@ import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.connector.environment.PythonEnvironment;
 import org.dspex.beam.transforms.batching.EmbedClient;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.input.InputRows;
@@ -159,6 +160,12 @@ public abstract class DSPexEmbed extends DSPexTransform<DSPexEmbed> {
   /** The field of input rows holding the text (default {@value #DEFAULT_TEXT_FIELD}). */
   public DSPexEmbed withTextField(String field) {
     return toBuilder().setTextField(nonEmpty(field, "withTextField")).build();
+  }
+
+  /** The local model needs only the embedding stack; the OpenAI backend goes through DSPy. */
+  @Override
+  PythonEnvironment.Extra pythonExtra() {
+    return backend() == null ? PythonEnvironment.Extra.EMBED : PythonEnvironment.Extra.PREDICT;
   }
 
   @Override

@@ -13,6 +13,7 @@ import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.values.PCollection;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.environment.PythonEnvironment;
 import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.transforms.config.ExecutionSettings;
@@ -57,7 +58,13 @@ public abstract class DSPexTransform<T extends DSPexTransform<T>> extends PTrans
    * and their loaded model warm across several pipelines run by one JVM.
    */
   public WorkerConfig workerConfig() {
-    return execution().workerConfig(setupArgs(), apiKeyEnv());
+    WorkerConfig c = execution().workerConfig(setupArgs(), apiKeyEnv());
+    return execution().environmentChosen() ? c : c.withEnvironment(c.environment().withExtra(pythonExtra()));
+  }
+
+  /** The managed venv's packages this transform's workers need, unless {@link #withEnvironment} chose. */
+  PythonEnvironment.Extra pythonExtra() {
+    return PythonEnvironment.Extra.PREDICT;
   }
 
   /** Sends failures to {@code handler} instead of {@link DSPexResult#failures()} (default none). */
@@ -79,9 +86,23 @@ public abstract class DSPexTransform<T extends DSPexTransform<T>> extends PTrans
     return withApiKeyEnvUnchecked(variableName);
   }
 
-  /** The Python interpreter of the workers (default: {@code $DSPEX_PYTHON}, else {@code python3}). */
+  /**
+   * The Python interpreter of the workers (default: {@code $DSPEX_PYTHON}, else the managed venv of
+   * {@link #withEnvironment}).
+   */
   public T withPython(String interpreter) {
     return withExecution(execution().withPython(interpreter));
+  }
+
+  /**
+   * Where the workers' interpreter comes from when neither {@link #withPython} nor {@code
+   * $DSPEX_PYTHON} names one (default: a venv the connector builds on first use on each machine, in a
+   * per-user cache, with the packages this transform needs: the {@code embed} extra for a local
+   * {@link DSPexEmbed}, else {@code predict}; see {@link PythonEnvironment}). Settings such as a wheel
+   * folder for offline machines go here; the extra is then the one {@code environment} names.
+   */
+  public T withEnvironment(PythonEnvironment environment) {
+    return withExecution(execution().withEnvironment(environment));
   }
 
   /** {@code PYTHONPATH} entries for the workers, e.g. where a program's package lives (default none). */
@@ -148,6 +169,16 @@ public abstract class DSPexTransform<T extends DSPexTransform<T>> extends PTrans
   /** One request, or the gap between two streamed results (default 5 min); a late worker is killed. */
   public T withRequestTimeout(Duration d) {
     return withExecution(execution().withRequestTimeout(d));
+  }
+
+  /**
+   * How long a worker with requests in flight may leave a health ping unanswered before it counts
+   * as stalled (stopped, deadlocked) and is replaced, its unreported elements sent again (default
+   * 30 s; {@link Duration#ZERO}: never checked). A worker answers pings even while its LM calls
+   * run, so a slow call is not cut short: {@link #withRequestTimeout} alone bounds that.
+   */
+  public T withStallTimeout(Duration d) {
+    return withExecution(execution().withStallTimeout(d));
   }
 
   /** Worker process start to ready (default 60 s). */

@@ -20,6 +20,7 @@ import org.apache.beam.sdk.testing.PAssert;
 import org.apache.beam.sdk.testing.TestPipeline;
 import org.apache.beam.sdk.transforms.Count;
 import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.FlatMapElements;
 import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
@@ -47,10 +48,14 @@ import org.junit.rules.TemporaryFolder;
  * tests the worker also runs one element at a time ({@code withThreads(1)}), so when a marker kills
  * a worker no other LM call is in flight: every call the server counts is accounted for exactly.
  *
+ * <p>The LM counters must say what the server saw: {@code lm_calls} every call it received once,
+ * including those of a worker that died before reporting them (from the worker's usage ledger).
+ *
  * <p>Loading DSPy makes a worker start take seconds, so the class holds warm pools ({@link
  * WorkerPools#acquire}), started together: one for the crash tests, one for the budget and rate
- * tests, one for the 10,000 elements. A test's transform must have its pool's worker configuration
- * exactly (batch size and attempts included); each test asks distinct questions.
+ * tests, one for the 10,000 elements (the test with calls in flight has a slow server, and a pool,
+ * of its own). A test's transform must have its pool's worker configuration exactly (batch size
+ * and attempts included); each test asks distinct questions.
  */
 public class FaultsPipelineTest {
   @ClassRule public static final TemporaryFolder CLASS_TMP = new TemporaryFolder();
@@ -75,7 +80,7 @@ public class FaultsPipelineTest {
     markers = CLASS_TMP.newFolder("markers").getAbsolutePath();
     sharedCache = CLASS_TMP.newFolder("lm-cache").getAbsolutePath();
     List<CompletableFuture<WorkerPool>> starting = new ArrayList<>();
-    for (DSPexPredict t : List.of(crashing(), calm(), lmFree())) {
+    for (DSPexPredict t : List.of(crashing(), stalling(), calm(), lmFree())) {
       starting.add(CompletableFuture.supplyAsync(() -> {
         try {
           return WorkerPools.acquire(t.workerConfig());
@@ -104,11 +109,16 @@ public class FaultsPipelineTest {
 
   /** The faulty program against the loopback server. */
   private static DSPexPredict faultyQa() {
+    return faultyQa(server, Map.of("marker_dir", markers));
+  }
+
+  /** The faulty program against {@code lm}, with these program arguments. */
+  private static DSPexPredict faultyQa(LoopbackLmServer lm, Map<String, ?> programArgs) {
     return DSPexPredict.ofProgram("dspex_transforms_testing.programs:faulty_qa")
-        .withProgramArgs(Map.of("marker_dir", markers))
+        .withProgramArgs(programArgs)
         .withOutputSchema(ANSWER)
         .withModel("openai/loopback")
-        .withApiBase(server.apiBase())
+        .withApiBase(lm.apiBase())
         .withApiKeyEnv("DSPEX_TEST_SECRET")
         .withNumRetries(0)
         .withPython(TestSupport.python())
@@ -122,6 +132,11 @@ public class FaultsPipelineTest {
    */
   private static DSPexPredict crashing() {
     return faultyQa().withThreads(1).withCacheDir(sharedCache).withMaxBatchSize(16).withMaxAttempts(2);
+  }
+
+  /** For the stall test: as {@link #crashing()}, with a stall timeout far below the request timeout. */
+  private static DSPexPredict stalling() {
+    return crashing().withStallTimeout(Duration.ofSeconds(2));
   }
 
   /** For the budget and rate tests: DSPy's cache in each worker's own directory. */
@@ -149,6 +164,23 @@ public class FaultsPipelineTest {
       rows.add(Row.withSchema(QUESTIONS).addValues((long) i, q).build());
     }
     return p.apply(Create.of(rows).withRowSchema(QUESTIONS));
+  }
+
+  /**
+   * {@link #questions}, all in one bundle: made by one call of a DoFn, which the DirectRunner hands
+   * on as one bundle (a {@code Create} of several elements is split into bundles of a few each).
+   */
+  private PCollection<Row> questionsInOneBundle(String prefix, int n, int markedAt, String marker) {
+    return p.apply(Create.of(prefix))
+        .apply(FlatMapElements.into(TypeDescriptors.rows()).via(x -> {
+          List<Row> rows = new ArrayList<>();
+          for (int i = 0; i < n; i++) {
+            String q = prefix + "-q" + i + (i == markedAt ? " " + marker : "");
+            rows.add(Row.withSchema(QUESTIONS).addValues((long) i, q).build());
+          }
+          return rows;
+        }))
+        .setRowSchema(QUESTIONS);
   }
 
   private static MetricQueryResults metrics(PipelineResult result) {
@@ -183,11 +215,87 @@ public class FaultsPipelineTest {
     assertEquals(40, server.chatCalls());
     assertTrue("the crash happened", new File(markers).list().length >= 1);
     MetricQueryResults m = metrics(result);
+    assertLmCountersMatch(server, m);
     assertEquals(40, DSPexEmbedPipelineTest.counter(m, "elements"));
     assertEquals(0, DSPexEmbedPipelineTest.counter(m, "failed_elements"));
     assertTrue(DSPexEmbedPipelineTest.counter(m, "retries") >= 1);
     assertTrue(DSPexEmbedPipelineTest.counter(m, "failed_batches") >= 1);
     assertTrue(DSPexEmbedPipelineTest.counter(m, "worker_restarts") >= 1);
+  }
+
+  @Test(timeout = 120_000)
+  public void givenWorkerStoppedMidBatch_thenItIsReplacedWithinTheStallTimeoutAndEveryElementOutputOnce()
+      throws Exception {
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      expected.add("stop-q" + i + (i == 30 ? " __STOP_ONCE__" : ""));
+    }
+    // The stopped worker answers nothing, not even pings: without the stall watch its request
+    // waited for the 5-minute request timeout.
+    long t0 = System.nanoTime();
+    DSPexResult r = questions("stop", 40, 30, "__STOP_ONCE__").apply(stalling());
+    PAssert.that(questionsOf(r.output())).containsInAnyOrder(expected);
+    PAssert.that(r.failures()).empty();
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+    long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+
+    assertEquals(40, server.chatCalls());
+    assertTrue("took " + seconds + " s", seconds < 60);
+    MetricQueryResults m = metrics(result);
+    assertEquals(0, DSPexEmbedPipelineTest.counter(m, "failed_elements"));
+    assertTrue(DSPexEmbedPipelineTest.counter(m, "retries") >= 1);
+    assertTrue(DSPexEmbedPipelineTest.counter(m, "worker_restarts") >= 1);
+  }
+
+  /**
+   * The LM counters say what the server answered: every call it received counted once ({@code
+   * lm_calls}), and the tokens of every answer it sent.
+   */
+  private static void assertLmCountersMatch(LoopbackLmServer lm, MetricQueryResults m) throws Exception {
+    assertEquals("lm_calls", lm.chatCalls(), DSPexEmbedPipelineTest.counter(m, "lm_calls"));
+    assertEquals("lm_prompt_tokens", lm.stat("prompt_tokens"), DSPexEmbedPipelineTest.counter(m, "lm_prompt_tokens"));
+    assertEquals("lm_completion_tokens", lm.stat("completion_tokens"),
+        DSPexEmbedPipelineTest.counter(m, "lm_completion_tokens"));
+  }
+
+  @Test
+  public void givenWorkerDiedAfterAnLmCallItNeverReported_thenTheLmCountersCountThatCall() throws Exception {
+    // The marked element's LM call is answered, then its worker dies before the answer leaves it:
+    // paid, in no chunk. Sent again, it is answered from the shared cache.
+    DSPexResult r = questions("paid", 40, 30, "__DIE_AFTER_CALL__").apply(crashing());
+    PAssert.thatSingleton(r.output().apply("Count", Count.globally())).isEqualTo(40L);
+    PAssert.that(r.failures()).empty();
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
+
+    assertEquals(40, server.chatCalls());
+    MetricQueryResults m = metrics(result);
+    assertTrue(DSPexEmbedPipelineTest.counter(m, "worker_restarts") >= 1);
+    assertLmCountersMatch(server, m);
+  }
+
+  @Test
+  public void givenWorkerKilledWithLmCallsInFlight_thenLmCallsCountTheCallsTheServerReceived() throws Exception {
+    // Four elements at once against a server that takes a second per answer: the marked one
+    // SIGKILLs its worker while the other three's calls are at the server. Those three are received
+    // (and billed) twice, the second time by the worker they are sent to again.
+    try (LoopbackLmServer slow = LoopbackLmServer.start("--latency-ms", "1000")) {
+      DSPexPredict inFlight = faultyQa(slow, Map.of("marker_dir", markers, "stats_url", slow.statsUrl(), "in_flight", 3))
+          .withThreads(4).withMaxBatchSize(8);
+      DSPexResult r = questionsInOneBundle("inflight", 8, 0, "__KILL_MID_CALLS__").apply(inFlight);
+      PAssert.thatSingleton(r.output().apply("Count", Count.globally())).isEqualTo(8L);
+      PAssert.that(r.failures()).empty();
+      PipelineResult result = p.run();
+      result.waitUntilFinish();
+
+      MetricQueryResults m = metrics(result);
+      assertTrue(DSPexEmbedPipelineTest.counter(m, "worker_restarts") >= 1);
+      assertEquals(8 + 3, slow.chatCalls());
+      assertEquals("lm_calls", slow.chatCalls(), DSPexEmbedPipelineTest.counter(m, "lm_calls"));
+      // The tokens of an answer that never reached the worker are not known there.
+      assertTrue(DSPexEmbedPipelineTest.counter(m, "lm_prompt_tokens") < slow.stat("prompt_tokens"));
+    }
   }
 
   @Test
@@ -206,9 +314,11 @@ public class FaultsPipelineTest {
       assertTrue(f.getString("worker"), f.getString("worker").startsWith("worker "));
       return null;
     });
-    p.run().waitUntilFinish();
+    PipelineResult result = p.run();
+    result.waitUntilFinish();
     // The poison never reached the LM; the bisection's re-sends were answered from the cache.
     assertEquals(15, server.chatCalls());
+    assertLmCountersMatch(server, metrics(result));
   }
 
   @Test

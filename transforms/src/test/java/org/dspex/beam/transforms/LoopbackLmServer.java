@@ -64,7 +64,17 @@ final class LoopbackLmServer implements AutoCloseable {
 
   /** Chat calls received since the start or the last {@link #reset()}. */
   long chatCalls() throws IOException {
-    return ((Number) stats().get("chat_calls")).longValue();
+    return stat("chat_calls");
+  }
+
+  /** One counter of {@link #stats()}, e.g. {@code prompt_tokens}. */
+  long stat(String name) throws IOException {
+    return ((Number) stats().get(name)).longValue();
+  }
+
+  /** The URL of {@code GET /stats}. */
+  String statsUrl() {
+    return "http://127.0.0.1:" + port + "/stats";
   }
 
   private Map<String, Object> http(String method, String path) throws IOException {

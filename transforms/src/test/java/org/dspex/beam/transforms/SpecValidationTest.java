@@ -23,6 +23,7 @@ import org.apache.beam.sdk.coders.KvCoder;
 import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.environment.PythonEnvironment;
 import org.dspex.beam.connector.protocol.FormatChoice;
 import org.junit.Rule;
 import org.junit.Test;
@@ -63,6 +64,7 @@ public class SpecValidationTest {
     assertRefused(() -> t.withMaxAttempts(0), "withMaxAttempts");
     assertRefused(() -> t.withWorkers(0), "withWorkers");
     assertRefused(() -> t.withRequestTimeout(Duration.ZERO), "withRequestTimeout", "PT0S");
+    assertRefused(() -> t.withStallTimeout(Duration.ofSeconds(-1)), "withStallTimeout", "PT-1S");
     assertRefused(() -> t.withMaxLmCallsPerSecond(0), "withMaxLmCallsPerSecond");
     assertRefused(() -> t.withTokenBudget(0), "withTokenBudget");
     assertRefused(() -> t.withLmFactory("not a function"), "withLmFactory", "module:function");
@@ -95,13 +97,26 @@ public class SpecValidationTest {
   }
 
   @Test
+  public void givenNoEnvironmentChosen_thenEachTransformAsksTheManagedVenvForTheExtraItNeeds() {
+    assertEquals(PythonEnvironment.Extra.EMBED, DSPexEmbed.of("m").workerConfig().environment().extra());
+    assertEquals(PythonEnvironment.Extra.PREDICT,
+        DSPexEmbed.of("m").withOpenAiBackend("http://localhost:1/v1").workerConfig().environment().extra());
+    assertEquals(PythonEnvironment.Extra.PREDICT, DSPexPredict.of("q -> a").workerConfig().environment().extra());
+    PythonEnvironment chosen = PythonEnvironment.managed().withWheelDir("/mnt/wheels");
+    assertEquals(chosen, DSPexEmbed.of("m").withEnvironment(chosen).workerConfig().environment());
+    assertEquals(PythonEnvironment.none(),
+        DSPexPredict.of("q -> a").withEnvironment(PythonEnvironment.none()).workerConfig().environment());
+  }
+
+  @Test
   public void givenTransformSerializedWithItsPipeline_thenItsWorkerConfigKeysTheSamePool() {
     DSPexPredict p = TestSupport.fakePredict("q -> a").withWorkers(2).withApiKeyEnv("DSPEX_TEST_SECRET")
-        .withRequestTimeout(java.time.Duration.ofSeconds(30));
+        .withRequestTimeout(java.time.Duration.ofSeconds(30)).withStallTimeout(java.time.Duration.ofSeconds(7));
     DSPexPredict copy = org.apache.beam.sdk.util.SerializableUtils.clone(p);
     assertEquals(p.workerConfig(), copy.workerConfig());
     assertEquals(p.workerConfig().hashCode(), copy.workerConfig().hashCode());
     assertEquals(java.time.Duration.ofSeconds(30), copy.workerConfig().requestTimeout());
+    assertEquals(java.time.Duration.ofSeconds(7), copy.workerConfig().stallTimeout());
   }
 
   @Test

@@ -5,7 +5,9 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import org.dspex.beam.connector.codec.ContentFormat;
 import org.dspex.beam.connector.codec.FirstBytes;
 
@@ -18,11 +20,18 @@ import org.dspex.beam.connector.codec.FirstBytes;
  * with {@link FrameTooLongException} instead of an allocation. Every error names the peer and the
  * first bytes seen; after an error the stream cannot be trusted and should be closed.
  *
- * <p>The payload is read straight into the array the returned {@link Frame} wraps: no copy. A
- * reader is used by one thread at a time (a connection's reading thread); {@link
- * #setVersion(ProtocolVersion)} may be called from another thread between frames.
+ * <p>Memory follows the bytes that arrive, not the length announced: a payload up to {@link
+ * #FIRST_READ_BYTES} is read into an array of its length, a longer one into chunks, each as large
+ * as all before it, until half of it has come, and then into its own array (the chunks copied in
+ * once). A peer that announces {@code max_frame_bytes} and sends a few bytes costs a megabyte;
+ * a long payload that does arrive costs one copy of its first half. A reader is used by one thread
+ * at a time (a connection's reading thread); {@link #setVersion(ProtocolVersion)} may be called
+ * from another thread between frames.
  */
 public final class FrameReader {
+  /** Payloads up to this length are read into an array of their length at once; see above. */
+  public static final int FIRST_READ_BYTES = 1024 * 1024;
+
   private static final int BUFFER_BYTES = 64 * 1024;
 
   private final InputStream in;
@@ -114,21 +123,53 @@ public final class FrameReader {
                     "unknown frame type 0x%02x; first bytes: %s", code, seenWithMore(prefixBytes))));
       }
     }
-    byte[] payload = new byte[(int) length];
-    int read = in.readNBytes(payload, 0, payload.length);
-    if (read < payload.length) {
-      byte[] seen = Arrays.copyOf(prefix, Math.min(FirstBytes.MAX_SHOWN, prefixBytes + read));
-      System.arraycopy(payload, 0, seen, prefixBytes, seen.length - prefixBytes);
-      throw error(
-          new TruncatedFrameException(
-              String.format(
-                  "stream ended inside a %s frame after %d of %d payload bytes; first bytes: %s",
-                  v == ProtocolVersion.V1 ? "v1" : type.name(),
-                  read,
-                  length,
-                  FirstBytes.render(seen, 0, seen.length))));
+    return Frame.of(type, readPayload((int) length, v == ProtocolVersion.V1 ? "v1" : type.name(), prefixBytes));
+  }
+
+  /** The payload of a frame ({@code what}: its type, for the message if the stream ends first). */
+  private byte[] readPayload(int length, String what, int prefixBytes) throws IOException {
+    if (length <= FIRST_READ_BYTES) {
+      byte[] payload = new byte[length];
+      int read = in.readNBytes(payload, 0, length);
+      if (read < length) {
+        throw truncated(what, prefixBytes, payload, read, length);
+      }
+      return payload;
     }
-    return Frame.of(type, payload);
+    List<byte[]> chunks = new ArrayList<>();
+    int got = 0;
+    while (got < length - got) {
+      byte[] chunk = new byte[Math.min(Math.max(FIRST_READ_BYTES, got), length - got)];
+      int read = in.readNBytes(chunk, 0, chunk.length);
+      if (read < chunk.length) {
+        throw truncated(what, prefixBytes, chunks.isEmpty() ? chunk : chunks.get(0), got + read, length);
+      }
+      chunks.add(chunk);
+      got += read;
+    }
+    byte[] payload = new byte[length];
+    int at = 0;
+    for (byte[] chunk : chunks) {
+      System.arraycopy(chunk, 0, payload, at, chunk.length);
+      at += chunk.length;
+    }
+    chunks.clear();
+    int read = in.readNBytes(payload, at, length - at);
+    if (read < length - at) {
+      throw truncated(what, prefixBytes, payload, at + read, length);
+    }
+    return payload;
+  }
+
+  /** The stream ended after {@code read} of {@code length} payload bytes; {@code head} holds the first. */
+  private TruncatedFrameException truncated(String what, int prefixBytes, byte[] head, long read, long length) {
+    byte[] seen = Arrays.copyOf(prefix, (int) Math.min(FirstBytes.MAX_SHOWN, prefixBytes + read));
+    System.arraycopy(head, 0, seen, prefixBytes, seen.length - prefixBytes);
+    return error(
+        new TruncatedFrameException(
+            String.format(
+                "stream ended inside a %s frame after %d of %d payload bytes; first bytes: %s",
+                what, read, length, FirstBytes.render(seen, 0, seen.length))));
   }
 
   /**

@@ -2,16 +2,11 @@ package org.dspex.beam.connector.worker;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.net.JarURLConnection;
 import java.net.URISyntaxException;
 import java.net.URL;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Enumeration;
@@ -24,8 +19,9 @@ import java.util.stream.Stream;
 
 /**
  * The Python worker code shipped in the connector jar (classpath folder {@code dspex-python/}),
- * extracted once per JVM into a private (0700) temporary directory named by a hash of its content,
- * which goes first on the workers' {@code PYTHONPATH}.
+ * extracted once per JVM into a private (0700) directory of the JVM's {@link ScratchRoot} named by a
+ * hash of its content, which goes first on the workers' {@code PYTHONPATH}. The root's cleanup
+ * removes it: at exit, or swept by a later JVM after a SIGKILL.
  *
  * <p>Why bundled: Java then always runs the Python code of its own version, whatever is installed in
  * the interpreter. Why private and per JVM: a shared, writable directory would let another user (or
@@ -35,8 +31,6 @@ import java.util.stream.Stream;
 final class BundledPython {
   static final String RESOURCE_ROOT = "dspex-python";
   private static final String PROBE = RESOURCE_ROOT + "/dspex_worker/__init__.py";
-  /** Names the JVM that extracted a copy, so that a later JVM can delete it once that one is gone. */
-  private static final String OWNER_FILE = ".owner-pid";
 
   private static Path extracted;
 
@@ -96,10 +90,7 @@ final class BundledPython {
 
   private static Path extract(Map<String, byte[]> files) throws IOException {
     String hash = hash(files);
-    Path dir =
-        Files.createTempDirectory(
-            "dspex-python-" + hash.substring(0, 16) + "-",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Path dir = ScratchRoot.onDisk().newDirectory("python-" + hash.substring(0, 16) + "-");
     for (Map.Entry<String, byte[]> f : files.entrySet()) {
       Path target = dir.resolve(f.getKey()).normalize();
       if (!target.startsWith(dir)) {
@@ -108,29 +99,7 @@ final class BundledPython {
       Files.createDirectories(target.getParent());
       Files.write(target, f.getValue());
     }
-    Files.writeString(dir.resolve(OWNER_FILE), Long.toString(ProcessHandle.current().pid()));
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir), "dspex-python-cleanup"));
-    sweepStale(dir.getParent());
     return dir;
-  }
-
-  /** Deletes copies left by JVMs that died without running their hooks (SIGKILL, OOM killer). */
-  private static void sweepStale(Path tmp) {
-    try (Stream<Path> dirs = Files.list(tmp)) {
-      for (Path d : (Iterable<Path>) dirs.filter(d -> d.getFileName().toString().startsWith("dspex-python-"))::iterator) {
-        Path owner = d.resolve(OWNER_FILE);
-        try {
-          long pid = Long.parseLong(Files.readString(owner).trim());
-          if (Files.isDirectory(d) && ProcessHandle.of(pid).isEmpty()) {
-            deleteTree(d);
-          }
-        } catch (IOException | NumberFormatException e) {
-          // Not ours, not readable, or being created right now: leave it.
-        }
-      }
-    } catch (IOException e) {
-      // Sweeping is a courtesy.
-    }
   }
 
   private static String hash(Map<String, byte[]> files) {
@@ -144,28 +113,6 @@ final class BundledPython {
       return HexFormat.of().formatHex(sha.digest());
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try {
-      Files.walkFileTree(
-          dir,
-          new SimpleFileVisitor<>() {
-            @Override
-            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-              Files.deleteIfExists(file);
-              return FileVisitResult.CONTINUE;
-            }
-
-            @Override
-            public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-              Files.deleteIfExists(d);
-              return FileVisitResult.CONTINUE;
-            }
-          });
-    } catch (IOException | UncheckedIOException e) {
-      // Best effort at exit: a leftover temp dir is harmless.
     }
   }
 }

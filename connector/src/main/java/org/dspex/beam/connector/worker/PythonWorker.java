@@ -42,7 +42,10 @@ import org.slf4j.LoggerFactory;
  * <p>A handler error fails its request with a {@link RemoteHandlerException}; the worker goes on. A
  * request (or a stream's gap between events) exceeding its timeout gets the worker killed (SIGTERM,
  * then SIGKILL after the kill grace): that request fails with a {@link WorkerTimeoutException},
- * every other pending or queued one with a {@link WorkerCrashedException}. A worker that dies fails
+ * every other pending or queued one with a {@link WorkerCrashedException}. A worker with requests
+ * in flight that answers no ping for the stall timeout ({@link WorkerConfig#withStallTimeout}) is
+ * stalled (stopped, deadlocked) and killed at once (SIGKILL): its requests fail with {@link
+ * WorkerCrashedException}s, long before their own timeout. A worker that dies fails
  * everything pending with a {@link WorkerCrashedException} saying how it ended, during which request
  * and after how long, with its last stderr lines. {@link #terminated()} completes after that.
  */
@@ -62,7 +65,7 @@ public final class PythonWorker implements AutoCloseable {
     this.name = h.process().name();
     this.config = config;
     this.process = h.process();
-    this.channel = new WorkerChannel(process, h.connection(), h.spill(), stats, h.launch().redactor,
+    this.channel = new WorkerChannel(process, h.connection(), h.spill(), h.ledger(), stats, h.launch().redactor,
         config.queueCapacity());
     this.hello = h.hello();
   }
@@ -79,7 +82,7 @@ public final class PythonWorker implements AutoCloseable {
     long t0 = System.nanoTime();
     WorkerHandshake.Handshaken h = WorkerHandshake.open(config, id);
     PythonWorker w = new PythonWorker(id, config, h, stats);
-    w.channel.start(config.requestTimeout());
+    w.channel.start(config.requestTimeout(), config.stallTimeout());
     try {
       w.runSetups();
     } catch (WorkerStartException e) {

@@ -9,10 +9,12 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.dspex.beam.connector.protocol.Connection;
 import org.dspex.beam.connector.protocol.Incoming;
 import org.dspex.beam.connector.protocol.Message;
 import org.dspex.beam.connector.protocol.ProtocolException;
+import org.dspex.beam.connector.protocol.ProtocolVersion;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.SpillDirectory;
 import org.dspex.beam.connector.protocol.StreamEvent;
@@ -24,12 +26,19 @@ import org.slf4j.LoggerFactory;
  * The channel to one worker process, after its handshake: requests queued for a writer thread,
  * written with the ids the {@link Connection} gives them and kept pending under those ids; a reader
  * thread that does nothing but read and dispatch answers and stream events; a watchdog that kills
- * the process when a request (or a stream's gap between events) outlives its timeout; and, when
- * the channel ends, every pending and queued request failed with how the process ended.
+ * the process when a request (or a stream's gap between events) outlives its timeout, or when it
+ * stalls (a {@link StallWatch}: pinged while busy and silent, it answers nothing for the stall
+ * timeout); and, when the channel ends, every pending and queued request failed with how the
+ * process ended.
  *
  * <p>Both pipes can be full at once without a deadlock: the reader never waits for the writer or
  * for a caller, since futures are completed and stream listeners run on callback threads ({@link
  * PendingRequest}).
+ *
+ * <p>The reader sums the LM usage the worker's answers report; when the channel ends (the process
+ * gone), the worker's {@link UsageLedger} says what it paid for, and what no answer reported
+ * (chunks it died before sending, calls in flight) goes to {@link WorkerStats#unreportedLmCalls()},
+ * before any pending request fails, so a retry's caller finds it counted.
  */
 final class WorkerChannel {
   private static final Logger LOG = LoggerFactory.getLogger(PythonWorker.class);
@@ -39,6 +48,7 @@ final class WorkerChannel {
   private final WorkerProcess process;
   private final Connection connection;
   private final SpillDirectory spill;
+  private final UsageLedger ledger;
   private final WorkerStats stats;
   private final Redactor redactor;
   private final PendingRequests pending = new PendingRequests();
@@ -47,27 +57,45 @@ final class WorkerChannel {
   private final CompletableFuture<WorkerException> terminated = new CompletableFuture<>();
   private volatile boolean closing;
   private volatile PendingRequest timedOut;
+  private volatile boolean stalled;
   private volatile long lastActivityNanos = System.nanoTime();
+  private volatile long lastReadNanos = System.nanoTime();
+  /** The stall watch's pings queued or in flight, which do not make the worker busy. */
+  private final AtomicInteger probes = new AtomicInteger();
   private volatile Thread writerThread;
+  // Read and written by the reader thread only (the death handler runs on it too).
+  private LmUsage reported = LmUsage.ZERO;
   private ScheduledFuture<?> watchdog;
+  private StallWatch stallWatch;
+  private Duration requestTimeout;
 
-  WorkerChannel(WorkerProcess process, Connection connection, SpillDirectory spill, WorkerStats stats,
-      Redactor redactor, int queueCapacity) {
+  WorkerChannel(WorkerProcess process, Connection connection, SpillDirectory spill, UsageLedger ledger,
+      WorkerStats stats, Redactor redactor, int queueCapacity) {
     this.name = process.name();
     this.process = process;
     this.connection = connection;
     this.spill = spill;
+    this.ledger = ledger;
     this.stats = stats;
     this.redactor = redactor;
     this.queue = new ArrayBlockingQueue<>(queueCapacity);
   }
 
-  /** Starts the reader, the writer and the watchdog (ticking at a twentieth of {@code requestTimeout}). */
-  void start(Duration requestTimeout) {
+  /**
+   * Starts the reader, the writer and the watchdog (ticking at a twentieth of the shorter of
+   * {@code requestTimeout} and {@code stallTimeout}, at most every second). A zero {@code
+   * stallTimeout} turns the stall watch off; so does a V1 peer, which answers one request at a time.
+   */
+  void start(Duration requestTimeout, Duration stallTimeout) {
     Thread reader = WorkerThreads.daemon(name + " reader", this::readLoop);
     Thread writer = WorkerThreads.daemon(name + " writer", this::writeLoop);
     writerThread = writer;
-    long tick = Math.max(10, Math.min(1000, requestTimeout.toMillis() / 20));
+    this.requestTimeout = requestTimeout;
+    this.stallWatch = new StallWatch(
+        connection.protocolVersion() == ProtocolVersion.V1 ? Duration.ZERO : stallTimeout);
+    long shortest = stallWatch.enabled() ? Math.min(requestTimeout.toMillis(), stallTimeout.toMillis())
+        : requestTimeout.toMillis();
+    long tick = Math.max(10, Math.min(1000, shortest / 20));
     watchdog = WorkerThreads.SCHEDULER.scheduleWithFixedDelay(this::checkDeadlines, tick, tick, TimeUnit.MILLISECONDS);
     reader.start();
     writer.start();
@@ -105,25 +133,39 @@ final class WorkerChannel {
 
   /** Queues {@code p} for the writer; waits only while the queue is full. Fails it if not running. */
   void enqueue(PendingRequest p) {
-    pending.queued();
     lastActivityNanos = System.nanoTime();
+    put(p, true);
+  }
+
+  /**
+   * Queues {@code p}, waiting while the queue is full if {@code wait}; false (and {@code p} failed)
+   * when it was not queued.
+   */
+  private boolean put(PendingRequest p, boolean wait) {
+    pending.queued();
     boolean queued = false;
     try {
-      while (!queued && isRunning()) {
-        queued = queue.offer(p, 50, TimeUnit.MILLISECONDS);
+      if (wait) {
+        while (!queued && isRunning()) {
+          queued = queue.offer(p, 50, TimeUnit.MILLISECONDS);
+        }
+      } else {
+        queued = isRunning() && queue.offer(p);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       pending.dropped();
       p.fail(new WorkerCrashedException(name, name + ": interrupted while queueing " + p.describe(), e));
-      return;
+      return false;
     }
     // Whoever takes it out of the queue fails it: the death handler drains the queue (after
     // marking the worker dead), and a request that got in after the drain is taken back here.
     if (!queued || (!isRunning() && queue.remove(p))) {
       pending.dropped();
       p.fail(notRunning(p));
+      return false;
     }
+    return true;
   }
 
   private WorkerException notRunning(PendingRequest p) {
@@ -202,7 +244,9 @@ final class WorkerChannel {
           break;
         }
         lastActivityNanos = System.nanoTime();
+        lastReadNanos = lastActivityNanos;
         stats.received(in);
+        reported = reported.plus(LmUsage.reportedBy(in));
         dispatch(in);
       }
     } catch (IOException e) {
@@ -259,10 +303,40 @@ final class WorkerChannel {
   }
 
   private void checkDeadlines() {
-    PendingRequest p = pending.overdue(System.nanoTime());
+    long now = System.nanoTime();
+    PendingRequest p = pending.overdue(now);
     if (p != null) {
       timedOut = p;
       process.kill(p.describe() + " exceeded its timeout of " + Durations.words(p.timeout));
+      return;
+    }
+    int requests = pending.load() - probes.get();
+    // Not while closing: no ping can follow the end of input, and close() has a deadline of its own.
+    switch (stallWatch.tick(now, lastReadNanos, requests > 0 && isRunning())) {
+      case PING:
+        probe();
+        break;
+      case STALLED:
+        stalled = true;
+        process.kill("it answered no ping for " + Durations.words(stallWatch.timeout()) + " while " + requests
+            + (requests == 1 ? " request was" : " requests were") + " in flight (stopped, deadlocked?"
+            + " WorkerConfig.withStallTimeout)", true);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Queues a ping for the stall watch, unless the queue is full (the watchdog never waits; the
+   * watch's clock runs all the same, and a worker that reads nothing is stalled either way).
+   */
+  private void probe() {
+    PendingRequest ping = PendingRequest.plain(Request.of("ping"), requestTimeout);
+    probes.incrementAndGet();
+    ping.response.whenComplete((answer, error) -> probes.decrementAndGet());
+    if (put(ping, false)) {
+      stats.pinged();
     }
   }
 
@@ -276,6 +350,7 @@ final class WorkerChannel {
     }
     boolean expected = closing && process.killReason() == null;
     WorkerProcess.End end = process.ended(failure);
+    countUnreportedUsage();
     String how = end.how();
     String suffix = end.stderrSuffix();
     Throwable cause = process.safeCause(failure);
@@ -314,7 +389,7 @@ final class WorkerChannel {
     }
     WorkerException death = null;
     if (!expected || !all.isEmpty()) {
-      death = timedOut != null
+      death = timedOut != null || stalled
           ? new WorkerTimeoutException(name, how + suffix, cause)
           : new WorkerCrashedException(name, how + (all.isEmpty() ? " while idle" : "") + suffix, cause);
       LOG.warn("{}", death.getMessage());
@@ -322,6 +397,29 @@ final class WorkerChannel {
       LOG.info("{} stopped ({})", name, end.exitStatus() == null ? "killed" : ExitStatus.describe(end.exitStatus()));
     }
     terminated.complete(death);
+  }
+
+  /** Counts what the ended worker's ledger holds beyond what its answers reported, then deletes it. */
+  private void countUnreportedUsage() {
+    if (ledger == null) {
+      return;
+    }
+    try {
+      UsageLedger.Totals totals = ledger.read();
+      LmUsage unreported = totals.paid().beyond(reported);
+      if (!unreported.isZero()) {
+        stats.unreported(unreported);
+        LOG.info("{}: its usage ledger holds {} LM call(s) ({} prompt + {} completion tokens) that no answer of it"
+            + " reported{}; counted in lm_calls", name, unreported.calls(), unreported.promptTokens(),
+            unreported.completionTokens(),
+            totals.inFlight() == 0 ? "" : " (" + totals.inFlight() + " in flight when it ended, tokens unknown)");
+      }
+    } catch (IOException e) {
+      LOG.warn("{}: its usage ledger could not be read, so LM calls it did not report are not counted: {}", name,
+          e.getMessage());
+    } finally {
+      ledger.close();
+    }
   }
 
   /**

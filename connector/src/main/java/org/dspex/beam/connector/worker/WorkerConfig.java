@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import org.dspex.beam.connector.environment.PythonEnvironment;
 import org.dspex.beam.connector.protocol.ProtocolSettings;
 
 /**
@@ -31,10 +32,13 @@ import org.dspex.beam.connector.protocol.ProtocolSettings;
  *
  * <h3>Interpreter</h3>
  *
- * <p>{@link #withPython} first, then the environment variable {@code DSPEX_PYTHON}; with neither, a
- * start fails with a {@link WorkerStartException} saying to set one. The interpreter must be Python
- * 3.11 or newer with numpy, pyarrow and msgpack installed ({@code python -m pip install
- * --require-hashes -r requirements.lock}); the worker code itself comes from the connector jar.
+ * <p>{@link #withPython} first, then the environment variable {@code DSPEX_PYTHON}; with neither, the
+ * {@link #withEnvironment environment}: by default a venv the connector builds itself on first use
+ * from the lock file in its jar, in a per-user cache (see {@link PythonEnvironment}); with {@link
+ * PythonEnvironment#none()}, a start fails with a {@link WorkerStartException} saying what to set. A
+ * configured interpreter must be Python 3.11 or newer with numpy, pyarrow and msgpack installed
+ * ({@code python -m pip install --require-hashes -r requirements.lock}); the worker code itself comes
+ * from the connector jar.
  *
  * <h3>Environment of a worker</h3>
  *
@@ -68,6 +72,12 @@ public abstract class WorkerConfig implements Serializable {
   public static final Duration DEFAULT_SETUP_TIMEOUT = Duration.ofMinutes(10);
   /** Time for one request (a batch), or between two events of a stream. */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofMinutes(5);
+  /**
+   * Time a worker with requests in flight may leave a ping unanswered before it counts as stalled
+   * and is killed: a tenth of the request timeout, since a live worker answers pings at once even
+   * while its handlers wait for an LM.
+   */
+  public static final Duration DEFAULT_STALL_TIMEOUT = Duration.ofSeconds(30);
   /** Time between SIGTERM and SIGKILL when a worker is killed. */
   public static final Duration DEFAULT_KILL_GRACE = Duration.ofSeconds(5);
   /** A worker idle this long is pinged. */
@@ -80,6 +90,12 @@ public abstract class WorkerConfig implements Serializable {
   public static final int DEFAULT_CRASH_LOOP_CRASHES = 5;
   /** The window for {@link #DEFAULT_CRASH_LOOP_CRASHES}. */
   public static final Duration DEFAULT_CRASH_LOOP_WINDOW = Duration.ofSeconds(60);
+  /**
+   * Worker starts in a row (start, {@code hello} and setups) that may fail before a pool stops: a
+   * worker that never comes up fails its pool in seconds (1 s and 2 s of backoff between the
+   * three) instead of being restarted forever.
+   */
+  public static final int DEFAULT_MAX_START_FAILURES = 3;
   /** Requests after which a worker is replaced; 0: never. */
   public static final long DEFAULT_RECYCLE_AFTER_REQUESTS = 0;
   /** A pool without requests this long stops its workers (restarted on demand); zero: never. */
@@ -97,6 +113,7 @@ public abstract class WorkerConfig implements Serializable {
   public static WorkerConfig create() {
     return new AutoValue_WorkerConfig.Builder()
         .setPythonSetting("")
+        .setEnvironment(PythonEnvironment.managed())
         .setCommand(List.of())
         .setLegacyV1Peers(false)
         .setModule(DEFAULT_MODULE)
@@ -108,12 +125,14 @@ public abstract class WorkerConfig implements Serializable {
         .setStartTimeout(DEFAULT_START_TIMEOUT)
         .setSetupTimeout(DEFAULT_SETUP_TIMEOUT)
         .setRequestTimeout(DEFAULT_REQUEST_TIMEOUT)
+        .setStallTimeout(DEFAULT_STALL_TIMEOUT)
         .setKillGrace(DEFAULT_KILL_GRACE)
         .setPingInterval(DEFAULT_PING_INTERVAL)
         .setRestartBackoffInitial(DEFAULT_RESTART_BACKOFF_INITIAL)
         .setRestartBackoffMax(DEFAULT_RESTART_BACKOFF_MAX)
         .setCrashLoopCrashes(DEFAULT_CRASH_LOOP_CRASHES)
         .setCrashLoopWindow(DEFAULT_CRASH_LOOP_WINDOW)
+        .setMaxStartFailures(DEFAULT_MAX_START_FAILURES)
         .setRecycleAfterRequests(DEFAULT_RECYCLE_AFTER_REQUESTS)
         .setIdleShutdown(DEFAULT_IDLE_SHUTDOWN)
         .setStderrLines(DEFAULT_STDERR_LINES)
@@ -130,6 +149,9 @@ public abstract class WorkerConfig implements Serializable {
 
   /** The explicit interpreter, empty when unset. */
   abstract String pythonSetting();
+
+  /** Where the interpreter comes from when none is configured (default: the managed venv). */
+  public abstract PythonEnvironment environment();
 
   /** The worker command line; empty: the Python module launch. */
   public abstract List<String> command();
@@ -164,6 +186,9 @@ public abstract class WorkerConfig implements Serializable {
   /** Request timeout. */
   public abstract Duration requestTimeout();
 
+  /** Stall timeout, zero when off. */
+  public abstract Duration stallTimeout();
+
   /** SIGTERM to SIGKILL grace. */
   public abstract Duration killGrace();
 
@@ -181,6 +206,9 @@ public abstract class WorkerConfig implements Serializable {
 
   /** The breaker's window. */
   public abstract Duration crashLoopWindow();
+
+  /** Failed starts in a row that stop a pool. */
+  public abstract int maxStartFailures();
 
   /** Requests before recycling, 0 never. */
   public abstract long recycleAfterRequests();
@@ -216,6 +244,8 @@ public abstract class WorkerConfig implements Serializable {
   abstract static class Builder {
     abstract Builder setPythonSetting(String python);
 
+    abstract Builder setEnvironment(PythonEnvironment environment);
+
     abstract Builder setCommand(List<String> argv);
 
     abstract Builder setLegacyV1Peers(boolean serve);
@@ -238,6 +268,8 @@ public abstract class WorkerConfig implements Serializable {
 
     abstract Builder setRequestTimeout(Duration d);
 
+    abstract Builder setStallTimeout(Duration d);
+
     abstract Builder setKillGrace(Duration d);
 
     abstract Builder setPingInterval(Duration d);
@@ -249,6 +281,8 @@ public abstract class WorkerConfig implements Serializable {
     abstract Builder setCrashLoopCrashes(int n);
 
     abstract Builder setCrashLoopWindow(Duration d);
+
+    abstract Builder setMaxStartFailures(int n);
 
     abstract Builder setRecycleAfterRequests(long n);
 
@@ -305,9 +339,19 @@ public abstract class WorkerConfig implements Serializable {
     return list;
   }
 
-  /** The Python interpreter to run (default: none, then {@code $DSPEX_PYTHON}). */
+  /** The Python interpreter to run (default: none, then {@code $DSPEX_PYTHON}, then {@link #withEnvironment}). */
   public WorkerConfig withPython(String interpreter) {
     return toBuilder().setPythonSetting(nonEmpty(interpreter, "python interpreter")).build();
+  }
+
+  /**
+   * Where the interpreter comes from when neither {@link #withPython} nor {@code $DSPEX_PYTHON} names
+   * one (default {@link PythonEnvironment#managed()}: a venv the connector builds on first use from its
+   * bundled lock file; {@link PythonEnvironment#none()} refuses to start instead).
+   */
+  public WorkerConfig withEnvironment(PythonEnvironment environment) {
+    check(environment != null, "environment must not be null");
+    return toBuilder().setEnvironment(environment).build();
   }
 
   /**
@@ -385,6 +429,22 @@ public abstract class WorkerConfig implements Serializable {
     return toBuilder().setRequestTimeout(positive(d, "request timeout")).build();
   }
 
+  /**
+   * How long a worker with requests in flight may leave a ping unanswered (default {@link
+   * #DEFAULT_STALL_TIMEOUT}, 30 s; zero: never checked). A busy worker that has sent nothing for a
+   * second (or a tenth of this) is pinged; a worker answers pings on its reader thread even while
+   * its handlers run, so one that answers nothing for this long is stalled (stopped with SIGSTOP,
+   * deadlocked, its reader starved) and is killed at once (SIGKILL); its requests fail with a
+   * retryable {@link WorkerCrashedException} and a new worker is started. A slow but live request
+   * is not interrupted: only {@link #withRequestTimeout} bounds it. V1 peers, which answer one
+   * request at a time, are not checked; a {@link #withCommand} worker must answer pings during its
+   * requests as docs/protocol.md says, or run with this set to zero.
+   */
+  public WorkerConfig withStallTimeout(Duration d) {
+    check(d != null && !d.isNegative(), "stall timeout must not be negative, was %s", d);
+    return toBuilder().setStallTimeout(d).build();
+  }
+
   /** SIGTERM to SIGKILL when killing a worker (default {@link #DEFAULT_KILL_GRACE}, 5 s). */
   public WorkerConfig withKillGrace(Duration d) {
     return toBuilder().setKillGrace(positive(d, "kill grace")).build();
@@ -404,12 +464,26 @@ public abstract class WorkerConfig implements Serializable {
   }
 
   /**
-   * The crash-loop breaker: {@code crashes} worker deaths (or failed restarts) within {@code window}
-   * stop the pool with a {@link CrashLoopException} (defaults 5 in 60 s).
+   * The crash-loop breaker: {@code crashes} deaths of started workers within {@code window} stop
+   * the pool with a {@link CrashLoopException} (defaults 5 in 60 s). Workers that fail while
+   * starting count towards {@link #withMaxStartFailures} instead.
    */
   public WorkerConfig withCrashLoop(int crashes, Duration window) {
     check(crashes > 0, "crash-loop crashes must be positive, was %s", crashes);
     return toBuilder().setCrashLoopCrashes(crashes).setCrashLoopWindow(positive(window, "crash-loop window")).build();
+  }
+
+  /**
+   * Worker starts in a row that may fail (the process died or timed out before its {@code hello}
+   * or its setups were done) before the pool stops restarting and fails with a {@link
+   * WorkerStartException} naming the last worker, how it ended and its last stderr lines (default
+   * {@value #DEFAULT_MAX_START_FAILURES}). Any worker of the pool that completes its setup resets
+   * the count; a start failure that no restart can fix (no interpreter, a refused setup) fails the
+   * pool at once.
+   */
+  public WorkerConfig withMaxStartFailures(int n) {
+    check(n > 0, "max start failures must be positive, was %s", n);
+    return toBuilder().setMaxStartFailures(n).build();
   }
 
   /** Replace a worker gracefully after this many requests; 0 never (the default). */
@@ -508,7 +582,7 @@ public abstract class WorkerConfig implements Serializable {
         + ", module=" + module() + ", handlerModules=" + handlerModules() + ", workers=" + workers()
         + ", threadsPerWorker=" + threadsPerWorker() + ", requestThreads=" + requestThreads()
         + ", startTimeout=" + startTimeout() + ", setupTimeout=" + setupTimeout() + ", requestTimeout="
-        + requestTimeout() + ", env=" + shownEnv + ", secretEnvNames=" + secretEnvNames() + "}";
+        + requestTimeout() + ", stallTimeout=" + stallTimeout() + ", env=" + shownEnv + ", secretEnvNames=" + secretEnvNames() + "}";
     return redactor(env()).redact(text);
   }
 }

@@ -30,13 +30,14 @@ final class WorkerHandshake {
 
   /** A worker that accepted hello, ready for its reader and writer threads. */
   record Handshaken(WorkerProcess process, WorkerLaunch launch, Connection connection, SpillDirectory spill,
-      Map<String, Object> hello) {}
+      UsageLedger ledger, Map<String, Object> hello) {}
 
   static Handshaken open(WorkerConfig config, int id) throws WorkerStartException {
-    WorkerLaunch launch = WorkerLaunch.of(config);
+    WorkerLaunch launch = WorkerLaunch.of(config, id);
     WorkerProcess process = WorkerProcess.start(launch, id, config);
     String name = process.name();
     SpillDirectory spill = null;
+    UsageLedger ledger = null;
     Connection connection = null;
     AtomicBoolean startTimedOut = new AtomicBoolean();
     // Kills a worker that never answers; the blocked hello then fails with end of stream.
@@ -46,13 +47,15 @@ final class WorkerHandshake {
     }, config.startTimeout().toNanos(), TimeUnit.NANOSECONDS);
     Map<String, Object> hello;
     try {
-      spill = config.spill() ? SpillDirectory.create() : null;
+      spill = config.spill() ? SpillDirectory.create(ScratchRoot.inMemory().path()) : null;
+      ledger = UsageLedger.create();
       connection = new Connection(process.output(), process.input(), name, config.protocolSettings(), spill);
       Map<String, Object> args = new LinkedHashMap<>();
       args.put("worker_id", id);
       args.put("threads", config.threadsPerWorker());
       args.put("handler_modules", config.handlerModules());
       args.put("request_threads", config.requestThreads());
+      args.put("usage_ledger", ledger.file().toString());
       hello = connection.hello(args);
       startTimer.cancel(false);
       if (speaksV1(connection)) {
@@ -70,10 +73,10 @@ final class WorkerHandshake {
           ? (WorkerStartException) e
           : diagnose(name, launch, config, process, e instanceof IOException ? (IOException) e : new IOException(e),
               startTimedOut.get());
-      abandon(process, connection, spill);
+      abandon(process, connection, spill, ledger);
       throw failure;
     }
-    return new Handshaken(process, launch, connection, spill, hello);
+    return new Handshaken(process, launch, connection, spill, ledger, hello);
   }
 
   /**
@@ -148,8 +151,13 @@ final class WorkerHandshake {
         process.lastStderrLines(), process.stderrSuffix(), launch.redactor, config);
   }
 
-  private static void abandon(WorkerProcess process, Connection connection, SpillDirectory spill) {
+  private static void abandon(WorkerProcess process, Connection connection, SpillDirectory spill,
+      UsageLedger ledger) {
     process.destroyForcibly();
+    if (ledger != null) {
+      // Nothing was asked of it yet: no LM call to count.
+      ledger.close();
+    }
     try {
       if (connection != null) {
         connection.close();

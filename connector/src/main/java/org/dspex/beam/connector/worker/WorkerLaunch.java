@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.dspex.beam.connector.environment.EnvironmentSetupException;
 
 /**
  * The command line and environment of one worker process, from a {@link WorkerConfig}: the Python
@@ -27,6 +28,12 @@ final class WorkerLaunch {
   /** Exit status of a failed preflight (EX_CONFIG). */
   static final int PREFLIGHT_EXIT = 78;
   static final String REQUIRED_PYTHON = "3.11";
+  /**
+   * Names the worker's private temporary directory in its environment (in this JVM's {@link
+   * ScratchRoot}); the worker keeps its temporary files there (its default DSPy cache), and the
+   * directory is deleted when the worker process ends.
+   */
+  static final String TEMP_DIR_ENV = "DSPEX_WORKER_TMPDIR";
 
   private static final String BOOTSTRAP =
       String.join(
@@ -62,17 +69,21 @@ final class WorkerLaunch {
   final String program;
   final ProcessBuilder builder;
   final Redactor redactor;
+  /** The worker's temporary directory ({@link #TEMP_DIR_ENV}); whoever starts the process deletes it. */
+  final Path tempDir;
 
   private WorkerLaunch(String interpreter, String description, String program, ProcessBuilder builder,
-      Redactor redactor) {
+      Redactor redactor, Path tempDir) {
     this.interpreter = interpreter;
     this.description = description;
     this.program = program;
     this.builder = builder;
     this.redactor = redactor;
+    this.tempDir = tempDir;
   }
 
-  static WorkerLaunch of(WorkerConfig config) throws WorkerStartException {
+  /** The launch of worker {@code id}; makes its temporary directory last, when nothing can fail after. */
+  static WorkerLaunch of(WorkerConfig config, int id) throws WorkerStartException {
     List<String> command = config.command();
     String python = command.isEmpty() ? resolveInterpreter(config) : command.get(0);
     Path bundled;
@@ -105,7 +116,15 @@ final class WorkerLaunch {
     env.put("PYTHONPATH", String.join(File.pathSeparator, path));
     String program = command.isEmpty() ? "Python interpreter " + python : redactor.redact("worker command " + command);
     String description = command.isEmpty() ? program + ", module " + config.module() : program;
-    return new WorkerLaunch(python, description, program, pb, redactor);
+    Path temp;
+    try {
+      temp = ScratchRoot.onDisk().newDirectory("worker-" + id + "-");
+    } catch (IOException e) {
+      throw new WorkerStartException(WorkerStartException.Reason.EXITED,
+          "cannot make a temporary directory for worker " + id + ": " + e.getMessage(), e);
+    }
+    env.put(TEMP_DIR_ENV, temp.toString());
+    return new WorkerLaunch(python, description, program, pb, redactor, temp);
   }
 
   private static String resolveInterpreter(WorkerConfig config) throws WorkerStartException {
@@ -115,10 +134,18 @@ final class WorkerLaunch {
       python = System.getenv(WorkerConfig.PYTHON_ENV);
       source = "$" + WorkerConfig.PYTHON_ENV;
     }
+    if ((python == null || python.isBlank()) && config.environment().enabled()) {
+      try {
+        return config.environment().interpreter().toString();
+      } catch (EnvironmentSetupException e) {
+        throw new WorkerStartException(WorkerStartException.Reason.ENVIRONMENT_FAILED, e.getMessage(), e);
+      }
+    }
     if (python == null || python.isBlank()) {
       throw new WorkerStartException(
           WorkerStartException.Reason.NO_INTERPRETER_CONFIGURED,
-          "no Python interpreter configured for the DSPex workers: call WorkerConfig.withPython(path)"
+          "no Python interpreter configured for the DSPex workers and the managed venv is off"
+              + " (PythonEnvironment.none()): call WorkerConfig.withPython(path)"
               + " or set the environment variable " + WorkerConfig.PYTHON_ENV
               + " to a Python " + REQUIRED_PYTHON + "+ with numpy, pyarrow and msgpack",
           null);

@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 /**
  * N {@link PythonWorker}s of one {@link WorkerConfig}, kept alive: each request goes to the live
  * worker with the fewest requests in flight (several may be in flight on one worker), idle workers
- * are pinged, dead or hung ones are replaced after an exponential backoff, and a crash loop stops
- * the pool with a {@link CrashLoopException} instead of restarting forever.
+ * are pinged, dead or hung ones are replaced after an exponential backoff, and a crash loop (or a
+ * worker that never comes up) stops the pool with a {@link CrashLoopException} (a {@link
+ * WorkerStartException}) instead of restarting forever.
  *
  * <p>In a Beam pipeline, every DoFn instance in a JVM shares one pool per configuration through
  * {@link WorkerPools}:
@@ -67,8 +68,13 @@ import org.slf4j.LoggerFactory;
  * indexes of a stream, whether a batch is worth splitting), so retries are the caller's (in the
  * transforms, {@code BatchExecutor}). A start failure that a restart cannot fix (no interpreter,
  * missing packages, version mismatch) fails the pool at once with its {@link WorkerStartException};
- * a worker that dies while starting counts as a crash. A request waiting for a live worker fails
- * after twice the start timeout plus the longest restart backoff.
+ * a worker that dies or times out while starting (before its setups are done) is restarted, and
+ * {@link WorkerConfig#withMaxStartFailures} such starts in a row fail the pool with a {@link
+ * WorkerStartException} naming the last one. Started workers that die count towards the
+ * crash-loop breaker ({@link WorkerConfig#withCrashLoop}). A worker with requests in flight that
+ * answers no ping for the stall timeout ({@link WorkerConfig#withStallTimeout}) is killed and
+ * replaced like a dead one. A request waiting for a live worker fails after twice the start
+ * timeout plus the longest restart backoff.
  *
  * <h3>Lifecycle</h3>
  *
@@ -94,8 +100,8 @@ public final class WorkerPool implements AutoCloseable {
    * Starts a pool of its own (not shared through {@link WorkerPools}) and waits until a worker is
    * ready.
    *
-   * @throws WorkerStartException when workers cannot start with this configuration
-   * @throws CrashLoopException when they keep dying while starting
+   * @throws WorkerStartException when workers cannot start with this configuration, or failed
+   *     to start {@link WorkerConfig#withMaxStartFailures} times in a row
    */
   public static WorkerPool create(WorkerConfig config) throws WorkerException {
     WorkerPool pool = new WorkerPool(config);

@@ -29,8 +29,8 @@ public final class WorkerPools {
    * The pool for {@code config}, started if needed; waits until one of its workers is ready.
    *
    * @throws WorkerStartException when workers cannot start with this configuration (the message
-   *     says what to fix)
-   * @throws CrashLoopException when they keep dying while starting
+   *     says what to fix), or failed to start {@link WorkerConfig#withMaxStartFailures} times in a
+   *     row
    */
   public static WorkerPool acquire(WorkerConfig config) throws WorkerException {
     WorkerPool pool;

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One worker's operating-system process: started on the launcher thread with its stderr pumped,
  * killed (SIGTERM, then SIGKILL after the kill grace), and how it ended (exit status, why it was
- * killed, its last stderr lines). The frames on its pipes are the {@link WorkerChannel}'s business.
+ * killed, its last stderr lines); its temporary directory is deleted when it ends. The frames on
+ * its pipes are the {@link WorkerChannel}'s business.
  */
 final class WorkerProcess {
   private static final Logger LOG = LoggerFactory.getLogger(PythonWorker.class);
@@ -49,9 +50,12 @@ final class WorkerProcess {
     try {
       process = ProcessLauncher.start(launch.builder);
     } catch (IOException e) {
+      ScratchRoot.deleteTree(launch.tempDir);
       throw new WorkerStartException(WorkerStartException.Reason.INTERPRETER_NOT_FOUND,
           "cannot run " + launch.program + ": " + launch.redactor.redact(e.getMessage()), null);
     }
+    // However the worker ends (closed, crashed, killed, refused at hello), its files go with it.
+    process.onExit().thenRun(() -> ScratchRoot.deleteTree(launch.tempDir));
     return new WorkerProcess("worker " + id + " (pid " + process.pid() + ")", process, launch.redactor,
         Math.max(config.stderrLines(), 1), config.killGrace());
   }
@@ -103,6 +107,14 @@ final class WorkerProcess {
    * first reason counts; its end then says "was killed because {@code reason}".
    */
   void kill(String reason) {
+    kill(reason, false);
+  }
+
+  /**
+   * {@link #kill(String)}, with SIGKILL at once if {@code now}: for a stalled process, which cannot
+   * act on SIGTERM (a stopped one does not even receive it until it is continued).
+   */
+  void kill(String reason, boolean now) {
     synchronized (this) {
       if (killReason != null) {
         return;
@@ -110,6 +122,10 @@ final class WorkerProcess {
       killReason = reason;
     }
     LOG.warn("{}: killing it: {}", name, reason);
+    if (now) {
+      process.destroyForcibly();
+      return;
+    }
     process.destroy();
     WorkerThreads.SCHEDULER.schedule(() -> {
       if (process.isAlive()) {

@@ -32,6 +32,10 @@ import org.dspex.beam.connector.protocol.StreamEvent;
  *       its metric name ({@link #BODY_BYTE_COUNTERS}).
  *   <li>{@link #requestLatency()} (submit to answer, streams to their end), {@link #startLatency()}
  *       (process start to ready, setups included).
+ *   <li>{@link #unreportedLmCalls()}, {@link #unreportedPromptTokens()}, {@link
+ *       #unreportedCompletionTokens()}: LM usage that workers' usage ledgers hold and that none of
+ *       their answers reported, counted as each worker ends (a worker that died before sending the
+ *       chunks of calls it had paid for, or with calls in flight; see {@code UsageLedger}).
  * </ul>
  */
 public final class WorkerStats {
@@ -61,6 +65,9 @@ public final class WorkerStats {
   private final LongAdder healthPings = new LongAdder();
   private final Map<String, LongAdder> sent = adders();
   private final Map<String, LongAdder> received = adders();
+  private final LongAdder unreportedLmCalls = new LongAdder();
+  private final LongAdder unreportedPromptTokens = new LongAdder();
+  private final LongAdder unreportedCompletionTokens = new LongAdder();
   private final LatencyRecorder requestLatency = new LatencyRecorder();
   private final LatencyRecorder startLatency = new LatencyRecorder();
 
@@ -143,6 +150,21 @@ public final class WorkerStats {
     return s.sum() + received.get(counter).sum();
   }
 
+  /** LM calls that workers made (per their usage ledgers) and that none of their answers reported. */
+  public long unreportedLmCalls() {
+    return unreportedLmCalls.sum();
+  }
+
+  /** Prompt tokens of the {@link #unreportedLmCalls()} (a call in flight when its worker died has none known). */
+  public long unreportedPromptTokens() {
+    return unreportedPromptTokens.sum();
+  }
+
+  /** Completion tokens of the {@link #unreportedLmCalls()}. */
+  public long unreportedCompletionTokens() {
+    return unreportedCompletionTokens.sum();
+  }
+
   /** Submit-to-answer latencies. */
   public LatencyRecorder requestLatency() {
     return requestLatency;
@@ -180,6 +202,12 @@ public final class WorkerStats {
     }
   }
 
+  void unreported(LmUsage usage) {
+    unreportedLmCalls.add(usage.calls());
+    unreportedPromptTokens.add(usage.promptTokens());
+    unreportedCompletionTokens.add(usage.completionTokens());
+  }
+
   void sent(SentMessage m) {
     for (SentMessage.SentBody b : m.bodies()) {
       String counter = b.placement() == FormatChooser.Placement.REF ? REF_COUNTER : b.format().metricName();
@@ -207,7 +235,8 @@ public final class WorkerStats {
     StringBuilder sb = new StringBuilder("WorkerStats{requests=").append(requests())
         .append(", failures=").append(failures())
         .append(", worker_starts=").append(workerStarts()).append(", worker_restarts=")
-        .append(workerRestarts()).append(", worker_crashes=").append(workerCrashes());
+        .append(workerRestarts()).append(", worker_crashes=").append(workerCrashes())
+        .append(", unreported_lm_calls=").append(unreportedLmCalls());
     for (String counter : BODY_BYTE_COUNTERS) {
       sb.append(", ").append(counter).append("=").append(bodyBytes(counter));
     }

@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Keeps the N workers of a {@link WorkerPool} alive: starts them, replaces dead, hung or recycled
- * ones after a backoff, trips the crash-loop breaker, pings idle ones, stops an idle pool, and
+ * ones after a backoff, trips the crash-loop breaker (deaths of started workers) or fails after
+ * too many failed starts in a row, pings idle ones, stops an idle pool, and
  * hands each assignment the live worker with the fewest requests, or queues it (no thread waits)
  * until one is ready. Assignments are given and failed on callback threads when they had to wait.
  */
@@ -23,7 +24,7 @@ final class WorkerSupervisor {
 
   private final WorkerConfig config;
   private final WorkerStats stats;
-  private final CrashLoopBreaker breaker;
+  private final RestartPolicy restarts;
   private final Slot[] slots;
   private final Object lock = new Object();
   private final AtomicInteger nextWorkerId = new AtomicInteger();
@@ -72,7 +73,7 @@ final class WorkerSupervisor {
   WorkerSupervisor(WorkerConfig config, WorkerStats stats) {
     this.config = config;
     this.stats = stats;
-    this.breaker = new CrashLoopBreaker(config.crashLoopCrashes(), config.crashLoopWindow());
+    this.restarts = new RestartPolicy(config);
     this.slots = new Slot[config.workers()];
     for (int i = 0; i < slots.length; i++) {
       slots[i] = new Slot(i);
@@ -232,7 +233,7 @@ final class WorkerSupervisor {
           s.starting = false;
         }
         if (e.isTransient()) {
-          crashed(s, e);
+          startFailed(s, e);
         } else {
           fail(e);
         }
@@ -247,6 +248,7 @@ final class WorkerSupervisor {
         }
         s.current = m;
         s.crashesInARow = 0;
+        restarts.started();
         waiting.assign(this::leastLoaded);
       }
       stats.started(System.nanoTime() - t0, restart);
@@ -272,20 +274,42 @@ final class WorkerSupervisor {
     }
   }
 
-  /** A worker of {@code s} died or failed to start: count it, then restart after a backoff or trip. */
+  /** A started worker of {@code s} died: restart it after a backoff, unless that trips the breaker. */
   private void crashed(Slot s, WorkerException cause) {
-    long delay;
+    WorkerException tripped;
     synchronized (lock) {
       if (closed || fatal != null) {
         return;
       }
-      if (breaker.record(System.nanoTime())) {
-        String msg = "workers died " + config.crashLoopCrashes() + " times within "
-            + Durations.words(config.crashLoopWindow()) + " (WorkerConfig.withCrashLoop): the pool"
-            + " stopped restarting them; the last one: " + cause.getMessage();
-        fail(new CrashLoopException(msg, cause));
+      tripped = restarts.crashed(cause, System.nanoTime());
+    }
+    failOrRestart(s, tripped);
+  }
+
+  /** A worker of {@code s} died or timed out before its setups were done: see {@link RestartPolicy}. */
+  private void startFailed(Slot s, WorkerStartException cause) {
+    WorkerException tripped;
+    synchronized (lock) {
+      if (closed || fatal != null) {
         return;
       }
+      tripped = restarts.startFailed(cause);
+    }
+    failOrRestart(s, tripped);
+  }
+
+  private void failOrRestart(Slot s, WorkerException failure) {
+    if (failure != null) {
+      fail(failure);
+    } else {
+      restartLater(s);
+    }
+  }
+
+  /** Starts a worker for {@code s} after the backoff for its crashes in a row. */
+  private void restartLater(Slot s) {
+    long delay;
+    synchronized (lock) {
       s.crashesInARow++;
       delay = RestartBackoff.delayNanos(config.restartBackoffInitial(), config.restartBackoffMax(), s.crashesInARow);
     }

@@ -79,6 +79,13 @@ class ContractTest {
   }
 
   @Test
+  void givenTheWorkersTempDirVariable_thenItIsTheContracts() throws Exception {
+    java.lang.reflect.Field f = Class.forName("org.dspex.beam.connector.worker.WorkerLaunch").getDeclaredField("TEMP_DIR_ENV");
+    f.setAccessible(true);
+    assertEquals(contract.get("worker_env").get("temp_dir").asText(), f.get(null));
+  }
+
+  @Test
   void givenTheVersions_thenTheyAreTheContracts() {
     assertEquals(contract.get("package_version").asText(), Connection.CLIENT_VERSION);
     List<String> protocols = new ArrayList<>();

@@ -32,6 +32,29 @@ class FramesTest {
     return b.array();
   }
 
+  /** An unbuffered stream of {@code bytes} that serves at most {@code maxRead} of them per read, as a pipe does. */
+  private static InputStream shortReads(byte[] bytes, int maxRead) {
+    return new InputStream() {
+      private int pos;
+
+      @Override
+      public int read() {
+        return pos < bytes.length ? bytes[pos++] & 0xff : -1;
+      }
+
+      @Override
+      public int read(byte[] b, int off, int len) {
+        if (pos >= bytes.length) {
+          return -1;
+        }
+        int n = Math.min(Math.min(len, maxRead), bytes.length - pos);
+        System.arraycopy(bytes, pos, b, off, n);
+        pos += n;
+        return n;
+      }
+    };
+  }
+
   private static byte[] concat(byte[]... parts) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     for (byte[] p : parts) {
@@ -67,6 +90,36 @@ class FramesTest {
     assertEquals(
         PEER + ": frame length 2147483647 exceeds max_frame_bytes 268435456; first bytes: 7f ff ff ff 01 |.....|",
         e.getMessage());
+  }
+
+  /** Bytes this thread allocates while {@code r.read()} fails with a truncated frame. */
+  private static long allocatedUntilTruncated(FrameReader r, String expected) {
+    com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+    long before = threads.getCurrentThreadAllocatedBytes();
+    TruncatedFrameException e = assertThrows(TruncatedFrameException.class, r::read);
+    long allocated = threads.getCurrentThreadAllocatedBytes() - before;
+    assertTrue(e.getMessage().contains(expected), e.getMessage());
+    return allocated;
+  }
+
+  @Test
+  void givenLengthOfExactlyTheMaxThenAFewBytesAndEof_thenTruncatedFrameHavingAllocatedForThoseOnly() {
+    int max = ProtocolSettings.DEFAULT_MAX_FRAME_BYTES;
+    byte[] bytes = ByteBuffer.allocate(8).putInt(max).put((byte) 0x02).put(new byte[] {'a', 'b', 'c'}).array();
+    long allocated = allocatedUntilTruncated(reader(bytes, max),
+        "stream ended inside a ARROW frame after 3 of 268435456 payload bytes; first bytes: 10 00 00 00 02 61 62 63");
+    assertTrue(allocated < 2 * FrameReader.FIRST_READ_BYTES, "allocated " + allocated + " bytes");
+  }
+
+  @Test
+  void givenLongPayloadCutShort_thenWhatWasAllocatedFollowsTheBytesThatCame() {
+    int max = ProtocolSettings.DEFAULT_MAX_FRAME_BYTES;
+    int sent = 10 << 20;
+    byte[] bytes = ByteBuffer.allocate(5 + sent).putInt(max).put((byte) 0x03).array();
+    FrameReader r = reader(bytes, max);
+    long allocated = allocatedUntilTruncated(r, "after " + sent + " of 268435456 payload bytes");
+    // Chunks as large as what came before them: at most twice what came, plus the first read.
+    assertTrue(allocated < 2L * sent + FrameReader.FIRST_READ_BYTES + (1 << 20), "allocated " + allocated + " bytes");
   }
 
   @Test
@@ -129,30 +182,27 @@ class FramesTest {
   void givenLargePayload_thenReadIntoOneArrayFromAnUnbufferedStream() throws IOException {
     byte[] payload = new byte[3_000_000];
     payload[payload.length - 1] = 42;
-    byte[] bytes = frame(0x02, payload);
-    InputStream trickle =
-        new InputStream() {
-          private int pos;
-
-          @Override
-          public int read() {
-            return pos < bytes.length ? bytes[pos++] & 0xff : -1;
-          }
-
-          @Override
-          public int read(byte[] b, int off, int len) {
-            if (pos >= bytes.length) {
-              return -1;
-            }
-            int n = Math.min(Math.min(len, 100_000), bytes.length - pos);
-            System.arraycopy(bytes, pos, b, off, n);
-            pos += n;
-            return n;
-          }
-        };
+    InputStream trickle = shortReads(frame(0x02, payload), 100_000);
     Frame f = new FrameReader(trickle, PEER, ProtocolSettings.DEFAULT_MAX_FRAME_BYTES).read();
     assertEquals(payload.length, f.length());
     assertEquals(42, f.payload().get(payload.length - 1));
+  }
+
+  @Test
+  void givenLongPayloadInSmallReads_thenEveryByteInPlaceAndTheNextFrameAfterIt() throws IOException {
+    // Neither a power of two nor a multiple of the first read: the chunks' last one is partial.
+    byte[] payload = new byte[5 * FrameReader.FIRST_READ_BYTES + 4];
+    for (int i = 0; i < payload.length; i++) {
+      payload[i] = (byte) (i * 31 + (i >> 16));
+    }
+    byte[] bytes = concat(frame(0x01, payload), frame(0x00, "{}".getBytes(StandardCharsets.UTF_8)));
+    FrameReader r = new FrameReader(shortReads(bytes, 65_536), PEER, ProtocolSettings.DEFAULT_MAX_FRAME_BYTES);
+    Frame f = r.read();
+    byte[] read = new byte[f.length()];
+    f.payload().get(read);
+    assertArrayEquals(payload, read);
+    assertEquals(2, r.read().length());
+    assertNull(r.read());
   }
 
   @Test

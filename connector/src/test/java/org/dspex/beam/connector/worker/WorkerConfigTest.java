@@ -32,6 +32,10 @@ class WorkerConfigTest {
         assertThrows(IllegalArgumentException.class, () -> c.withModule(" ")).getMessage());
     assertThrows(IllegalArgumentException.class, () -> c.withSetup(Map.of("value", 1)));
     assertThrows(IllegalArgumentException.class, () -> c.withCrashLoop(0, Duration.ofSeconds(1)));
+    assertEquals("max start failures must be positive, was 0",
+        assertThrows(IllegalArgumentException.class, () -> c.withMaxStartFailures(0)).getMessage());
+    assertEquals("stall timeout must not be negative, was PT-1S",
+        assertThrows(IllegalArgumentException.class, () -> c.withStallTimeout(Duration.ofSeconds(-1))).getMessage());
   }
 
   @Test
@@ -39,6 +43,8 @@ class WorkerConfigTest {
     WorkerConfig c = WorkerConfig.create();
     assertEquals(WorkerConfig.DEFAULT_MODULE, c.module());
     assertEquals(WorkerConfig.DEFAULT_REQUEST_TIMEOUT, c.requestTimeout());
+    assertEquals(WorkerConfig.DEFAULT_MAX_START_FAILURES, c.maxStartFailures());
+    assertEquals(WorkerConfig.DEFAULT_STALL_TIMEOUT, c.stallTimeout());
     assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 2), c.withWorkers(2).threadsPerWorker());
     assertEquals(3, c.withThreadsPerWorker(3).threadsPerWorker());
   }
@@ -63,6 +69,7 @@ class WorkerConfigTest {
         .withSetupTimeout(Duration.ofSeconds(8)).withRequestTimeout(Duration.ofSeconds(9))
         .withKillGrace(Duration.ofSeconds(2)).withPingInterval(Duration.ofSeconds(4))
         .withRestartBackoff(Duration.ofMillis(10), Duration.ofMillis(20)).withCrashLoop(7, Duration.ofSeconds(70))
+        .withMaxStartFailures(6).withStallTimeout(Duration.ofSeconds(3))
         .withRecycleAfterRequests(11).withIdleShutdown(Duration.ofSeconds(12)).withStderrLines(13)
         .withQueueCapacity(14).withSpill(false)
         .withProtocolSettings(ProtocolSettings.defaults().withJsonMaxRecords(1))
@@ -82,6 +89,8 @@ class WorkerConfigTest {
     assertNotEquals(c, c.withLegacyV1Peers(false));
     assertNotEquals(c, c.withCommand(List.of("/opt/bridge")));
     assertNotEquals(c, c.withQueueCapacity(15));
+    assertNotEquals(c, c.withMaxStartFailures(5));
+    assertNotEquals(c, c.withStallTimeout(Duration.ZERO));
     assertNotEquals(WorkerConfig.create(), WorkerConfig.create().withThreadsPerWorker(
         WorkerConfig.create().threadsPerWorker()));
   }
@@ -120,5 +129,28 @@ class WorkerConfigTest {
     assertFalse(b.record(5 * s));
     assertFalse(b.record(11 * s)); // the first fell out of the window
     assertTrue(b.record(12 * s));
+  }
+
+  @Test
+  void givenFailedStarts_thenThePolicyGivesUpAtTheThirdInARowAndAWorkerThatCameUpResetsTheCount() {
+    RestartPolicy p = new RestartPolicy(WorkerConfig.create());
+    WorkerStartException exited = new WorkerStartException(WorkerStartException.Reason.EXITED, "worker 1 exited", null);
+    assertEquals(null, p.startFailed(exited));
+    assertEquals(null, p.startFailed(exited));
+    p.started();
+    assertEquals(null, p.startFailed(exited));
+    assertEquals(null, p.startFailed(exited));
+    WorkerStartException e = p.startFailed(exited);
+    assertEquals(WorkerStartException.Reason.EXITED, e.reason());
+    assertEquals("3 worker starts in a row failed (WorkerConfig.withMaxStartFailures); the last one died during"
+        + " start/setup: worker 1 exited", e.getMessage());
+    assertEquals(exited, e.getCause());
+    // Deaths of started workers are the breaker's: five within 60 s by default.
+    RestartPolicy q = new RestartPolicy(WorkerConfig.create());
+    WorkerCrashedException died = new WorkerCrashedException("worker 2 died", null);
+    for (int i = 0; i < 4; i++) {
+      assertEquals(null, q.crashed(died, i));
+    }
+    assertTrue(q.crashed(died, 4).getMessage().startsWith("workers died 5 times within 60.0 s"));
   }
 }

@@ -93,19 +93,6 @@ class WorkerPoolFaultTest {
   }
 
   @Test
-  void givenWorkerThatDiesAtStart_thenCrashLoopBreakerTripsWithStderr() {
-    WorkerConfig config = WorkerTestSupport.config()
-        .withModule("dspex_testing.die_at_start")
-        .withCrashLoop(3, Duration.ofSeconds(30));
-    CrashLoopException e = assertThrows(CrashLoopException.class, () -> WorkerPools.acquire(config));
-    assertTrue(e.getMessage().startsWith("workers died 3 times within 30.0 s (WorkerConfig.withCrashLoop): the pool"
-        + " stopped restarting them; the last one: worker 3 (pid "), e.getMessage());
-    assertTrue(e.getMessage().contains("exited before answering hello (exit code 3); last stderr lines:"), e.getMessage());
-    assertTrue(e.getMessage().contains("die_at_start: exiting at once"), e.getMessage());
-    assertEquals(0, WorkerPools.size());
-  }
-
-  @Test
   void givenSixteenThreadsSharingOnePool_thenEveryReplyReachesItsCaller() throws Exception {
     WorkerConfig config = WorkerTestSupport.config().withWorkers(2);
     WorkerPool pool = WorkerPools.acquire(config);

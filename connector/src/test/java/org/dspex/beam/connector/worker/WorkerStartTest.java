@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
+import org.dspex.beam.connector.environment.PythonEnvironment;
 import org.dspex.beam.connector.worker.WorkerStartException.Reason;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,10 +32,21 @@ class WorkerStartTest {
   @Test
   void givenNoInterpreterConfigured_thenStartErrorSaysWhatToSet() {
     assumeTrue(System.getenv(WorkerConfig.PYTHON_ENV) == null, "DSPEX_PYTHON is set here");
-    WorkerStartException e = startFails(WorkerConfig.create());
+    WorkerStartException e = startFails(WorkerConfig.create().withEnvironment(PythonEnvironment.none()));
     assertEquals(Reason.NO_INTERPRETER_CONFIGURED, e.reason());
     assertTrue(e.getMessage().contains("WorkerConfig.withPython(path) or set the environment variable DSPEX_PYTHON"),
         e.getMessage());
+  }
+
+  @Test
+  void givenNoInterpreterAndAManagedVenvThatCannotBeBuilt_thenStartErrorSaysWhy() throws Exception {
+    assumeTrue(System.getenv(WorkerConfig.PYTHON_ENV) == null, "DSPEX_PYTHON is set here");
+    Path cache = Files.createTempDirectory("dspex-env-");
+    WorkerStartException e = startFails(WorkerConfig.create().withEnvironment(PythonEnvironment.managed()
+        .withCacheDir(cache.toString()).withBootstrapPython("/nonexistent/python3.11")));
+    assertEquals(Reason.ENVIRONMENT_FAILED, e.reason());
+    assertEquals("/nonexistent/python3.11 (from PythonEnvironment.withBootstrapPython) is not a runnable Python;"
+        + " the workers' venv needs Python 3.11 or newer", e.getMessage());
   }
 
   @Test
@@ -79,6 +91,15 @@ class WorkerStartTest {
     assertTrue(e.getMessage().contains("|Loading model weights...|") || e.getMessage().contains("|Loading model"),
         e.getMessage());
     assertTrue(e.getMessage().contains("4c 6f 61 64"), e.getMessage());
+  }
+
+  @Test
+  void givenWorkerCodeOfAnotherVersion_thenRefusedAtStartNamingBothVersions() {
+    WorkerStartException e = startFails(WorkerTestSupport.config().withModule("dspex_testing.other_version"));
+    assertEquals(Reason.VERSION_MISMATCH, e.reason());
+    assertTrue(e.getMessage().matches("worker \\d+ \\(pid \\d+\\) runs worker code version 0\\.0\\.9 but the connector is"
+        + " version 0\\.1\\.0: module dspex_testing\\.other_version was found somewhere else than in the connector"
+        + " jar \\(check withPythonPath and PYTHONPATH\\)"), e.getMessage());
   }
 
   @Test

@@ -1,8 +1,11 @@
 package org.dspex.beam.pipelines.cli;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.dspex.beam.pipelines.JobSettings;
 import org.dspex.beam.pipelines.RunnerSettings;
 import org.dspex.beam.pipelines.UsageError;
@@ -17,6 +20,7 @@ import picocli.CommandLine.Parameters;
 public final class CommonOptions {
   /** The subcommands' help texts that have no annotation ({@code --}'s description). */
   static final String MESSAGES = "org.dspex.beam.pipelines.cli.Messages";
+  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
   @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE|GLOB",
       description = "Input file or glob: JSONL, CSV (header row) or Parquet, by extension; a failures"
@@ -75,6 +79,18 @@ public final class CommonOptions {
       description = "How batches travel to the workers (default: ${DEFAULT-VALUE}, chosen per batch).")
   String format;
 
+  @Option(names = "--request-timeout", paramLabel = "DURATION",
+      description = "Longest one request to a worker (or the gap between two of its streamed results)"
+          + " may take before the worker is killed and the unanswered records are retried, e.g. 90s, 5m"
+          + " (default: 5m).")
+  String requestTimeout;
+
+  @Option(names = "--stall-timeout", paramLabel = "DURATION",
+      description = "Longest a busy worker may leave a health ping unanswered before it counts as stalled"
+          + " (stopped, deadlocked), is replaced and its unanswered records are retried; a slow but live"
+          + " LM call is not cut short (default: 30s; 0: never).")
+  String stallTimeout;
+
   @Option(names = "--max-failure-rate", paramLabel = "RATE", defaultValue = "0.01",
       description = "Highest share of failed records for exit code 0; above it the command exits 3"
           + " (default: ${DEFAULT-VALUE}).")
@@ -99,9 +115,37 @@ public final class CommonOptions {
     if (!(maxFailureRate >= 0 && maxFailureRate <= 1)) {
       throw new UsageError("--max-failure-rate must be within [0, 1], was " + maxFailureRate);
     }
+    Duration request = duration("--request-timeout", requestTimeout);
+    positive(request == null || !request.isZero(), "--request-timeout", requestTimeout);
     RunnerSettings run = RunnerSettings.of(runner, flinkMaster, parallelism, beamOptions);
     return new JobSettings(input, inputFormat, output, overwrite, shards, run, workers, batchSize,
-        wireFormat, maxFailureRate, verbose, maxLineBytes);
+        wireFormat, maxFailureRate, verbose, maxLineBytes, request, duration("--stall-timeout", stallTimeout));
+  }
+
+  /** {@code 90s}, {@code 5m}, {@code 1h}, {@code 500ms} or {@code 0}; null when not given. */
+  private static Duration duration(String option, String text) {
+    if (text == null) {
+      return null;
+    }
+    if (text.equals("0")) {
+      return Duration.ZERO;
+    }
+    Matcher m = DURATION.matcher(text);
+    if (!m.matches()) {
+      throw new UsageError(option + " takes a whole number and a unit, ms, s, m or h (e.g. 90s, 5m), was '"
+          + text + "'");
+    }
+    long n = Long.parseLong(m.group(1));
+    switch (m.group(2)) {
+      case "ms":
+        return Duration.ofMillis(n);
+      case "s":
+        return Duration.ofSeconds(n);
+      case "m":
+        return Duration.ofMinutes(n);
+      default:
+        return Duration.ofHours(n);
+    }
   }
 
   private static void positive(boolean ok, String option, Object value) {

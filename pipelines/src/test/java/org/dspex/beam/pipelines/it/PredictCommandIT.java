@@ -5,10 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -97,6 +100,38 @@ class PredictCommandIT {
       }
       assertEquals(0, Files.size(dir.resolve("retry.parquet.failures.jsonl")));
       assertEquals(failedIds.size(), healthy.chatCalls(), "only the failed records reach the LM again");
+    }
+  }
+
+  @Test
+  void givenAProgramWhoseModuleExitsOnImport_thenExit1WithinNinetySecondsNamingExitCode7() throws Exception {
+    Path programs = Files.createDirectories(dir.resolve("programs"));
+    Files.writeString(programs.resolve("exits_on_import.py"), String.join("\n",
+        "import os, sys",
+        "sys.stderr.write('exits_on_import: giving up\\n')",
+        "os._exit(7)",
+        ""));
+    try (LoopbackLm lm = LoopbackLm.start()) {
+      List<String> cmd = new ArrayList<>(List.of(Dspex.root().resolve("dspex").toString()));
+      cmd.addAll(predict(lm, "--input", Records.qa().toString(), "--output", "answers.jsonl"));
+      // --program instead of the signature predict() gives.
+      cmd.set(cmd.indexOf("--signature"), "--program");
+      cmd.set(cmd.indexOf("--program") + 1, "exits_on_import:build");
+      cmd.addAll(List.of("--python-path", programs.toString()));
+      Map<String, String> env = new HashMap<>(KEY);
+      env.put("DSPEX_SKIP_BUILD", "1");
+      long t0 = System.nanoTime();
+      // It used to restart the worker forever (backoff 1, 2, 4 ... 60 s), printing nothing.
+      Dspex.Run r = Dspex.exec(cmd, dir, env, Duration.ofSeconds(90)).expectExit(1).expectNoStackTrace();
+      long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+      assertEquals(1, r.errorLines().size(), r::toString);
+      String error = r.errorLines().get(0);
+      assertTrue(error.startsWith("dspex: error: the job failed: "), r::toString);
+      assertTrue(error.contains("3 worker starts in a row failed"), r::toString);
+      assertTrue(error.contains("died during start/setup"), r::toString);
+      assertTrue(error.contains("exited with exit code 7"), r::toString);
+      assertTrue(seconds < 90, () -> seconds + " s");
+      assertEquals(0, lm.chatCalls());
     }
   }
 

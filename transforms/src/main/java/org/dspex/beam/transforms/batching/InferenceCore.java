@@ -24,6 +24,7 @@ final class InferenceCore {
   private final InferenceSpec spec;
   private final DSPexMetrics metrics = new DSPexMetrics();
   private final WorkerPool pool;
+  private final BatchExecutor.CostControl cost;
   private final BatchExecutor executor;
   // Executor events from the pool's callback threads, applied on the DoFn thread (Beam metrics need it).
   private final Queue<Consumer<DSPexMetrics>> metricEvents = new ConcurrentLinkedQueue<>();
@@ -42,8 +43,7 @@ final class InferenceCore {
       throw e;
     }
     this.pool = acquired;
-    BatchExecutor.CostControl cost =
-        SharedCostControl.forKey(spec.costKey(), spec.tokenBudget(), spec.callsPerSecond());
+    this.cost = SharedCostControl.forKey(spec.costKey(), spec.tokenBudget(), spec.callsPerSecond());
     this.executor = new BatchExecutor(
         (payloads, sink, exclusivity) -> client.send(pool, handle, payloads, spec.format(), sink, exclusivity),
         spec.maxAttempts(), cost, new MetricsListener(metricEvents));
@@ -137,9 +137,15 @@ final class InferenceCore {
         item.sent(), item.worker());
   }
 
-  /** Reports the pool's counters since the last report. */
+  /**
+   * Reports the pool's counters since the last report; tokens that workers paid for and never
+   * reported (their usage ledgers) are spent from the token budget too.
+   */
   void reportPool() {
-    metrics.reportPool(pool);
+    long unreportedTokens = metrics.reportPool(pool);
+    if (unreportedTokens > 0) {
+      cost.spend(unreportedTokens);
+    }
   }
 
   /** Gives the pool back; the last holder in the JVM stops the workers. */

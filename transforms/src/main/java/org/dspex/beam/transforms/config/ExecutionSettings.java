@@ -8,6 +8,7 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.Map;
 import org.dspex.beam.connector.codec.ContentFormat;
+import org.dspex.beam.connector.environment.PythonEnvironment;
 import org.dspex.beam.connector.protocol.FormatChoice;
 import org.dspex.beam.connector.worker.WorkerConfig;
 
@@ -35,6 +36,8 @@ public abstract class ExecutionSettings implements Serializable {
   public static final int DEFAULT_MAX_ATTEMPTS = 3;
   /** One request, or the gap between two events of a stream. */
   public static final Duration DEFAULT_REQUEST_TIMEOUT = WorkerConfig.DEFAULT_REQUEST_TIMEOUT;
+  /** A worker with requests in flight that answers no ping this long is stalled and replaced. */
+  public static final Duration DEFAULT_STALL_TIMEOUT = WorkerConfig.DEFAULT_STALL_TIMEOUT;
   /** Process start to answered hello. */
   public static final Duration DEFAULT_START_TIMEOUT = WorkerConfig.DEFAULT_START_TIMEOUT;
   /** Loading the program or model on a worker. */
@@ -59,6 +62,9 @@ public abstract class ExecutionSettings implements Serializable {
 
   public abstract Duration maxBufferingDuration();
 
+  /** Whether {@link #withEnvironment} was called; else the transform picks the venv's extra. */
+  public abstract boolean environmentChosen();
+
   public abstract Builder toBuilder();
 
   /** Every default; the interpreter unset (then {@code $DSPEX_PYTHON}). */
@@ -71,6 +77,7 @@ public abstract class ExecutionSettings implements Serializable {
         .setMaxAttempts(DEFAULT_MAX_ATTEMPTS)
         .setFormat(FormatChoice.AUTO)
         .setMaxBufferingDuration(DEFAULT_MAX_BUFFERING_DURATION)
+        .setEnvironmentChosen(false)
         .build();
   }
 
@@ -91,6 +98,8 @@ public abstract class ExecutionSettings implements Serializable {
 
     public abstract Builder setMaxBufferingDuration(Duration d);
 
+    public abstract Builder setEnvironmentChosen(boolean chosen);
+
     public abstract ExecutionSettings build();
   }
 
@@ -102,6 +111,11 @@ public abstract class ExecutionSettings implements Serializable {
 
   public ExecutionSettings withPython(String interpreter) {
     return withWorker(worker().withPython(nonEmpty(interpreter, "withPython")));
+  }
+
+  public ExecutionSettings withEnvironment(PythonEnvironment environment) {
+    check(environment != null, "withEnvironment: must not be null");
+    return toBuilder().setWorker(worker().withEnvironment(environment)).setEnvironmentChosen(true).build();
   }
 
   public ExecutionSettings withPythonPath(String... entries) {
@@ -157,6 +171,12 @@ public abstract class ExecutionSettings implements Serializable {
 
   public ExecutionSettings withRequestTimeout(Duration d) {
     return withWorker(worker().withRequestTimeout(positive(d, "withRequestTimeout")));
+  }
+
+  /** Zero turns the stall watch off. */
+  public ExecutionSettings withStallTimeout(Duration d) {
+    check(d != null && !d.isNegative(), "withStallTimeout: must not be negative, was %s", d);
+    return withWorker(worker().withStallTimeout(d));
   }
 
   public ExecutionSettings withStartTimeout(Duration d) {

@@ -27,6 +27,11 @@ import org.dspex.beam.connector.worker.WorkerStats;
  * <p>Beam metrics must be updated on the thread running the DoFn, so worker-side counters (from
  * the pool's {@link WorkerStats}) are reported as differences in {@code @FinishBundle}; since one
  * pool serves every DoFn instance of the JVM, each difference is claimed by one instance only.
+ * {@code lm_calls}, {@code lm_prompt_tokens} and {@code lm_completion_tokens} count what the
+ * workers' answers report, as requests complete, plus what the pool found in the usage ledger of a
+ * worker that ended without reporting it ({@link WorkerStats#unreportedLmCalls()}: a worker that
+ * died after paying for calls whose answers it never sent, or with calls in flight), so every LM
+ * call a worker made counts once.
  */
 public final class DSPexMetrics {
   /** The metrics namespace. */
@@ -53,7 +58,10 @@ public final class DSPexMetrics {
   private static final int RESTARTS = 0;
   private static final int STARTS = 1;
   private static final int START_MICROS = 2;
-  private static final int BYTES = 3;
+  private static final int LM_CALLS = 3;
+  private static final int LM_PROMPT = 4;
+  private static final int LM_COMPLETION = 5;
+  private static final int BYTES = 6;
 
   /** The metrics, for use on the DoFn's thread. */
   public DSPexMetrics() {
@@ -62,13 +70,21 @@ public final class DSPexMetrics {
     }
   }
 
-  /** Reports what {@code pool} counted since the last report by any instance. */
-  public void reportPool(WorkerPool pool) {
+  /**
+   * Reports what {@code pool} counted since the last report by any instance.
+   *
+   * @return the LM tokens (prompt and completion) among them: usage no answer reported, which a
+   *     token budget must count too
+   */
+  public long reportPool(WorkerPool pool) {
     WorkerStats s = pool.stats();
     long[] now = new long[BYTES + BODY_BYTES.size()];
     now[RESTARTS] = s.workerRestarts();
     now[STARTS] = s.startLatency().count();
     now[START_MICROS] = s.startLatency().sumMicros();
+    now[LM_CALLS] = s.unreportedLmCalls();
+    now[LM_PROMPT] = s.unreportedPromptTokens();
+    now[LM_COMPLETION] = s.unreportedCompletionTokens();
     for (int i = 0; i < BODY_BYTES.size(); i++) {
       now[BYTES + i] = s.bodyBytes(BODY_BYTES.get(i));
     }
@@ -80,9 +96,7 @@ public final class DSPexMetrics {
         last[i] = Math.max(last[i], now[i]);
       }
     }
-    if (delta[RESTARTS] > 0) {
-      workerRestarts.inc(delta[RESTARTS]);
-    }
+    inc(workerRestarts, delta[RESTARTS]);
     if (delta[STARTS] > 0) {
       long avgMillis = delta[START_MICROS] / delta[STARTS] / 1000;
       long maxMillis = s.startLatency().maxMicros() / 1000;
@@ -90,11 +104,18 @@ public final class DSPexMetrics {
       workerStartLatencyMillis.update(delta[START_MICROS] / 1000, delta[STARTS], minMillis,
           Math.max(avgMillis, maxMillis));
     }
+    inc(lmCalls, delta[LM_CALLS]);
+    inc(lmPromptTokens, delta[LM_PROMPT]);
+    inc(lmCompletionTokens, delta[LM_COMPLETION]);
     for (int i = 0; i < BODY_BYTES.size(); i++) {
-      long d = delta[BYTES + i];
-      if (d > 0) {
-        bytes.get(BODY_BYTES.get(i)).inc(d);
-      }
+      inc(bytes.get(BODY_BYTES.get(i)), delta[BYTES + i]);
+    }
+    return delta[LM_PROMPT] + delta[LM_COMPLETION];
+  }
+
+  private static void inc(Counter counter, long n) {
+    if (n > 0) {
+      counter.inc(n);
     }
   }
 }
