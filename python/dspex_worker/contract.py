@@ -49,6 +49,12 @@ FIELD_TYPES: tuple[str, ...] = tuple(_RAW["field_types"])
 SETUP_KEYS: MappingProxyType[str, frozenset[str]] = MappingProxyType(
     {kind: frozenset(keys) for kind, keys in _RAW["setup"].items()}
 )
+#: DSPy optimizer class names ``setup`` kind ``optimize`` runs, in the contract's order.
+OPTIMIZERS: tuple[str, ...] = tuple(_RAW["optimizers"]["names"])
+#: Short names the command also takes, each for one of :data:`OPTIMIZERS`.
+OPTIMIZER_ALIASES: MappingProxyType[str, str] = MappingProxyType(dict(_RAW["optimizers"]["aliases"]))
+#: The built-in metric names (besides ``module:function``).
+BUILTIN_METRICS: tuple[str, ...] = tuple(_RAW["optimizers"]["metrics"])
 #: Protocol error names (``error.type`` of protocol failures).
 PROTOCOL_ERRORS: tuple[str, ...] = tuple(_RAW["errors"]["protocol"])
 #: Element failure types the worker itself reports (besides exception class names).

@@ -11,13 +11,15 @@ from dspex_worker.embed.kind import EmbedKind
 from dspex_worker.handlers import DEFAULT_REGISTRY, Registry
 from dspex_worker.kinds import register_kind
 from dspex_worker.offline import apply_offline_env
+from dspex_worker.optimize.kind import OptimizeKind
 from dspex_worker.predict.kind import PredictKind
 
 
 def register_production(registry: Registry) -> None:
-    """Register ``predict`` and ``embed`` (setup kinds and handlers) in ``registry``."""
+    """Register ``predict``, ``embed`` and ``optimize`` (setup kinds and handlers) in ``registry``."""
     register_kind(registry, PredictKind())
     register_kind(registry, EmbedKind())
+    register_kind(registry, OptimizeKind())
 
 
 # Now, not only at setup: a hello.handler_modules module may import dspy or litellm

@@ -28,6 +28,8 @@ import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from dspex_worker import contract
+
 #: Input field carrying the gold label (the Java side renames the label column to it).
 GOLD_FIELD = "dspex_gold"
 #: Output field: whether the metric accepted the teacher's prediction.
@@ -35,7 +37,7 @@ ACCEPTED_FIELD = "dspex_accepted"
 #: Output field: the metric's score as a float.
 SCORE_FIELD = "dspex_score"
 #: The built-in metrics.
-BUILTIN_METRICS = ("exact", "contains")
+BUILTIN_METRICS = contract.BUILTIN_METRICS
 
 Metric = Callable[..., Any]
 

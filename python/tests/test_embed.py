@@ -1,38 +1,36 @@
-"""The embed encoders in process: the numpy MiniLM and the OpenAI-compatible backend."""
+"""The embed encoders in process: the local model's pipeline and the OpenAI-compatible backend.
+
+The ONNX graph itself (against sentence-transformers' vectors, int8, its cache, its threads)
+is tested in ``test_embed_onnx.py``.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
-from dspex_worker.embed.minilm import MiniLMEncoder, _erf, gelu, resolve_model_dir
+from dspex_worker.embed.model_files import ModelFiles, resolve_model_dir
+from dspex_worker.embed.onnx_encoder import OnnxEncoder
 from dspex_worker.embed.remote import RemoteEncoder
-from dspex_testing.client import PYTHON_ROOT
+from dspex_testing.embed_texts import corpus_texts as corpus
 from dspex_testing.lm_server_process import LMServerProcess
-
-CORPUS = PYTHON_ROOT.parent / "testdata" / "corpus" / "kjv_pentateuch.jsonl"
 
 
 @pytest.fixture(scope="module")
-def encoder() -> MiniLMEncoder:
-    return MiniLMEncoder(resolve_model_dir(None))
+def encoder() -> OnnxEncoder:
+    return OnnxEncoder(ModelFiles.load(resolve_model_dir(None)), threads=2)
 
 
-def corpus(count: int) -> list[str]:
-    with CORPUS.open(encoding="utf-8") as lines:
-        return [json.loads(line)["text"] for _, line in zip(range(count), lines)]
-
-
-def test_the_bundled_model_is_all_minilm_l6_v2_with_its_pipeline(encoder: MiniLMEncoder) -> None:
-    assert encoder.dim == 384 and encoder.layers == 6 and encoder.heads == 12
-    assert encoder.max_seq_length == 256 and encoder.eps == 1e-12
+def test_the_bundled_model_is_all_minilm_l6_v2_with_its_pipeline(encoder: OnnxEncoder) -> None:
+    files = encoder.files
+    assert encoder.dim == 384 and files.layers == 6 and files.heads == 12
+    assert encoder.max_seq_length == 256 and files.eps == 1e-12
     assert encoder.normalizes  # modules.json has a Normalize module
 
 
-def test_vectors_are_float32_384_wide_and_unit_norm(encoder: MiniLMEncoder) -> None:
+def test_vectors_are_float32_384_wide_and_unit_norm(encoder: OnnxEncoder) -> None:
     vectors = encoder.encode(corpus(20))
     assert vectors.dtype == np.float32 and vectors.shape == (20, 384)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
@@ -40,13 +38,13 @@ def test_vectors_are_float32_384_wide_and_unit_norm(encoder: MiniLMEncoder) -> N
     assert not np.allclose(np.linalg.norm(raw, axis=1), 1.0, atol=1e-3)
 
 
-def test_a_paraphrase_is_closer_than_an_unrelated_text(encoder: MiniLMEncoder) -> None:
+def test_a_paraphrase_is_closer_than_an_unrelated_text(encoder: OnnxEncoder) -> None:
     a, b, c = encoder.encode(["A man is eating food.", "A man is eating a piece of bread.",
                               "The stock market fell sharply today."])
     assert a @ b > 0.6 and a @ c < 0.2, (a @ b, a @ c)
 
 
-def test_a_vector_does_not_depend_on_its_batch(encoder: MiniLMEncoder) -> None:
+def test_a_vector_does_not_depend_on_its_batch(encoder: OnnxEncoder) -> None:
     texts = corpus(14) + ["short", "In the beginning " * 100]  # the last is truncated at 256
     batched = encoder.encode(texts, batch_size=6)
     for index in (0, 7, 13, 14, 15):
@@ -54,27 +52,17 @@ def test_a_vector_does_not_depend_on_its_batch(encoder: MiniLMEncoder) -> None:
         assert np.abs(alone - batched[index]).max() < 1e-5
 
 
-def test_truncation_at_max_seq_length(encoder: MiniLMEncoder) -> None:
+def test_truncation_at_max_seq_length(encoder: OnnxEncoder) -> None:
     long_text = "word " * 1000
     assert len(encoder.tokenizer.encode(long_text).ids) == 256
     longer = encoder.encode([long_text, long_text + "more words at the end"])
     assert np.abs(longer[0] - longer[1]).max() < 1e-5
 
 
-def test_empty_input_and_empty_text(encoder: MiniLMEncoder) -> None:
+def test_empty_input_and_empty_text(encoder: OnnxEncoder) -> None:
     assert encoder.encode([]).shape == (0, 384)
     empty = encoder.encode([""])
     assert np.isfinite(empty).all() and abs(np.linalg.norm(empty) - 1.0) < 1e-5
-
-
-def test_erf_and_gelu_match_the_exact_functions() -> None:
-    import math
-
-    x = np.linspace(-6, 6, 2001, dtype=np.float32)
-    exact = np.array([math.erf(float(v)) for v in x])
-    assert np.abs(_erf(x) - exact).max() < 5e-7
-    exact_gelu = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(float)])
-    assert np.abs(gelu(x) - exact_gelu).max() < 5e-6
 
 
 def test_unknown_model_directory_is_refused(tmp_path) -> None:

@@ -178,9 +178,11 @@ def test_the_disk_cache_makes_a_second_worker_run_free(
         assert run(second) == (0, 0)
 
 
-def test_embed_minilm_in_a_worker(worker: WorkerProcess) -> None:
+def test_embed_onnx_in_a_worker(worker: WorkerProcess) -> None:
     result = setup(worker, {"kind": "embed"})
-    assert result["dim"] == 384 and result["normalize"] is True and result["backend"] == "minilm"
+    assert result["dim"] == 384 and result["normalize"] is True and result["backend"] == "onnx"
+    assert result["precision"] == "float32" and result["threads"] == 2  # hello's threads
+    assert result["versions"]["onnxruntime"] and len(result["graph_sha256"]) == 64
     texts = ["A man is eating food.", None, "A man is eating a piece of bread.", 42,
              "The stock market fell sharply today."]
     response = worker.call("embed", {"handle": result["handle"], "n": 5}, {"texts": texts})
@@ -224,7 +226,7 @@ def test_hello_stays_fast_and_light_with_the_production_handlers() -> None:
         session = process.hello(args={"handler_modules": ["dspex_testing.handlers"]})
         assert time.monotonic() - began < 1.0
         assert {"predict", "embed"} <= set(session.hello["result"]["capabilities"]["handlers"])
-        heavy = ["dspy", "litellm", "numpy", "tokenizers", "safetensors"]
+        heavy = ["dspy", "litellm", "numpy", "tokenizers", "safetensors", "onnx", "onnxruntime"]
         assert process.call("loaded_modules", {"names": heavy}).result == dict.fromkeys(heavy, False)
         cache_dir = process.call("env", {"names": ["DSPY_CACHEDIR"]}).result["DSPY_CACHEDIR"]
         assert cache_dir is None or not cache_dir.startswith(str(Path.home()))

@@ -40,6 +40,11 @@ def chat(server: LMServerProcess, question: str, **extra: Any) -> tuple[int, Any
     return post(server, "/v1/chat/completions", body)
 
 
+def get(server: LMServerProcess, path: str) -> tuple[int, Any, dict[str, str]]:
+    with urllib.request.urlopen(f"{server.base_url}{path}", timeout=10) as response:
+        return response.status, json.loads(response.read()), dict(response.headers)
+
+
 def post(server: LMServerProcess, path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
     request = urllib.request.Request(f"{server.base_url}{path}", data=json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
@@ -128,6 +133,17 @@ def test_stats_count_calls_and_reset_zeroes_them() -> None:
         assert server.close() == 0
     final = json.loads(server.stderr().strip().splitlines()[-1])
     assert final["lm_server_stats"]["calls"] == 1
+
+
+def test_stats_count_distinct_and_repeated_chat_prompts() -> None:
+    with LMServerProcess() as server:
+        for prompt in ("one", "two", "one", "three", "one"):
+            chat(server, prompt)
+        stats = server.stats()
+        assert stats["distinct_chat_requests"] == 3 and stats["repeated_chat_requests"] == 1
+        status, reply, _ = get(server, "/repeats")
+        assert status == 200 and [r["calls"] for r in reply["repeats"]] == [3]
+        assert 0 < reply["repeats"][0]["first_answer_s"] <= stats["uptime_s"]
 
 
 def test_call_times_span_the_calls() -> None:

@@ -91,7 +91,7 @@ def test_hello_describes_the_worker(worker: WorkerProcess) -> None:
     assert {"echo", "echo_stream", "sleep", "crash", "raise", "slow_stream"} <= set(
         capabilities["handlers"]
     )
-    assert capabilities["setup_kinds"] == ["predict", "embed", "test_value"]
+    assert capabilities["setup_kinds"] == ["predict", "embed", "optimize", "test_value"]
     assert capabilities["streaming"] is True
 
 
@@ -99,8 +99,8 @@ def test_without_handler_modules_only_the_production_handlers_are_there() -> Non
     with WorkerProcess("dspex_worker") as process:
         session = process.hello()
         capabilities = session.hello["result"]["capabilities"]
-        assert capabilities["handlers"] == ["predict", "embed"]
-        assert capabilities["setup_kinds"] == ["predict", "embed"]
+        assert capabilities["handlers"] == ["predict", "embed", "optimize"]
+        assert capabilities["setup_kinds"] == ["predict", "embed", "optimize"]
         assert process.call("sleep", {"seconds": 0}).error["type"] == "UnknownCommand"
         assert process.call("ping").result["ok"] is True
 

@@ -1,11 +1,12 @@
-"""Embed throughput of a real worker: texts/s of the numpy MiniLM on the test corpus.
+"""Embed throughput of a real worker: texts/s of the local model on the test corpus.
 
 Usage (from python/)::
 
-    python tools/bench_embed.py [--texts 1000] [--request 256] [--threads 2]
+    python tools/bench_embed.py [--texts 1000] [--request 256] [--threads 2] [--precision float32]
 
-Starts ``python -m dspex_worker`` with ``hello.threads`` (the BLAS threads), sets up
-``embed``, sends the first ``--texts`` corpus verses (shuffled with a fixed seed) in
+Starts ``python -m dspex_worker`` with ``hello.threads`` (the model's threads), sets up
+``embed`` at ``--precision``, sends the first ``--texts`` corpus verses (shuffled with a fixed
+seed) in
 requests of ``--request`` texts, and prints one JSON line: texts/s, seconds, setup
 seconds, the load average before and after (a busy machine slows BLAS a lot).
 """
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--request", type=int, default=256)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--precision", default="float32", choices=("float32", "int8"))
     args = parser.parse_args(argv)
 
     from dspex_testing.client import WorkerProcess
@@ -43,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     with WorkerProcess("dspex_worker") as worker:
         worker.hello(args={"threads": args.threads})
         began = time.perf_counter()
-        setup = worker.call("setup", {"kind": "embed", "batch_size": args.batch_size})
+        setup = worker.call("setup", {"kind": "embed", "batch_size": args.batch_size,
+                                      "precision": args.precision})
         assert setup.success, setup.error
         setup_s = time.perf_counter() - began
         handle = setup.result["handle"]
@@ -56,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({
         "texts": len(texts), "seconds": round(seconds, 2),
         "texts_per_s": round(len(texts) / seconds, 1), "setup_s": round(setup_s, 2),
-        "threads": args.threads, "batch_size": args.batch_size,
+        "threads": args.threads, "batch_size": args.batch_size, "precision": args.precision,
         "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
     }))
     return 0

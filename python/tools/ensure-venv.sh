@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Creates or refreshes the project venv at <repo>/.venv from python/requirements.lock.
-# Skipped when .venv/.dspex-lock-sha256 holds the hash of the current lock file, so a
+# ensure-venv.sh [LOCK VENV]
+# Creates or refreshes the project venv at <repo>/.venv from python/requirements.lock (or the venv
+# VENV from the lock file LOCK: bench/run embed builds its bench-only venv this way).
+# Skipped when VENV/.dspex-lock-sha256 holds the hash of the current lock file, so a
 # rebuild costs nothing until the lock changes. DSPEX_BOOTSTRAP_PYTHON picks the
 # interpreter that creates the venv (default: python3.11, then python3).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-lock="$root/python/requirements.lock"
-venv="$root/.venv"
+lock="${1:-$root/python/requirements.lock}"
+venv="${2:-$root/.venv}"
 marker="$venv/.dspex-lock-sha256"
 
 want="$(sha256sum "$lock" | cut -d' ' -f1)"

@@ -1,7 +1,8 @@
 """The ``embed`` model kind (contract: docs/protocol.md, section 9.9.3).
 
-Nothing heavy is imported here: numpy, tokenizers, safetensors and dspy are imported
-by :meth:`EmbedKind.load_model`, so registering the kind costs nothing at ``hello``.
+Nothing heavy is imported here: onnxruntime, onnx, numpy, tokenizers, safetensors and dspy
+are imported by :meth:`EmbedKind.load_model`, so registering the kind costs nothing at
+``hello`` (and the thread limits of hello are in the environment before any of them loads).
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from typing import Any
 
 from dspex_worker import contract
 from dspex_worker.codec.formats import ARROW, NUMPY
+from dspex_worker.embed.model_files import DEFAULT_MODEL
 from dspex_worker.handlers import Loaded
 from dspex_worker.kinds import Emit, InputBody, ModelKind, Outcome
 from dspex_worker.protocol.writer import BodyFormats
 
 #: Keys ``setup`` kind ``embed`` understands (besides ``kind``).
 SETUP_KEYS = contract.SETUP_KEYS["embed"]
-BACKENDS = ("minilm", "openai")
+BACKENDS = ("onnx", "openai")
+#: The precisions each backend runs (the first is its default).
+PRECISIONS = {"onnx": ("float32", "int8")}
 
 
 @dataclasses.dataclass
@@ -39,6 +43,16 @@ def _positive_int(args: Mapping[str, Any], key: str, default: int | None) -> int
     return value
 
 
+def _local_encoder(args: Mapping[str, Any], precision: str, logger: logging.Logger) -> Any:
+    """The ONNX Runtime encoder of setup ``args``' model."""
+    from dspex_worker.embed.model_files import ModelFiles, resolve_model_dir
+    from dspex_worker.embed.onnx_encoder import OnnxEncoder
+
+    files = ModelFiles.load(resolve_model_dir(args.get("model")),
+                            _positive_int(args, "max_seq_length", None))
+    return OnnxEncoder(files, precision, logger=logger)
+
+
 def _dim(model: EmbedHandle, outputs: Sequence[Any]) -> int:
     """The vectors' width: a vector's, else what the encoder knows (openai: after a call)."""
     row = next((vector for vector in outputs if vector is not None), None)
@@ -52,35 +66,38 @@ class EmbedKind(ModelKind):
     setup_keys = SETUP_KEYS
     inputs = InputBody("texts", "a list of strings", "texts", " (or an Arrow column)")
     output_body = "vectors"
-    version_packages = ("tokenizers", "safetensors", "dspy")
+    version_packages = ("onnxruntime", "onnx", "tokenizers", "safetensors", "dspy")
 
     def load_model(self, args: Mapping[str, Any], logger: logging.Logger) -> Loaded:
-        """Load the model once (weights, tokenizer) or the endpoint client."""
-        backend = args.get("backend", "minilm")
+        """Load the model once (graph or weights, tokenizer) or the endpoint client."""
+        backend = args.get("backend", "onnx")
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {BACKENDS}, was {backend!r}")
         normalize = args.get("normalize")
         if normalize is not None and not isinstance(normalize, bool):
             raise ValueError(f"normalize must be true or false, was {normalize!r}")
-        if backend == "minilm":
-            from dspex_worker.embed.minilm import MiniLMEncoder, resolve_model_dir
-
-            batch_size = _positive_int(args, "batch_size", 32)
-            encoder: Any = MiniLMEncoder(resolve_model_dir(args.get("model")),
-                                         _positive_int(args, "max_seq_length", None))
-            # 0-row warm-up is free; one real text makes numpy/BLAS load their kernels now,
-            # not in the first batch's latency.
-            encoder.encode(["warm up"])
-            dim: int | None = encoder.dim
-            described = {"model": args.get("model") or "all-MiniLM-L6-v2",
-                         "max_seq_length": encoder.max_seq_length}
-        else:
+        precision = args.get("precision")
+        if precision is not None and precision not in PRECISIONS.get(backend, ()):
+            raise ValueError(f"precision must be one of {PRECISIONS.get(backend, ())} for backend "
+                             f"{backend!r}, was {precision!r}")
+        if backend == "openai":
             from dspex_worker.embed.remote import remote_from_args
 
             batch_size = _positive_int(args, "batch_size", 200)
-            encoder = remote_from_args(args)
-            dim = None  # known after the first call
-            described = {"model": encoder.model}
+            encoder: Any = remote_from_args(args)
+            dim: int | None = None  # known after the first call
+            described: dict[str, Any] = {"model": encoder.model}
+        else:
+            batch_size = _positive_int(args, "batch_size", 32)
+            precision = precision or PRECISIONS[backend][0]
+            encoder = _local_encoder(args, precision, logger)
+            # One real text makes the session load its kernels now, not in the first batch.
+            encoder.encode(["warm up"])
+            dim = encoder.dim
+            described = {"model": args.get("model") or DEFAULT_MODEL,
+                         "max_seq_length": encoder.max_seq_length, "precision": precision,
+                         "threads": encoder.threads, "graph": str(encoder.graph.path),
+                         "graph_sha256": encoder.graph.sha256}
         effective = encoder.normalizes if normalize is None else normalize
         handle = EmbedHandle(encoder, backend, effective, int(batch_size or 32))
         return Loaded(handle, {"backend": backend, "dim": dim, "normalize": effective,
@@ -122,7 +139,7 @@ class EmbedKind(ModelKind):
                 vectors = model.encoder.encode([batch[i] for i in good], batch_size=model.batch_size,
                                                normalize=options)
             except Exception as exc:
-                if model.backend == "minilm":
+                if model.backend != "openai":
                     raise
                 outcomes.extend(Outcome.failed(i, type(exc).__name__, str(exc)[:2000]) for i in good)
             else:

@@ -16,7 +16,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
-from dspex_worker.handlers.context import Loaded
+from dspex_worker.handlers.context import Context, Loaded, Reply
 from dspex_worker.protocol import headers
 from dspex_worker.protocol.writer import BodyFormats
 
@@ -76,25 +76,16 @@ def add_usage(total: dict[str, int], usage: Mapping[str, int] | None) -> dict[st
     return total
 
 
-class ModelKind(abc.ABC):
-    """One kind of model: ``predict``, ``embed``, and later ``optimize`` or a reranker.
-
-    A kind is stateless (whatever a setup loads is its model), so two instances of one
-    class are equal and registering one twice is harmless. Subclasses set the class
-    attributes and implement :meth:`load_model`, :meth:`run_inference` and
-    :meth:`encode_outputs`; :func:`~dspex_worker.kinds.serving.register_kind` serves them.
+class Kind(abc.ABC):
+    """What every kind of model shares: its setup kind and command, its setup keys, how its
+    model loads. A kind is stateless (whatever a setup loads is its model), so two instances of
+    one class are equal and registering one twice is harmless.
     """
 
     #: The setup kind and the command (``predict``).
     name: ClassVar[str]
     #: The setup args it understands (besides ``kind``); others fail the setup, named.
     setup_keys: ClassVar[frozenset[str]]
-    #: The request body that holds the batch.
-    inputs: ClassVar[InputBody]
-    #: The response body that holds the outputs.
-    output_body: ClassVar[str]
-    #: Whether ``args.stream: true`` answers with a stream of chunks as elements complete.
-    streams: ClassVar[bool] = False
     #: Distributions whose versions the setup result reports (besides the codecs').
     version_packages: ClassVar[tuple[str, ...]] = ()
 
@@ -109,6 +100,32 @@ class ModelKind(abc.ABC):
         """Load the model for ``setup`` args (only known keys): the model, and what the setup
         result says about it (its inputs and outputs, ...; ``handle`` and ``versions`` are added).
         """
+
+
+class JobKind(Kind):
+    """A kind whose request is one job over whole bodies rather than a batch of elements
+    (``optimize``: one compile over a training set). The framework checks its setup keys and
+    its handle; :meth:`run_job` reads the bodies and answers (a reply, or a stream it writes).
+    """
+
+    @abc.abstractmethod
+    def run_job(self, ctx: Context, model: Any) -> Reply | None:
+        """Answer one request for ``model``: return a reply, or write a stream and return None."""
+
+
+class ModelKind(Kind):
+    """One kind of model run on batches of elements: ``predict``, ``embed``, a reranker.
+
+    Subclasses set the class attributes and implement :meth:`load_model`, :meth:`run_inference`
+    and :meth:`encode_outputs`; :func:`~dspex_worker.kinds.serving.register_kind` serves them.
+    """
+
+    #: The request body that holds the batch.
+    inputs: ClassVar[InputBody]
+    #: The response body that holds the outputs.
+    output_body: ClassVar[str]
+    #: Whether ``args.stream: true`` answers with a stream of chunks as elements complete.
+    streams: ClassVar[bool] = False
 
     def batch_elements(self, body: list[Any], body_format: str) -> list[Any]:
         """The batch's elements from the decoded input body (default: its items)."""

@@ -22,7 +22,7 @@ from typing import Any
 
 from dspex_worker.handlers.context import Context, Loaded, Reply
 from dspex_worker.handlers.registry import Registry
-from dspex_worker.kinds.base import ModelKind, Outcome, add_usage
+from dspex_worker.kinds.base import JobKind, Kind, ModelKind, Outcome, add_usage
 from dspex_worker.offline import apply_offline_env
 from dspex_worker.protocol import headers
 from dspex_worker.protocol.negotiation import versions
@@ -32,13 +32,13 @@ from dspex_worker.protocol.negotiation import versions
 class LoadedModel:
     """What a kind's setup leaves behind its handle: the kind and the model it loaded."""
 
-    kind: ModelKind
+    kind: Kind
     model: Any
 
 
 @dataclasses.dataclass(frozen=True)
 class _Setup:
-    kind: ModelKind
+    kind: Kind
 
     def __call__(self, ctx: Context) -> Loaded:
         return load(self.kind, ctx)
@@ -52,15 +52,27 @@ class _Batch:
         return run_batch(self.kind, ctx)
 
 
-def register_kind(registry: Registry, kind: ModelKind) -> None:
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    kind: JobKind
+
+    def __call__(self, ctx: Context) -> Reply | None:
+        return self.kind.run_job(ctx, model_of(self.kind, ctx))
+
+
+def register_kind(registry: Registry, kind: Kind) -> None:
     """Register setup kind ``kind.name`` and handler ``kind.name`` in ``registry``."""
     registry.register_setup(kind.name, _Setup(kind))
+    if isinstance(kind, JobKind):
+        # Streams when asked (args.stream), like a batch kind; the job checks it.
+        registry.register(kind.name, _Job(kind))
+        return
     # Not registered as streaming: without args.stream it answers one response, which V1
     # connections can take too; with stream it streams (V2 only, checked by start()).
     registry.register(kind.name, _Batch(kind))
 
 
-def load(kind: ModelKind, ctx: Context) -> Loaded:
+def load(kind: Kind, ctx: Context) -> Loaded:
     """``setup`` of ``kind``: check the keys, load the model, describe it."""
     apply_offline_env()
     unknown = set(ctx.args) - kind.setup_keys
@@ -77,7 +89,7 @@ def _article(word: str) -> str:
     return "an" if word[:1] in "aeiou" else "a"
 
 
-def model_of(kind: ModelKind, ctx: Context) -> Any:
+def model_of(kind: Kind, ctx: Context) -> Any:
     """The model behind the request's handle.
 
     Raises:

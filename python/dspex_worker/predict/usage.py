@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import threading
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -105,11 +106,30 @@ def element_usage(recorder: LedgerRecorder | None) -> Iterator[Any]:
             yield tracker
 
 
-_CLASSES: tuple[type, type] | None = None
+@contextlib.contextmanager
+def job_usage(recorder: LedgerRecorder | None) -> Iterator[Any]:
+    """One usage tracker for a whole job whose LM calls run on many threads (an optimizer's).
+
+    dspy's thread pools give each of their threads a deep copy of the tracker in force, whose
+    entries never come back; the copies of this tracker are the tracker itself, so every LM call
+    of the job, on whichever thread, counts once (and is written to the ledger, with a
+    recorder). Its ``totals()`` are ``{prompt_tokens, completion_tokens, calls}`` so far.
+    """
+    import dspy
+
+    tracker = _dspy_classes()[2](recorder)
+    callbacks = list(dspy.settings.get("callbacks", []))
+    if recorder is not None:
+        callbacks.append(recorder.callback)
+    with dspy.settings.context(usage_tracker=tracker, callbacks=callbacks):
+        yield tracker
 
 
-def _dspy_classes() -> tuple[type, type]:
-    """The dspy callback and the usage tracker a :class:`LedgerRecorder` uses (made once)."""
+_CLASSES: tuple[type, type, type] | None = None
+
+
+def _dspy_classes() -> tuple[type, type, type]:
+    """The dspy callback and the usage trackers a :class:`LedgerRecorder` and a job use (made once)."""
     global _CLASSES
     if _CLASSES is None:
         from dspy.utils.callback import BaseCallback
@@ -150,5 +170,26 @@ def _dspy_classes() -> tuple[type, type]:
                 plain.usage_data = copy.deepcopy(self.usage_data, memo)
                 return plain
 
-        _CLASSES = (LedgerCallback, LedgerUsageTracker)
+        class SharedUsageTracker(UsageTracker):
+            """A dspy usage tracker that every thread of a job shares (see :func:`job_usage`)."""
+
+            def __init__(self, recorder: LedgerRecorder | None) -> None:
+                super().__init__()
+                self._recorder = recorder
+                self._lock = threading.Lock()
+
+            def add_usage(self, lm: str, usage_entry: dict[str, Any]) -> None:
+                with self._lock:
+                    super().add_usage(lm, usage_entry)
+                if self._recorder is not None and len(usage_entry) > 0:
+                    self._recorder.used(usage_entry)
+
+            def totals(self) -> dict[str, int]:
+                with self._lock:
+                    return tracked_usage(self)
+
+            def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+                return self
+
+        _CLASSES = (LedgerCallback, LedgerUsageTracker, SharedUsageTracker)
     return _CLASSES

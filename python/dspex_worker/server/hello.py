@@ -16,7 +16,7 @@ from dspex_worker.server.options import WorkerOptions
 from dspex_worker.server.profile import Profile
 
 #: Model libraries whose versions hello reports (None when not installed).
-MODEL_PACKAGES = ("dspy", "litellm", "tokenizers", "torch", "sentence-transformers")
+MODEL_PACKAGES = ("dspy", "litellm", "tokenizers", "onnxruntime", "torch", "sentence-transformers")
 
 _log = logs.get_logger("hello")
 

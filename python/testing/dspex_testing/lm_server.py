@@ -9,6 +9,9 @@ any free port), prints one JSON line ``{"port": N}`` on stdout, and serves:
   known answer; ``usage`` counts whitespace-separated words.
 - ``POST /v1/embeddings``: deterministic unit vectors (``--embed-dim``).
 - ``GET /stats``: the calls received, by kind; ``POST /reset`` zeroes them.
+- ``GET /prompts``: the chat prompts received (``{"prompts": [text, ...]}``, oldest first, the
+  last ``--keep-prompts`` of them), so a test can check what a program sent; ``/reset`` clears them.
+- ``GET /repeats``: the chat requests seen more than once, with when each was first answered.
 
 Misbehaviour on demand, by marker strings in the prompt:
 
@@ -35,7 +38,7 @@ import signal
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -52,11 +55,23 @@ class LoopbackState:
         self.lock = threading.Lock()
         self.counts: Counter[str] = Counter()
         self.attempts: Counter[str] = Counter()
+        self.first_answered: dict[str, float] = {}
         self.started = time.monotonic()
         self.first_call: float | None = None
         self.last_call: float | None = None
         self.in_flight = 0
         self.max_in_flight = 0
+        self.prompts: deque[str] = deque(maxlen=max(0, options.keep_prompts))
+
+    def prompt(self, text: str) -> None:
+        """Keep a chat prompt (the last ``--keep-prompts`` are kept)."""
+        with self.lock:
+            self.prompts.append(text)
+
+    def recent_prompts(self) -> list[str]:
+        """The kept chat prompts, oldest first."""
+        with self.lock:
+            return list(self.prompts)
 
     def count(self, *keys: str) -> None:
         """Add one to each counter in ``keys``."""
@@ -64,9 +79,11 @@ class LoopbackState:
             for key in keys:
                 self.counts[key] += 1
 
-    def answered(self, prompt_tokens: int, completion_tokens: int) -> None:
-        """Count a chat answer sent and the tokens its ``usage`` reports."""
+    def answered(self, prompt_tokens: int, completion_tokens: int, request_key: str | None = None) -> None:
+        """Count a chat answer sent and the tokens its ``usage`` reports; note when a request was first answered."""
         with self.lock:
+            if request_key is not None:
+                self.first_answered.setdefault(request_key, time.monotonic() - self.started)
             self.counts["ok"] += 1
             self.counts["prompt_tokens"] += prompt_tokens
             self.counts["completion_tokens"] += completion_tokens
@@ -98,6 +115,14 @@ class LoopbackState:
             self.attempts[request_key] += 1
             return seen
 
+    def repeats(self) -> list[dict[str, Any]]:
+        """The chat requests seen more than once: when each was first answered (seconds since
+        the server started, ``None`` if never) and how often it came. A test that a record
+        answered before some moment is never paid again compares ``first_answer_s`` with it."""
+        with self.lock:
+            return [{"first_answer_s": None if k not in self.first_answered else round(self.first_answered[k], 4),
+                     "calls": n} for k, n in self.attempts.items() if n > 1]
+
     def stats(self) -> dict[str, Any]:
         """Counters as a JSON-able map (``calls`` = every POST to an API endpoint).
 
@@ -107,10 +132,14 @@ class LoopbackState:
         most API requests served at once (latency included), which shows how many
         callers really worked in parallel; ``in_flight`` those being served now.
         ``prompt_tokens`` and ``completion_tokens`` sum the ``usage`` of the chat
-        answers sent (``ok``).
+        answers sent (``ok``). ``distinct_chat_requests`` counts the different chat
+        prompts seen, ``repeated_chat_requests`` those seen more than once: a test
+        that an answered record is never paid for twice reads it.
         """
         with self.lock:
             counts = dict(self.counts)
+            distinct = len(self.attempts)
+            repeated = sum(1 for seen in self.attempts.values() if seen > 1)
             first, last = self.first_call, self.last_call
             max_in_flight, in_flight = self.max_in_flight, self.in_flight
         keys = ("calls", "chat_calls", "embedding_calls", "ok", "errors_429", "errors_500",
@@ -118,6 +147,8 @@ class LoopbackState:
         return {**{k: counts.get(k, 0) for k in keys},
                 "first_call_s": None if first is None else round(first, 4),
                 "last_call_s": None if last is None else round(last, 4),
+                "distinct_chat_requests": distinct,
+                "repeated_chat_requests": repeated,
                 "max_in_flight": max_in_flight,
                 "in_flight": in_flight,
                 "uptime_s": round(time.monotonic() - self.started, 3)}
@@ -127,6 +158,8 @@ class LoopbackState:
         with self.lock:
             self.counts.clear()
             self.attempts.clear()
+            self.prompts.clear()
+            self.first_answered.clear()
             self.first_call = None
             self.last_call = None
             self.max_in_flight = self.in_flight
@@ -161,6 +194,10 @@ class Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.rstrip("/") == "/stats":
             self._send_json(200, self.server.state.stats())
+        elif self.path.rstrip("/") == "/prompts":
+            self._send_json(200, {"prompts": self.server.state.recent_prompts()})
+        elif self.path.rstrip("/") == "/repeats":
+            self._send_json(200, {"repeats": self.server.state.repeats()})
         elif self.path.rstrip("/") in ("/v1/models", "/models"):
             self._send_json(200, {"object": "list", "data": [{"id": "loopback", "object": "model"}]})
         else:
@@ -217,6 +254,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_json(400, {"error": {"message": "messages must be a non-empty list"}})
             return
         prompt = lm_answers.prompt_text(messages)
+        state.prompt(prompt)
         key = hashlib.sha256(prompt.encode("utf-8")).hexdigest()
         attempt = state.attempt(key)
         if lm_answers.MARKER_429_ALWAYS in prompt:
@@ -239,7 +277,7 @@ class Handler(BaseHTTPRequestHandler):
             text = lm_answers.answer(messages, request, state.qa)
         prompt_tokens = lm_answers.count_tokens(prompt)
         completion_tokens = lm_answers.count_tokens(text)
-        state.answered(prompt_tokens, completion_tokens)
+        state.answered(prompt_tokens, completion_tokens, key)
         self._send_json(200, {
             "id": f"chatcmpl-{key[:16]}",
             "object": "chat.completion",
@@ -298,6 +336,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate-500", type=float, default=0.0)
     parser.add_argument("--rate-malformed", type=float, default=0.0)
     parser.add_argument("--embed-dim", type=int, default=32)
+    parser.add_argument("--keep-prompts", type=int, default=1000,
+                        help="chat prompts kept for GET /prompts (the last N)")
     parser.add_argument("--qa", default=None, help="QA set (default: testdata/qa/qa.jsonl)")
     parser.add_argument("--exit-on-stdin-eof", action="store_true",
                         help="stop when stdin closes (the parent went away)")

@@ -59,8 +59,12 @@ class LMServerProcess:
         """The server's counters (``GET /stats``)."""
         return self._request("GET", "/stats")
 
+    def prompts(self) -> list[str]:
+        """The chat prompts the server received, oldest first (``GET /prompts``)."""
+        return list(self._request("GET", "/prompts")["prompts"])
+
     def reset(self) -> None:
-        """Zero the server's counters (``POST /reset``)."""
+        """Zero the server's counters and forget its prompts (``POST /reset``)."""
         self._request("POST", "/reset")
 
     def stderr(self) -> str:

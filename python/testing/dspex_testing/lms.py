@@ -65,3 +65,8 @@ def failing_program(fail_on: str = "boom", lm_free: bool = False) -> Any:
             return self.answer(question=question)
 
     return MaybeFail()
+
+
+def raising_metric(example: Any, pred: Any, trace: Any = None) -> bool:
+    """A DSPy metric that always raises ``ZeroDivisionError`` (bad-metric tests)."""
+    return bool(1 / 0)

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The direct side of a benchmark: a Python process ({@code bench/py/*_direct.py}) that loads and
+ * A direct side of a benchmark: a Python process ({@code bench/py/*_direct.py}) that loads and
  * warms up, says so with a {@code {"phase": "warm", ...}} line, then runs one timed pass for each
  * line written to its stdin and prints each pass's result as a JSON line. The Java side alternates
  * these passes with its own, so a drift of the machine's speed hits both sides alike.
@@ -31,10 +31,10 @@ final class DirectPeer implements AutoCloseable {
     this.warm = next("warming up");
   }
 
-  /** Starts {@code script} of {@code bench/py} with {@code args} and waits for its warm-up. */
-  static DirectPeer start(BenchEnvironment env, String script, List<String> args) throws IOException {
-    List<String> cmd = new java.util.ArrayList<>(List.of(env.python().toString(), env.peer(script).toString()));
-    cmd.addAll(args);
+  /** Starts {@code peer}'s script of {@code bench/py} with its interpreter and waits for its warm-up. */
+  static DirectPeer start(BenchEnvironment env, Peer peer) throws IOException {
+    List<String> cmd = new java.util.ArrayList<>(List.of(peer.python().toString(), env.peer(peer.script()).toString()));
+    cmd.addAll(peer.args());
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("PYTHONPATH", env.root().resolve("python").toString());
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);

@@ -1,23 +1,12 @@
 package org.dspex.beam.bench;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.dspex.beam.transforms.DSPexPredict;
 
 /**
@@ -39,7 +28,6 @@ final class PredictBench {
   static final int ROUNDS = 3;
 
   private final BenchEnvironment env;
-  private final HttpClient http = HttpClient.newHttpClient();
   private final ObjectMapper json = new ObjectMapper();
 
   PredictBench(BenchEnvironment env) {
@@ -58,20 +46,8 @@ final class PredictBench {
     for (int i = 0; i < QUESTIONS; i++) {
       questions.add(set.get(i % set.size()));
     }
-    ProcessBuilder spb = new ProcessBuilder(env.python().toString(), "-m", "dspex_testing.lm_server",
-        "--latency-ms", Integer.toString(LATENCY_MS), "--max-seconds", "1200", "--exit-on-stdin-eof");
-    spb.environment().put("PYTHONPATH", env.root().resolve("python/testing").toString());
-    spb.redirectError(ProcessBuilder.Redirect.INHERIT);
-    Process server = spb.start();
-    try {
-      BufferedReader sout = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
-      String line = sout.readLine();
-      Matcher m = line == null ? null : Pattern.compile("\"port\"\\s*:\\s*(\\d+)").matcher(line);
-      if (m == null || !m.find()) {
-        throw new IllegalStateException("the loopback LM server did not announce its port: " + line);
-      }
-      String base = "http://127.0.0.1:" + m.group(1);
-      String apiBase = base + "/v1";
+    try (LoopbackServer server = LoopbackServer.start(env, LATENCY_MS, 1200)) {
+      String apiBase = server.apiBase();
 
       if (System.getenv(KEY_ENV) == null) {
         throw new IllegalStateException(KEY_ENV + " must be set (bench/run sets it)");
@@ -82,36 +58,39 @@ final class PredictBench {
           .withPython(env.python().toString()).withPythonPath(env.root().resolve("python").toString());
       // Both sides warm up on the whole set: the JVM's JIT was still compiling after a 200-question
       // warm-up (its C2 threads took ~1.3 CPU s of the timed run); Python has no JIT to warm.
-      AlternatingRounds.Result r = AlternatingRounds.run(env, "predict_direct.py", List.of(qa.toString(), apiBase,
+      Peer batch = new Peer("dspy_batch", env.python(), "predict_direct.py", List.of(qa.toString(), apiBase,
           "--questions", Integer.toString(QUESTIONS), "--warmup", Integer.toString(QUESTIONS),
-          "--threads", Integer.toString(THREADS)), predict, questions, ROUNDS, new ServerCalls(base));
+          "--threads", Integer.toString(THREADS)));
+      AlternatingRounds.Result r = AlternatingRounds.run(env, List.of(batch), predict, questions, ROUNDS,
+          new ServerCalls(server));
+      PeerPasses direct = r.peer(batch.name());
       HeldPoolRun timed = r.dspex();
       Map<String, Object> out = new LinkedHashMap<>();
       out.put("machine", BenchEnvironment.machine());
       out.put("questions", QUESTIONS);
-      out.put("dspy_batch_per_s", EmbedBench.round(r.directPerSecond()));
+      out.put("dspy_batch_per_s", EmbedBench.round(direct.perSecond()));
       out.put("dspex_per_s", EmbedBench.round(timed.perSecond()));
-      out.put("ratio", EmbedBench.round(r.ratio()));
+      out.put("ratio", EmbedBench.round(r.ratio(direct)));
       out.put("rounds", ROUNDS);
-      out.put("round_ratios", r.roundRatios());
+      out.put("round_ratios", r.roundRatios(direct));
       out.put("ideal_per_s", EmbedBench.round(THREADS * 1000.0 / LATENCY_MS));
-      out.put("dspy_batch_seconds", EmbedBench.round(r.directSeconds()));
-      out.put("dspy_batch_answered", r.directSum("answered"));
-      out.put("dspy_batch_server_calls", r.directCount());
+      out.put("dspy_batch_seconds", EmbedBench.round(direct.seconds()));
+      out.put("dspy_batch_answered", direct.sumRounded("answered"));
+      out.put("dspy_batch_server_calls", direct.count());
       out.put("dspex_seconds", EmbedBench.round(timed.run().seconds()));
       out.put("dspex_outputs", timed.run().outputs());
       out.put("dspex_server_calls", r.dspexCount());
       out.put("dspex_pipeline_wall_seconds", EmbedBench.round(timed.run().wallSeconds()));
       out.put("dspex_warmup_seconds", EmbedBench.round(r.warm().seconds()));
-      out.put("dspy_batch_warmup_seconds", EmbedBench.round(r.directWarm().get("warmup_s").asDouble()));
+      out.put("dspy_batch_warmup_seconds", EmbedBench.round(direct.warm().get("warmup_s").asDouble()));
       out.put("dspex_worker_start_and_setup_seconds", EmbedBench.round(r.setupSeconds()));
-      out.put("dspy_batch_cpu_seconds", EmbedBench.round(r.directCpuSeconds()));
+      out.put("dspy_batch_cpu_seconds", EmbedBench.round(direct.cpuSeconds()));
       out.put("dspex_jvm_cpu_seconds", EmbedBench.round(timed.jvmCpuSeconds()));
       out.put("dspex_jvm_cpu_seconds_in_timed_span", EmbedBench.round(timed.run().jvmCpuSecondsInSpan()));
       out.put("dspex_worker_cpu_seconds", EmbedBench.round(timed.workerCpuSeconds()));
       out.put("held_pool_requests_in_timed_run", timed.requests());
       out.put("held_pool_worker_starts_in_timed_run", timed.workerStarts());
-      r.runnerDefault().putAsRunnerDefault(out, r.directPerSecond());
+      r.runnerDefault().putAsRunnerDefault(out, direct.perSecond());
       out.put("runner_default_dspex_server_calls", r.runnerDefaultCount());
       out.put("setup", String.format("loopback server --latency-ms %d; cache=False, num_retries=0 on both sides; "
           + "direct = dspy.Predict.batch(num_threads=%d) in 1 Python process; DSPex = DSPexPredict on the DirectRunner, "
@@ -121,41 +100,25 @@ final class PredictBench {
           + "questions, then %d rounds alternate one timed direct run and one timed DSPex pipeline (rates and ratio "
           + "over all rounds; server calls summed)", LATENCY_MS, THREADS, THREADS, BATCH, QUESTIONS, ROUNDS));
       EmbedBench.write("predict", out);
-    } finally {
-      server.getOutputStream().close();
-      if (!server.waitFor(10, TimeUnit.SECONDS)) {
-        server.destroyForcibly();
-      }
     }
   }
 
   /** The loopback server's chat calls per timed pass: counters reset before, read after. */
-  private final class ServerCalls implements AlternatingRounds.PassCounter {
-    private final String base;
+  private static final class ServerCalls implements AlternatingRounds.PassCounter {
+    private final LoopbackServer server;
 
-    ServerCalls(String base) {
-      this.base = base;
+    ServerCalls(LoopbackServer server) {
+      this.server = server;
     }
 
     @Override
     public void reset() throws Exception {
-      post(base + "/reset");
+      server.reset();
     }
 
     @Override
     public long count() throws Exception {
-      return get(base + "/stats").get("chat_calls").asLong();
+      return server.stats().get("chat_calls").asLong();
     }
-  }
-
-  private JsonNode get(String url) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
-    return json.readTree(r.body());
-  }
-
-  private void post(String url) throws Exception {
-    http.send(HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.noBody()).build(),
-        HttpResponse.BodyHandlers.ofString());
   }
 }

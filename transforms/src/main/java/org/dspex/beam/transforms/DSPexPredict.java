@@ -1,8 +1,6 @@
 package org.dspex.beam.transforms;
 
 import static org.dspex.beam.transforms.config.Checks.check;
-import static org.dspex.beam.transforms.config.Checks.moduleFunction;
-import static org.dspex.beam.transforms.config.Checks.nonEmpty;
 
 import com.google.auto.value.AutoValue;
 import java.util.ArrayList;
@@ -17,6 +15,8 @@ import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.transforms.batching.PredictClient;
 import org.dspex.beam.transforms.config.ExecutionSettings;
+import org.dspex.beam.transforms.config.LmSettings;
+import org.dspex.beam.transforms.config.ProgramSettings;
 import org.dspex.beam.transforms.input.InputRows;
 import org.dspex.beam.transforms.signature.FieldType;
 import org.dspex.beam.transforms.signature.Signature;
@@ -126,7 +126,7 @@ import org.dspex.beam.transforms.signature.SignatureField;
  * <p>Beam metrics in namespace {@code dspex}: see {@link org.dspex.beam.transforms.metrics.DSPexMetrics}.
  */
 @AutoValue
-public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
+public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
   private static final long serialVersionUID = 1L;
 
   /** LM calls in flight per worker. */
@@ -136,35 +136,31 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
   /** Whether DSPy's LM cache is on. */
   public static final boolean DEFAULT_CACHE = true;
 
-  abstract @Nullable String signature();
+  @Override
+  abstract ProgramSettings programSettings();
 
-  abstract @Nullable String program();
+  private @Nullable String signature() {
+    return programSettings().signature();
+  }
 
-  abstract @Nullable String programState();
+  private @Nullable String program() {
+    return programSettings().program();
+  }
 
-  abstract @Nullable Map<String, Object> programArgs();
+  private boolean chainOfThought() {
+    return programSettings().chainOfThought();
+  }
 
-  abstract boolean chainOfThought();
+  @Override
+  abstract LmSettings lm();
 
-  abstract @Nullable String model();
+  /** The LM's model, or null (with a factory). */
+  @Nullable String model() {
+    return lm().model();
+  }
 
-  abstract @Nullable String apiBase();
-
+  @Override
   abstract @Nullable String apiKeyEnv();
-
-  abstract @Nullable Double temperature();
-
-  abstract @Nullable Integer maxTokens();
-
-  abstract @Nullable Integer numRetries();
-
-  abstract boolean cache();
-
-  abstract @Nullable String cacheDir();
-
-  abstract @Nullable String lmFactory();
-
-  abstract @Nullable Map<String, Object> lmFactoryArgs();
 
   abstract int threads();
 
@@ -186,35 +182,11 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
 
   @AutoValue.Builder
   abstract static class Builder {
-    abstract Builder setSignature(@Nullable String s);
+    abstract Builder setProgramSettings(ProgramSettings p);
 
-    abstract Builder setProgram(@Nullable String s);
-
-    abstract Builder setProgramState(@Nullable String s);
-
-    abstract Builder setProgramArgs(@Nullable Map<String, Object> args);
-
-    abstract Builder setChainOfThought(boolean b);
-
-    abstract Builder setModel(@Nullable String s);
-
-    abstract Builder setApiBase(@Nullable String s);
+    abstract Builder setLm(LmSettings l);
 
     abstract Builder setApiKeyEnv(@Nullable String s);
-
-    abstract Builder setTemperature(@Nullable Double d);
-
-    abstract Builder setMaxTokens(@Nullable Integer n);
-
-    abstract Builder setNumRetries(@Nullable Integer n);
-
-    abstract Builder setCache(boolean b);
-
-    abstract Builder setCacheDir(@Nullable String s);
-
-    abstract Builder setLmFactory(@Nullable String s);
-
-    abstract Builder setLmFactoryArgs(@Nullable Map<String, Object> args);
 
     abstract Builder setThreads(int n);
 
@@ -237,8 +209,7 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
 
   private static Builder defaults() {
     return new AutoValue_DSPexPredict.Builder()
-        .setChainOfThought(false)
-        .setCache(DEFAULT_CACHE)
+        .setLm(LmSettings.defaults().withCache(DEFAULT_CACHE))
         .setThreads(DEFAULT_THREADS)
         .setMaxLmCallsPerSecond(0)
         .setTokenBudget(0)
@@ -252,28 +223,12 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
    * confidence: float"} (see {@link Signature} for the grammar; parsed now, so a bad one fails here).
    */
   public static DSPexPredict of(String signature) {
-    Signature.parse(signature);
-    return defaults().setSignature(signature.trim()).build();
+    return defaults().setProgramSettings(ProgramSettings.ofSignature(signature)).build();
   }
 
   /** The module a Python function builds: {@code "module:function"}, called with no arguments. */
   public static DSPexPredict ofProgram(String factory) {
-    return defaults().setProgram(moduleFunction(factory, "ofProgram")).build();
-  }
-
-  /**
-   * The inputs and outputs of this transform's program as its worker describes them (for {@link
-   * #ofProgram}: what {@code expand} learns when no {@link #withOutputSchema} is given). Starts one
-   * worker, sets the program up and stops the worker; a tool can check a program before building a
-   * pipeline with it.
-   *
-   * @throws ProgramLoadException the worker started and the program failed to load (the message
-   *     holds the Python error): the program needs fixing
-   * @throws WorkerUnavailableException no worker could start or answer: the worker settings or the
-   *     Python environment need fixing
-   */
-  public Signature describeProgram() throws ProgramLoadException, WorkerUnavailableException {
-    return ProgramIntrospection.read(workerConfig());
+    return defaults().setProgramSettings(ProgramSettings.ofProgram(factory)).build();
   }
 
   /** The signature, or null for a program. */
@@ -281,96 +236,8 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
     return signature() == null ? null : Signature.parse(signature());
   }
 
-  /**
-   * A {@code dspy.ChainOfThought} instead of a {@code Predict} (default false; signatures only): the
-   * output rows get a {@value #REASONING_FIELD} STRING field before the signature's outputs.
-   */
-  public DSPexPredict withChainOfThought(boolean enabled) {
-    return toBuilder().setChainOfThought(enabled).build();
-  }
-
-  /**
-   * Keyword arguments for an {@link #ofProgram} factory (plain values: strings, numbers, booleans,
-   * lists, maps; default none: the factory is called with no arguments).
-   */
-  public DSPexPredict withProgramArgs(Map<String, ?> kwargs) {
-    check(program() != null, "withProgramArgs: applies to ofProgram(\"module:factory\"), not to a signature");
-    return toBuilder().setProgramArgs(plainCopy(kwargs, "withProgramArgs")).build();
-  }
-
-  /** A saved program state ({@code program.save(path)}) loaded into the program (default none). */
-  public DSPexPredict withProgramState(String path) {
-    return toBuilder().setProgramState(nonEmpty(path, "withProgramState")).build();
-  }
-
-  /** The LM, as {@code dspy.LM} names it, e.g. {@code "openai/gpt-4o-mini"} (required unless {@link #withLmFactory}). */
-  public DSPexPredict withModel(String model) {
-    return toBuilder().setModel(nonEmpty(model, "withModel")).build();
-  }
-
-  /** The LM's base URL, for OpenAI-compatible servers (default: the provider's). */
-  public DSPexPredict withApiBase(String url) {
-    nonEmpty(url, "withApiBase");
-    check(url.startsWith("http://") || url.startsWith("https://"),
-        "withApiBase: must be an http(s) URL, was '%s'", url);
-    return toBuilder().setApiBase(url).build();
-  }
-
-  /** LM temperature, 0 to 2 (default: DSPy's). */
-  public DSPexPredict withTemperature(double t) {
-    check(t >= 0 && t <= 2, "withTemperature: must be within [0, 2], was %s", t);
-    return toBuilder().setTemperature(t).build();
-  }
-
-  /** Maximum completion tokens per LM call (default: DSPy's). */
-  public DSPexPredict withMaxTokens(int n) {
-    check(n > 0, "withMaxTokens: must be positive, was %s", n);
-    return toBuilder().setMaxTokens(n).build();
-  }
-
-  /** Retries of a failed LM call by the LM client (default: DSPy's). */
-  public DSPexPredict withNumRetries(int n) {
-    check(n >= 0, "withNumRetries: must not be negative, was %s", n);
-    return toBuilder().setNumRetries(n).build();
-  }
-
-  /** DSPy's LM cache on or off (default {@value #DEFAULT_CACHE}). */
-  public DSPexPredict withCache(boolean enabled) {
-    return toBuilder().setCache(enabled).build();
-  }
-
-  /**
-   * Where DSPy keeps its LM cache (default: DSPy's). Put it where restarted workers find it, so a
-   * retried element costs no second LM call.
-   */
-  public DSPexPredict withCacheDir(String dir) {
-    return toBuilder().setCacheDir(nonEmpty(dir, "withCacheDir")).build();
-  }
-
-  /** A Python function {@code "module:function"} returning the {@code dspy.LM} to use (default none). */
-  public DSPexPredict withLmFactory(String factory) {
-    return toBuilder().setLmFactory(moduleFunction(factory, "withLmFactory")).build();
-  }
-
-  /**
-   * Like {@link #withLmFactory(String)}, calling the function with these keyword arguments (plain
-   * values: strings, numbers, booleans, lists, maps).
-   */
-  public DSPexPredict withLmFactory(String factory, Map<String, ?> kwargs) {
-    return toBuilder().setLmFactory(moduleFunction(factory, "withLmFactory"))
-        .setLmFactoryArgs(plainCopy(kwargs, "withLmFactory")).build();
-  }
-
-  /** A copy of {@code kwargs} as plain values, the form they take on the wire. */
-  private static Map<String, Object> plainCopy(Map<String, ?> kwargs, String method) {
-    check(kwargs != null, "%s: kwargs must not be null", method);
-    Object plain = org.dspex.beam.transforms.failures.ElementJson.plain(kwargs);
-    @SuppressWarnings("unchecked")
-    Map<String, Object> copy = new LinkedHashMap<>((Map<String, Object>) plain);
-    return copy;
-  }
-
   /** LM calls in flight per worker (default {@value #DEFAULT_THREADS}). */
+  @Override
   public DSPexPredict withThreads(int n) {
     check(n > 0, "withThreads: must be positive, was %s", n);
     return toBuilder().setThreads(n).build();
@@ -399,6 +266,16 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
   }
 
   @Override
+  DSPexPredict withProgramSettings(ProgramSettings settings) {
+    return toBuilder().setProgramSettings(settings).build();
+  }
+
+  @Override
+  DSPexPredict withLm(LmSettings settings) {
+    return toBuilder().setLm(settings).build();
+  }
+
+  @Override
   DSPexPredict withExecution(ExecutionSettings settings) {
     return toBuilder().setExecution(settings).build();
   }
@@ -410,7 +287,7 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
 
   @Override
   DSPexPredict withApiKeyEnvUnchecked(String variableName) {
-    return toBuilder().setApiKeyEnv(variableName).build();
+    return toBuilder().setApiKeyEnv(variableName).setLm(lm().withApiKeyEnv(variableName)).build();
   }
 
   /** Test seam: another handler implementing the predict contract, from these modules. */
@@ -427,44 +304,17 @@ public abstract class DSPexPredict extends DSPexTransform<DSPexPredict> {
   Map<String, Object> setupArgs() {
     Map<String, Object> a = new LinkedHashMap<>();
     a.put("kind", setupKind());
-    if (signature() != null) {
-      a.put("signature", signature());
-      if (chainOfThought()) {
-        a.put("predictor", "chain_of_thought");
-      }
-    } else {
-      a.put("program", program());
-      putIf(a, "program_args", programArgs());
-    }
-    putIf(a, "program_state", programState());
-    Map<String, Object> lm = new LinkedHashMap<>();
-    putIf(lm, "model", model());
-    putIf(lm, "api_base", apiBase());
-    putIf(lm, "api_key_env", apiKeyEnv());
-    putIf(lm, "temperature", temperature());
-    putIf(lm, "max_tokens", maxTokens());
-    putIf(lm, "num_retries", numRetries());
-    lm.put("cache", cache());
-    putIf(lm, "cache_dir", cacheDir());
-    putIf(lm, "lm_factory", lmFactory());
-    putIf(lm, "factory_args", lmFactoryArgs());
-    a.put("lm", lm);
+    programSettings().putSetupArgs(a);
+    a.put("lm", lm().setupMap());
     a.put("threads", threads());
     return a;
   }
 
-  private static void putIf(Map<String, Object> m, String k, Object v) {
-    if (v != null) {
-      m.put(k, v);
-    }
-  }
-
   @Override
   public DSPexResult expand(PCollection<?> input) {
-    check(model() != null || lmFactory() != null,
+    check(lm().configured(),
         "DSPexPredict: no LM configured; call withModel(\"provider/model\") or withLmFactory(\"module:function\")");
-    check(signature() != null || !chainOfThought(),
-        "DSPexPredict: withChainOfThought applies to signatures; build a ChainOfThought in the program instead");
+    programSettings().checkCombination("DSPexPredict");
     Signature sig = signature() != null ? Signature.parse(signature()) : null;
     List<String> inputNames;
     List<SignatureField> outputs;

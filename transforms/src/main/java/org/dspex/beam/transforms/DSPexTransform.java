@@ -115,7 +115,10 @@ public abstract class DSPexTransform<T extends DSPexTransform<T>> extends PTrans
     return withExecution(execution().withWorkers(n));
   }
 
-  /** Elements per request (default {@value ExecutionSettings#DEFAULT_MAX_BATCH_SIZE}). */
+  /**
+   * Elements per request (default {@value ExecutionSettings#DEFAULT_MAX_BATCH_SIZE}; DSPexEmbed:
+   * {@value DSPexEmbed#DEFAULT_MAX_BATCH_SIZE}).
+   */
   public T withMaxBatchSize(int n) {
     return withExecution(execution().withMaxBatchSize(n));
   }

@@ -76,14 +76,23 @@ final class Expansion {
     }
     PCollection<Row> output = t.get(InferenceFn.OUTPUT).setRowSchema(out);
     PCollection<Row> failures = t.get(InferenceFn.FAILURES).setRowSchema(Failures.SCHEMA);
-    if (badRecords != null) {
-      badRecords.addErrorCollection(
-          failures.apply("ToBadRecords", ParDo.of(new ToBadRecords(transform)))
-              .setCoder(BadRecord.getCoder(rows.getPipeline())));
-      failures = rows.getPipeline()
-          .apply("NoFailures", Create.empty(RowCoder.of(Failures.SCHEMA)))
-          .setRowSchema(Failures.SCHEMA);
+    return DSPexResult.of(output, routeFailures(failures, badRecords, transform));
+  }
+
+  /**
+   * What {@link DSPexResult#failures()} holds: {@code failures} as they are, or, with an error
+   * handler, an empty collection while the failures go to the handler as Beam {@link BadRecord}s.
+   */
+  static PCollection<Row> routeFailures(PCollection<Row> failures, ErrorHandler<BadRecord, ?> badRecords,
+      String transform) {
+    if (badRecords == null) {
+      return failures;
     }
-    return DSPexResult.of(output, failures);
+    badRecords.addErrorCollection(
+        failures.apply("ToBadRecords", ParDo.of(new ToBadRecords(transform)))
+            .setCoder(BadRecord.getCoder(failures.getPipeline())));
+    return failures.getPipeline()
+        .apply("NoFailures", Create.empty(RowCoder.of(Failures.SCHEMA)))
+        .setRowSchema(Failures.SCHEMA);
   }
 }

@@ -48,13 +48,20 @@ final class ProgramIntrospection {
 
   /** As {@link #read}, for {@code expand}: a failure says how to do without it. */
   static Signature describe(WorkerConfig config, Object program) {
+    return describe(config, "DSPexPredict.ofProgram(" + program + ")", true);
+  }
+
+  /** As {@link #describe(WorkerConfig, Object)}, for the transform {@code what}, e.g. {@code DSPexOptimize.ofProgram(m:f)}. */
+  static Signature describe(WorkerConfig config, String what) {
+    return describe(config, what, false);
+  }
+
+  private static Signature describe(WorkerConfig config, String what, boolean canGiveOutputs) {
     try {
       return read(config);
     } catch (ProgramLoadException | WorkerUnavailableException e) {
-      throw new IllegalStateException(
-          "DSPexPredict.ofProgram(" + program + "): could not read the program's"
-              + " outputs at pipeline construction (" + e.getMessage() + "); fix that, or give them"
-              + " with withOutputSchema(...)", e);
+      throw new IllegalStateException(what + ": could not read the program's fields at pipeline construction ("
+          + e.getMessage() + "); fix that" + (canGiveOutputs ? ", or give them with withOutputSchema(...)" : ""), e);
     }
   }
 

@@ -76,10 +76,48 @@ public class ContractTest {
   @Test
   public void givenEverySettingOfDSPexEmbed_thenItsSetupKeysAreTheWorkersEmbedKeys() {
     Set<String> keys = new TreeSet<>(DSPexEmbed.of("m").withNormalize(true).withModelBatchSize(8)
-        .withOpenAiBackend("http://x").withApiKeyEnv("KEY").setupArgs().keySet());
+        .withPrecision("int8").withOpenAiBackend("http://x").withApiKeyEnv("KEY").setupArgs().keySet());
+    assertTrue(keys.toString(), keys.contains("precision"));
     keys.remove("kind");
     Set<String> accepted = strings(contract.get("setup").get("embed"));
     assertTrue(accepted + " accepts " + keys, accepted.containsAll(keys));
+  }
+
+  @Test
+  public void givenEverySettingOfDSPexOptimize_thenItsSetupKeysAreTheWorkersOptimizeAndLmKeys() {
+    Map<String, Object> signature = DSPexOptimize.of("q -> a").withChainOfThought(true).withProgramState("s.json")
+        .withModel("openai/m").withApiBase("http://x").withApiKeyEnv("KEY").withTemperature(0.5).withMaxTokens(9)
+        .withNumRetries(2).withCacheDir("/tmp/c").withTeacherModel("openai/t").withTeacherApiBase("http://t")
+        .withTeacherApiKeyEnv("TKEY").withTeacherTemperature(1).withOptimizer("MIPROv2")
+        .withOptimizerOption("auto", "light").withMetric("m:f").withMetricThreshold(0.5).withLabelFields("a")
+        .withSeed(3).withThreads(2).withCompileTimeout(java.time.Duration.ofMinutes(1)).setupArgs();
+    Map<String, Object> program = DSPexOptimize.ofProgram("m:build").withProgramArgs(Map.of("k", 1))
+        .withLmFactory("m:lm", Map.of()).withTeacherLmFactory("m:t", Map.of()).setupArgs();
+    Set<String> keys = new TreeSet<>(signature.keySet());
+    keys.addAll(program.keySet());
+    keys.remove("kind");
+    Set<String> accepted = strings(contract.get("setup").get("optimize"));
+    assertTrue(accepted + " accepts " + keys, accepted.containsAll(keys));
+    Set<String> lmAccepted = strings(contract.get("setup").get("lm"));
+    for (Map<String, Object> args : java.util.List.of(signature, program)) {
+      for (String lm : java.util.List.of("lm", "teacher_lm")) {
+        @SuppressWarnings("unchecked")
+        Set<String> lmKeys = ((Map<String, Object>) args.get(lm)).keySet();
+        assertTrue(lmAccepted + " accepts " + lmKeys, lmAccepted.containsAll(lmKeys));
+      }
+    }
+  }
+
+  @Test
+  public void givenTheOptimizerNamesAliasesAndMetrics_thenTheyAreTheContracts() {
+    JsonNode optimizers = contract.get("optimizers");
+    java.util.List<String> names = new java.util.ArrayList<>();
+    optimizers.get("names").forEach(n -> names.add(n.asText()));
+    assertEquals(names, DSPexOptimize.OPTIMIZERS);
+    Map<String, String> aliases = new java.util.TreeMap<>();
+    optimizers.get("aliases").fields().forEachRemaining(e -> aliases.put(e.getKey(), e.getValue().asText()));
+    assertEquals(aliases, new java.util.TreeMap<>(DSPexOptimize.OPTIMIZER_ALIASES));
+    assertEquals(strings(optimizers.get("metrics")), new TreeSet<>(DSPexOptimize.METRICS));
   }
 
   @Test

@@ -57,7 +57,13 @@ final class LoopbackLmServer implements AutoCloseable {
     return http("GET", "/stats");
   }
 
-  /** Zeroes the counters and forgets call times ({@code POST /reset}). */
+  /** The chat prompts the server received, oldest first (its last 1,000; {@code GET /prompts}). */
+  @SuppressWarnings("unchecked")
+  java.util.List<String> prompts() throws IOException {
+    return (java.util.List<String>) http("GET", "/prompts").get("prompts");
+  }
+
+  /** Zeroes the counters, forgets call times and prompts ({@code POST /reset}). */
   void reset() throws IOException {
     http("POST", "/reset");
   }

@@ -3,6 +3,8 @@ package org.dspex.beam.transforms;
 import static org.junit.Assert.assertEquals;
 import static org.junit.Assert.assertTrue;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -15,12 +17,13 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TypeDescriptors;
+import org.dspex.beam.connector.worker.WorkerPool;
 import org.junit.Rule;
 import org.junit.Test;
 
 /**
  * The production handlers end to end: real DSPy with {@code DummyLM} at the LM boundary, and the
- * bundled all-MiniLM-L6-v2 embedding model.
+ * bundled all-MiniLM-L6-v2 embedding model on ONNX Runtime (float32 and int8), with its thread budget.
  */
 public class RealModelsPipelineTest {
   @Rule public final transient TestPipeline p = TestPipeline.create();
@@ -50,32 +53,107 @@ public class RealModelsPipelineTest {
 
   @Test
   public void givenMiniLm_thenUnitVectorsOf384KeyedAndSimilarTextsCloser() {
+    DSPexResult r = embedSimilarTexts(
+        DSPexEmbed.of("all-MiniLM-L6-v2").withNormalize(true).withPython(TestSupport.python()));
+    assertEquals(Schema.FieldType.INT64, r.output().getSchema().getField("key").getType());
+    p.run().waitUntilFinish();
+  }
+
+  /**
+   * Two similar texts and an unrelated one through {@code embed}, asserting unit vectors of 384 and
+   * the similar pair closer by a margin, and no failure.
+   */
+  private DSPexResult embedSimilarTexts(DSPexEmbed embed) {
     DSPexResult r = p.apply(Create.of(
             KV.of(1L, "A cat sits on the mat."),
             KV.of(2L, "A kitten is sitting on a rug."),
             KV.of(3L, "Quarterly revenue grew by eight percent.")))
-        .apply(DSPexEmbed.of("all-MiniLM-L6-v2").withNormalize(true).withPython(TestSupport.python()));
-    assertEquals(Schema.FieldType.INT64, r.output().getSchema().getField("key").getType());
+        .apply(embed);
     PAssert.that(r.output()).satisfies(rows -> {
-      Map<Long, float[]> v = new HashMap<>();
-      for (Row row : rows) {
-        List<Float> e = new ArrayList<>(row.<Float>getArray("embedding"));
-        float[] a = new float[e.size()];
-        double norm = 0;
-        for (int i = 0; i < a.length; i++) {
-          a[i] = e.get(i);
-          norm += a[i] * a[i];
-        }
-        assertEquals(384, a.length);
-        assertEquals(1.0, Math.sqrt(norm), 1e-3);
-        v.put(row.getInt64("key"), a);
-      }
-      assertEquals(3, v.size());
+      Map<Long, float[]> v = vectors(rows);
       assertTrue(dot(v.get(1L), v.get(2L)) > dot(v.get(1L), v.get(3L)) + 0.2);
       return null;
     });
     PAssert.that(r.failures()).empty();
+    return r;
+  }
+
+  @Test
+  public void givenInt8Precision_thenTheWorkerRunsTheInt8GraphAndVectorsStayUnitAndSimilar() throws Exception {
+    DSPexEmbed int8 = DSPexEmbed.of("all-MiniLM-L6-v2").withPrecision("int8").withNormalize(true)
+        .withPython(TestSupport.python());
+    try (WorkerPool pool = WorkerPool.create(int8.workerConfig())) {
+      Map<String, Object> setup = pool.setupResults().get(0);
+      assertEquals("onnx", setup.get("backend"));
+      assertEquals("int8", setup.get("precision"));
+      assertTrue(setup.toString(), String.valueOf(setup.get("graph")).endsWith("model.int8.onnx"));
+    }
+    embedSimilarTexts(int8);
     p.run().waitUntilFinish();
+  }
+
+  /**
+   * More workers than cores: each gets max(1, cores / workers) threads (1 for 3 workers on this
+   * 2-core machine), and its model's session starts no more. Seen from the OS: each worker of the
+   * pool has as many threads as a lone worker given that count, and fewer than one given one more.
+   */
+  @Test
+  public void givenThreeWorkersOnFewerCores_thenNoWorkerRunsMoreThreadsThanItsShare() throws Exception {
+    org.junit.Assume.assumeTrue("counts threads in /proc", Files.isDirectory(Path.of("/proc/self/task")));
+    DSPexEmbed embed = DSPexEmbed.of("all-MiniLM-L6-v2").withPython(TestSupport.python());
+    int share = Math.max(1, Runtime.getRuntime().availableProcessors() / 3);
+    List<Integer> three;
+    try (WorkerPool pool = WorkerPool.create(embed.withWorkers(3).workerConfig())) {
+      assertEquals(share, ((Number) pool.setupResults().get(0).get("threads")).intValue());
+      three = threadCounts(pool, 3);
+    }
+    int alone;
+    int wider;
+    try (WorkerPool pool = WorkerPool.create(embed.withThreadsPerWorker(share).workerConfig())) {
+      alone = threadCounts(pool, 1).get(0);
+    }
+    try (WorkerPool pool = WorkerPool.create(embed.withThreadsPerWorker(share + 1).workerConfig())) {
+      assertEquals(share + 1, ((Number) pool.setupResults().get(0).get("threads")).intValue());
+      wider = threadCounts(pool, 1).get(0);
+    }
+    assertEquals(List.of(alone, alone, alone), three);
+    assertTrue(alone + " < " + wider, alone < wider);
+  }
+
+  /** The OS thread count of each of the pool's {@code n} workers, once all are set up. */
+  private static List<Integer> threadCounts(WorkerPool pool, int n) throws Exception {
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (pool.pids().size() < n || pool.stats().workerStarts() < n) {
+      assertTrue("workers set up: " + pool.stats(), System.nanoTime() < deadline);
+      Thread.sleep(100);
+    }
+    List<Integer> counts = new ArrayList<>();
+    for (long pid : pool.pids()) {
+      for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"))) {
+        if (line.startsWith("Threads:")) {
+          counts.add(Integer.parseInt(line.substring("Threads:".length()).trim()));
+        }
+      }
+    }
+    return counts;
+  }
+
+  private static Map<Long, float[]> vectors(Iterable<Row> rows) {
+    Map<Long, float[]> v = new HashMap<>();
+    for (Row row : rows) {
+      List<Float> e = new ArrayList<>(row.<Float>getArray("embedding"));
+      float[] a = new float[e.size()];
+      double norm = 0;
+      for (int i = 0; i < a.length; i++) {
+        a[i] = e.get(i);
+        norm += a[i] * a[i];
+      }
+      assertEquals(384, a.length);
+      assertEquals(1.0, Math.sqrt(norm), 1e-3);
+      v.put(row.getInt64("key"), a);
+    }
+    assertEquals(3, v.size());
+    return v;
   }
 
   @Test

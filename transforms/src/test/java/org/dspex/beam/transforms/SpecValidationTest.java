@@ -76,6 +76,8 @@ public class SpecValidationTest {
     assertRefused(() -> DSPexEmbed.of(""), "DSPexEmbed.of");
     assertRefused(() -> DSPexEmbed.of("m").withModelBatchSize(0), "withModelBatchSize");
     assertRefused(() -> DSPexEmbed.of("m").withWorkers(-1), "withWorkers", "-1");
+    assertRefused(() -> DSPexEmbed.of("m").withPrecision("fp16"), "withPrecision", "[float32, int8]", "'fp16'");
+    assertRefused(() -> DSPexEmbed.of("m").withThreadsPerWorker(0), "withThreadsPerWorker", "0");
     assertRefused(() -> t.withProgramArgs(Map.of("k", 1)), "withProgramArgs", "ofProgram");
   }
 
@@ -171,6 +173,19 @@ public class SpecValidationTest {
     PCollection<KV<java.util.UUID, String>> kvs = p.apply(Create.of(KV.of(java.util.UUID.randomUUID(), "x"))
         .withCoder(KvCoder.of(SerializableCoder.of(java.util.UUID.class), StringUtf8Coder.of())));
     assertRefused(() -> kvs.apply(DSPexEmbed.of("m")), "String, Long");
+  }
+
+  @Test
+  public void givenEmbedPrecisionAndThreads_thenTheySetUpTheLocalModelAndItsWorkers() {
+    DSPexEmbed e = DSPexEmbed.of("m").withPrecision("int8").withWorkers(3).withThreadsPerWorker(2);
+    assertEquals("int8", e.setupArgs().get("precision"));
+    assertEquals(2, e.workerConfig().threadsPerWorker());
+    assertEquals(null, DSPexEmbed.of("m").setupArgs().get("precision"));  // the worker's default
+    assertEquals(Math.max(1, Runtime.getRuntime().availableProcessors() / 3),
+        DSPexEmbed.of("m").withWorkers(3).workerConfig().threadsPerWorker());
+    PCollection<String> texts = p.apply(Create.of("x"));
+    assertRefused(() -> texts.apply(DSPexEmbed.of("m").withOpenAiBackend("http://x").withPrecision("int8")),
+        "withPrecision", "withOpenAiBackend");
   }
 
   @Test

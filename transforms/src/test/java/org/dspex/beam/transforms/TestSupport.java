@@ -26,6 +26,14 @@ final class TestSupport {
         .resolve("../python/testing").normalize().toString();
   }
 
+  /** Whether the test venv's Python can import {@code module} (tests of what a missing package does skip otherwise). */
+  static boolean pythonHas(String module) throws java.io.IOException, InterruptedException {
+    Process p = new ProcessBuilder(python(), "-c", "import importlib.util, sys;"
+        + " sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 1)", module)
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    return p.waitFor() == 0;
+  }
+
   /** A predict transform served by the fake handler. */
   static DSPexPredict fakePredict(String signature) {
     return DSPexPredict.of(signature)

@@ -1,26 +1,17 @@
 package org.dspex.beam.pipelines.cli;
 
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.dspex.beam.pipelines.JobSettings;
-import org.dspex.beam.pipelines.RunnerSettings;
-import org.dspex.beam.pipelines.UsageError;
-import org.dspex.beam.transforms.DSPexTransform;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /**
- * The options every subcommand takes (a picocli mixin), and the Beam runner options after {@code
- * --}; {@link #settings()} checks them.
+ * The options every record-by-record subcommand ({@code embed}, {@code predict}, {@code trainset})
+ * takes (a picocli mixin): the input, the output, the workers and batches, plus what every job
+ * takes ({@link JobOptions}); {@link #settings()} checks them.
  */
 public final class CommonOptions {
   /** The subcommands' help texts that have no annotation ({@code --}'s description). */
   static final String MESSAGES = "org.dspex.beam.pipelines.cli.Messages";
-  private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h)");
 
   @Option(names = {"-i", "--input"}, required = true, paramLabel = "FILE|GLOB",
       description = "Input file or glob: JSONL, CSV (header row) or Parquet, by extension; a failures"
@@ -31,41 +22,14 @@ public final class CommonOptions {
       description = "Input format when the extension does not say.")
   String inputFormat;
 
-  @Option(names = "--max-line-bytes", paramLabel = "N", defaultValue = "67108864",
-      description = "Longest line of a JSONL or CSV input, in bytes; a longer line fails unread as"
-          + " LineTooLong (default: ${DEFAULT-VALUE}, 64 MiB).")
-  int maxLineBytes;
-
   @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE",
       description = "Output: .parquet or .pq for Parquet, anything else JSONL. Failures go to"
           + " <output>.failures.jsonl.")
   String output;
 
-  @Option(names = "--overwrite", description = "Replace an existing output and failures file.")
-  boolean overwrite;
-
   @Option(names = "--shards", paramLabel = "N", defaultValue = "0",
       description = "Write a folder of N part files named like the output instead of one file.")
   int shards;
-
-  @Option(names = "--runner", paramLabel = "RUNNER", defaultValue = RunnerSettings.DEFAULT_RUNNER,
-      description = "Beam runner: DirectRunner, FlinkRunner, or any runner on the classpath, by its"
-          + " name or class (default: ${DEFAULT-VALUE}).")
-  String runner;
-
-  @Option(names = "--flink-master", paramLabel = "HOST:PORT", defaultValue = RunnerSettings.LOCAL_FLINK,
-      description = "Flink master for --runner FlinkRunner (default: ${DEFAULT-VALUE}, a cluster in this JVM).")
-  String flinkMaster;
-
-  @Option(names = "--parallelism", paramLabel = "N",
-      description = "Runner threads (DirectRunner, default 1) or task slots (FlinkRunner, default Flink's).")
-  Integer parallelism;
-
-  @Parameters(paramLabel = "BEAM_OPTION", arity = "0..*",
-      description = "After --: Beam pipeline options, each --name=value, for Beam's"
-          + " PipelineOptionsFactory (validated), e.g. -- --jobName=nightly, or -- --project=P"
-          + " --region=R for a DataflowRunner on the classpath. The options above go before --.")
-  List<String> beamOptions = new ArrayList<>();
 
   @Option(names = "--workers", paramLabel = "N", defaultValue = "1",
       description = "Python worker processes per JVM (default: ${DEFAULT-VALUE}).")
@@ -75,82 +39,13 @@ public final class CommonOptions {
       description = "Elements per request to a worker (default: 64).")
   Integer batchSize;
 
-  @Option(names = "--format", paramLabel = "json|msgpack|arrow|auto", defaultValue = "auto",
-      description = "How batches travel to the workers (default: ${DEFAULT-VALUE}, chosen per batch).")
-  String format;
-
-  @Option(names = "--request-timeout", paramLabel = "DURATION",
-      description = "Longest one request to a worker (or the gap between two of its streamed results)"
-          + " may take before the worker is killed and the unanswered records are retried, e.g. 90s, 5m"
-          + " (default: 5m).")
-  String requestTimeout;
-
-  @Option(names = "--stall-timeout", paramLabel = "DURATION",
-      description = "Longest a busy worker may leave a health ping unanswered before it counts as stalled"
-          + " (stopped, deadlocked), is replaced and its unanswered records are retried; a slow but live"
-          + " LM call is not cut short (default: 30s; 0: never).")
-  String stallTimeout;
-
-  @Option(names = "--max-failure-rate", paramLabel = "RATE", defaultValue = "0.01",
-      description = "Highest share of failed records for exit code 0; above it the command exits 3"
-          + " (default: ${DEFAULT-VALUE}).")
-  double maxFailureRate;
-
-  @Option(names = {"-v", "--verbose"},
-      description = "Log the runner and the workers, and print stack traces of errors.")
-  boolean verbose;
+  @Mixin JobOptions job;
 
   /** The options as checked, immutable settings. */
   public JobSettings settings() {
-    String wireFormat = format.toLowerCase(Locale.ROOT);
-    if (!DSPexTransform.recordFormatNames().contains(wireFormat)) {
-      throw new UsageError("--format must be one of " + String.join(", ", DSPexTransform.recordFormatNames())
-          + "; was '" + format + "'");
-    }
-    positive(shards >= 0, "--shards", shards);
-    positive(maxLineBytes > 0, "--max-line-bytes", maxLineBytes);
-    positive(workers > 0, "--workers", workers);
-    positive(parallelism == null || parallelism > 0, "--parallelism", parallelism);
-    positive(batchSize == null || batchSize > 0, "--batch-size", batchSize);
-    if (!(maxFailureRate >= 0 && maxFailureRate <= 1)) {
-      throw new UsageError("--max-failure-rate must be within [0, 1], was " + maxFailureRate);
-    }
-    Duration request = duration("--request-timeout", requestTimeout);
-    positive(request == null || !request.isZero(), "--request-timeout", requestTimeout);
-    RunnerSettings run = RunnerSettings.of(runner, flinkMaster, parallelism, beamOptions);
-    return new JobSettings(input, inputFormat, output, overwrite, shards, run, workers, batchSize,
-        wireFormat, maxFailureRate, verbose, maxLineBytes, request, duration("--stall-timeout", stallTimeout));
-  }
-
-  /** {@code 90s}, {@code 5m}, {@code 1h}, {@code 500ms} or {@code 0}; null when not given. */
-  private static Duration duration(String option, String text) {
-    if (text == null) {
-      return null;
-    }
-    if (text.equals("0")) {
-      return Duration.ZERO;
-    }
-    Matcher m = DURATION.matcher(text);
-    if (!m.matches()) {
-      throw new UsageError(option + " takes a whole number and a unit, ms, s, m or h (e.g. 90s, 5m), was '"
-          + text + "'");
-    }
-    long n = Long.parseLong(m.group(1));
-    switch (m.group(2)) {
-      case "ms":
-        return Duration.ofMillis(n);
-      case "s":
-        return Duration.ofSeconds(n);
-      case "m":
-        return Duration.ofMinutes(n);
-      default:
-        return Duration.ofHours(n);
-    }
-  }
-
-  private static void positive(boolean ok, String option, Object value) {
-    if (!ok) {
-      throw new UsageError(option + " must be positive, was " + value);
-    }
+    JobOptions.positive(shards >= 0, "--shards", shards);
+    JobOptions.positive(workers > 0, "--workers", workers);
+    JobOptions.positive(batchSize == null || batchSize > 0, "--batch-size", batchSize);
+    return job.settings(input, inputFormat, output, shards, workers, batchSize);
   }
 }

@@ -26,8 +26,14 @@ public final class DSPexCli {
     if (!verbose) {
       // Flink's local cluster and Hadoop warn about operator names, tokens and native code; the
       // worker pool logs what the one-line error or the failures file already says.
-      for (String noisy : new String[] {"org.apache.flink", "org.apache.hadoop", "org.apache.beam.runners.flink"}) {
+      for (String noisy : new String[] {"org.apache.flink", "org.apache.hadoop"}) {
         System.setProperty("org.slf4j.simpleLogger.log." + noisy, "error");
+      }
+      // A failed job is one line (ExitCodes); the runners and Flink's job client would log its stack
+      // trace first, on every runner and for every restart.
+      for (String failure : new String[] {"org.apache.beam.runners.flink", "org.apache.flink.client",
+          "org.apache.flink.runtime.minicluster", "org.apache.beam.runners.dataflow"}) {
+        System.setProperty("org.slf4j.simpleLogger.log." + failure, "off");
       }
       System.setProperty("org.slf4j.simpleLogger.log.org.dspex.beam", "off");
       // The DirectRunner logs the stack trace of an error that the one-line error reports.

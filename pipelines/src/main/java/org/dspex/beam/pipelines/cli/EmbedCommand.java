@@ -24,6 +24,7 @@ import picocli.CommandLine.Option;
         "      --output verses.parquet",
         "  dspex embed --input 'docs/*.csv' --text-field body --id-field doc_id \\",
         "      --keep-fields title,url --normalize --workers 2 --output docs.jsonl",
+        "  dspex embed --input corpus.jsonl --output vectors.parquet --model-precision int8",
         "  dspex embed --input corpus.parquet --output vectors.parquet \\",
         "      --runner FlinkRunner --parallelism 2 -- --jobName=nightly-embed",
         "  # re-run just the records that failed:",
@@ -46,6 +47,11 @@ public final class EmbedCommand extends JobCommand {
   @Option(names = "--normalize", description = "Unit-length vectors.")
   boolean normalize;
 
+  @Option(names = "--model-precision", paramLabel = "float32|int8", defaultValue = DSPexEmbed.DEFAULT_PRECISION,
+      description = "The model's precision: float32 (default: the vectors sentence-transformers gives), or int8 "
+          + "(faster; vectors at a cosine of about 0.99 to the float32 ones).")
+  String precision;
+
   @Override
   Job job(JobSettings settings, InputProbe input) {
     require(input, List.of(textField), "--text-field");
@@ -53,9 +59,13 @@ public final class EmbedCommand extends JobCommand {
     columns.add(new RecordLayout.Column(textField, FieldType.STR, true));
     List<String> out = passThrough(input, columns, List.of(textField));
     out.add(DSPexEmbed.EMBEDDING_FIELD);
+    if (!DSPexEmbed.PRECISIONS.contains(precision)) {
+      throw new UsageError("--model-precision must be one of " + String.join(", ", DSPexEmbed.PRECISIONS)
+          + "; was '" + precision + "'");
+    }
     DSPexEmbed embed;
     try {
-      embed = settings.configure(DSPexEmbed.of(model).withTextField(textField));
+      embed = settings.configure(DSPexEmbed.of(model).withTextField(textField).withPrecision(precision));
     } catch (IllegalArgumentException e) {
       throw new UsageError(e.getMessage(), e);
     }

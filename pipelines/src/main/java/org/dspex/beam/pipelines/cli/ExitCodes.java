@@ -105,6 +105,12 @@ public final class ExitCodes {
         || name.endsWith("PipelineExecutionException")
         || name.endsWith("JobExecutionException")
         || name.endsWith("UserCodeException")
+        // Flink's job client and restart strategy: "Job failed", "Recovery is suppressed by ..."
+        || name.endsWith("ProgramInvocationException")
+        || name.equals("org.apache.flink.runtime.JobException")
+        || name.endsWith("ExceptionInChainedStubException")
+        // FlinkRunner's own wrapper of whatever the job threw.
+        || "Pipeline execution failed".equals(t.getMessage())
         || name.endsWith("ExecutionException")
         || name.endsWith("CompletionException");
   }

@@ -4,11 +4,11 @@ import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import org.dspex.beam.pipelines.UsageError;
-import org.dspex.beam.transforms.DSPexPredict;
+import org.dspex.beam.transforms.DSPexProgramTransform;
 import picocli.CommandLine.Option;
 
 /**
- * How {@code predict} and {@code trainset} reach their LM and program (a picocli mixin): {@code
+ * How {@code predict}, {@code trainset} and {@code optimize} reach their LM and program (a picocli mixin): {@code
  * --lm}, {@code --api-base}, {@code --api-key-env}, {@code --threads}, {@code --program-state},
  * {@code --python-path}.
  */
@@ -55,6 +55,20 @@ public final class LmOptions {
   }
 
   /**
+   * Checks that the key variable {@code variable} (given by {@code option}, may be null) is set when
+   * the workers run here: every call would fail on the missing key otherwise.
+   */
+  static void requireKey(String variable, String option, boolean workersRunHere) {
+    if (variable != null && workersRunHere) {
+      String value = System.getenv(variable);
+      if (value == null || value.isEmpty()) {
+        throw new UsageError(option + " " + variable + ": that environment variable is not set"
+            + " (the workers read the API key from it)");
+      }
+    }
+  }
+
+  /**
    * The absolute path of {@code --cache-dir} when the workers run here (made when missing, so a
    * typo fails now rather than in every worker); as given for a remote cluster, whose machines
    * hold it.
@@ -75,16 +89,10 @@ public final class LmOptions {
    * for an unset {@code --api-key-env} variable when the workers run here (every record would
    * fail on the missing key otherwise).
    */
-  DSPexPredict apply(DSPexPredict p, boolean workersRunHere) {
-    if (apiKeyEnv != null && workersRunHere) {
-      String value = System.getenv(apiKeyEnv);
-      if (value == null || value.isEmpty()) {
-        throw new UsageError("--api-key-env " + apiKeyEnv + ": that environment variable is not set"
-            + " (the workers read the API key from it)");
-      }
-    }
+  <T extends DSPexProgramTransform<T>> T apply(T p, boolean workersRunHere) {
+    requireKey(apiKeyEnv, "--api-key-env", workersRunHere);
     try {
-      DSPexPredict c = p.withModel(lm);
+      T c = p.withModel(lm);
       if (apiBase != null) {
         c = c.withApiBase(apiBase);
       }

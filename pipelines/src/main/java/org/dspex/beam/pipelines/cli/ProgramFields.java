@@ -1,7 +1,7 @@
 package org.dspex.beam.pipelines.cli;
 
 import org.dspex.beam.pipelines.UsageError;
-import org.dspex.beam.transforms.DSPexPredict;
+import org.dspex.beam.transforms.DSPexProgramTransform;
 import org.dspex.beam.transforms.ProgramLoadException;
 import org.dspex.beam.transforms.WorkerUnavailableException;
 import org.dspex.beam.transforms.signature.Signature;
@@ -14,10 +14,10 @@ import org.dspex.beam.transforms.signature.Signature;
 final class ProgramFields {
   private ProgramFields() {}
 
-  /** The fields of {@code predict}'s program, as a signature. */
-  static Signature describe(DSPexPredict predict, String what) {
+  /** The fields of {@code transform}'s program, as a signature. */
+  static Signature describe(DSPexProgramTransform<?> transform, String what) {
     try {
-      return predict.describeProgram();
+      return transform.describeProgram();
     } catch (ProgramLoadException e) {
       throw new UsageError("cannot load " + what + ": " + ExitCodes.describe(e), e);
     } catch (WorkerUnavailableException e) {

@@ -72,11 +72,14 @@ public final class InputProbe {
     } catch (IllegalArgumentException e) {
       throw new InputException(e.getMessage());
     }
+    // The workers of a cluster read the files from their own working directory: a relative path must
+    // mean what it means here, so the job gets it made absolute against the caller.
+    String spec = BeamFiles.absolute(pattern);
     List<String> files = new ArrayList<>();
     long bytes = 0;
     boolean local = true;
     try {
-      MatchResult m = FileSystems.match(pattern, EmptyMatchTreatment.ALLOW);
+      MatchResult m = FileSystems.match(spec, EmptyMatchTreatment.ALLOW);
       if (m.status() == MatchResult.Status.OK) {
         for (MatchResult.Metadata md : m.metadata()) {
           files.add(md.resourceId().toString());
@@ -134,7 +137,7 @@ public final class InputProbe {
       names.addAll(s.keySet());
     }
     long total = local && bytes <= COUNT_LIMIT_BYTES ? count(files, format, replay) : -1;
-    return new InputProbe(pattern, format, files, replay, samples, names, total, maxLineBytes);
+    return new InputProbe(spec, format, files, replay, samples, names, total, maxLineBytes);
   }
 
   /** The bytes looked at for a byte-order mark or NUL bytes. */
@@ -226,7 +229,7 @@ public final class InputProbe {
     return n;
   }
 
-  /** The pattern as given. */
+  /** The pattern, a local path made absolute against the working directory (what the job reads). */
   public String pattern() {
     return pattern;
   }

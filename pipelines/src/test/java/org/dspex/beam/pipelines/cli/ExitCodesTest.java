@@ -128,6 +128,21 @@ class ExitCodesTest {
     assertEquals("no worker: python missing", ExitCodes.describe(new RuntimeException(e)));
   }
 
+  @Test
+  void givenAJobThatFailedOnAFlinkClusterAfterItsRestarts_thenTheMessageIsTheRootCause() {
+    // The chain a session cluster's job client hands back (measured: an input no TaskManager found).
+    Exception root = new java.io.FileNotFoundException("No files matched spec: small.jsonl");
+    Exception chained = new org.apache.flink.runtime.operators.chaining.ExceptionInChainedStubException(
+        "FlatMap (FlatMap at Read/Match)", org.apache.beam.sdk.util.UserCodeException.wrap(root));
+    Exception job = new org.apache.flink.client.program.ProgramInvocationException("Job failed (JobID: d19e)",
+        new org.apache.flink.runtime.client.JobExecutionException(new org.apache.flink.api.common.JobID(),
+            "Job execution failed.", new org.apache.flink.runtime.JobException(
+                "Recovery is suppressed by FixedDelayRestartBackoffTimeStrategy(maxNumberRestartAttempts=0)",
+                org.apache.beam.sdk.util.UserCodeException.wrap(chained))));
+    assertEquals("No files matched spec: small.jsonl",
+        ExitCodes.describe(new RuntimeException("Pipeline execution failed", job)));
+  }
+
   /** A command whose job runs out of heap, as the DirectRunner reports it. */
   @picocli.CommandLine.Command(name = "oom")
   static final class OutOfHeapJob implements java.util.concurrent.Callable<Integer> {

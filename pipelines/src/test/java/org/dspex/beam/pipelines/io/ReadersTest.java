@@ -114,6 +114,20 @@ class ReadersTest {
   }
 
   @Test
+  void givenARelativeInput_whenProbed_thenTheJobReadsItAbsoluteAsTheCallerMeantIt() throws Exception {
+    // A cluster's TaskManagers resolve a relative path against their own working directory.
+    Path relative = Path.of("target", "relative-input-" + System.nanoTime() + ".jsonl");
+    Files.createDirectories(relative.getParent());
+    Files.writeString(relative, "{\"text\":\"x\"}\n");
+    try {
+      InputProbe p = InputProbe.of(relative.toString(), null);
+      assertEquals(relative.toAbsolutePath().normalize().toString(), p.pattern());
+    } finally {
+      Files.delete(relative);
+    }
+  }
+
+  @Test
   void givenNoMatchingFile_whenProbed_thenTheErrorSaysItDoesNotExist() {
     InputProbe.InputException e = org.junit.jupiter.api.Assertions.assertThrows(InputProbe.InputException.class,
         () -> InputProbe.of(dir.resolve("nope.jsonl").toString(), null));

@@ -17,10 +17,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code ./dspex embed} end to end, with the real model: the corpus's first verses to Parquet
- * (read back by pyarrow, pandas and DuckDB, vectors equal to the model's own), a deliberately bad
- * input (every line in exactly one of the output and the failures file), that failures file fed
- * back as input, and a Parquet input on the FlinkRunner in local mode. Paths are relative to the
- * temporary working directory, as a user types them.
+ * (read back by pyarrow, pandas and DuckDB, vectors equal to the model's own), the same with the
+ * int8 model, a deliberately bad input (every line in exactly one of the output and the failures
+ * file), that failures file fed back as input, and a Parquet input on the FlinkRunner in local
+ * mode. Paths are relative to the temporary working directory, as a user types them.
  */
 class EmbedCommandIT {
   @TempDir Path dir;
@@ -54,19 +54,47 @@ class EmbedCommandIT {
       assertEquals(verse.get("text"), row.get("text"));
       assertEquals(1.0, Records.norm(Records.vector(row.get("embedding"))), 1e-5, () -> "norm of " + verse.get("id"));
     }
-    // The vectors are the model's: the same model run directly in Python, no DSPex in between.
+    // The vectors are the model's: the default backend (the ONNX graph on ONNX Runtime) run
+    // directly in Python, no DSPex in between.
+    Map<String, Object> diff = compareWithDirect("out/verses.parquet", "float32");
+    assertEquals(16, ((Number) diff.get("n")).intValue());
+    assertTrue(((Number) diff.get("max_abs_diff")).doubleValue() < 1e-5, diff::toString);
+  }
+
+  @Test
+  void givenModelPrecisionInt8_thenTheInt8GraphsVectorsCloseToTheFloat32Ones() throws Exception {
+    Records.head(Records.corpus(), 40, dir.resolve("verses.jsonl"));
+    Dspex.run(dir, "embed", "--input", "verses.jsonl", "--output", "int8.parquet", "--normalize",
+        "--keep-fields", "text", "--model-precision", "int8").expectExit(0).expectNoStackTrace();
+    // int8 quantizes activations per sub-batch, so a vector moves a little with its batch-mates:
+    // compared by direction, not digit by digit.
+    Map<String, Object> toFloat = compareWithDirect("int8.parquet", "float32");
+    assertTrue(((Number) toFloat.get("min_cosine")).doubleValue() > 0.95, toFloat::toString);
+    assertTrue(((Number) toFloat.get("max_abs_diff")).doubleValue() > 1e-4, "int8, not float32: " + toFloat);
+
+    Dspex.Run bad = Dspex.run(dir, "embed", "--input", "verses.jsonl", "--output", "fp16.parquet",
+        "--model-precision", "fp16").expectExit(2).expectNoStackTrace();
+    assertTrue(bad.stderr().contains("--model-precision must be one of float32, int8; was 'fp16'"), bad::toString);
+  }
+
+  /**
+   * The first 16 rows of a Parquet output against the ONNX backend of {@code precision} run
+   * directly in Python on their texts: {@code {n, max_abs_diff, min_cosine}}.
+   */
+  private Map<String, Object> compareWithDirect(String parquet, String precision) throws Exception {
     Dspex.Run direct = Dspex.python(dir, String.join("\n",
         "import json, sys",
         "import numpy as np, pyarrow.parquet as pq",
-        "from dspex_worker.embed.minilm import MiniLMEncoder, resolve_model_dir",
+        "from dspex_worker.embed.model_files import ModelFiles, resolve_model_dir",
+        "from dspex_worker.embed.onnx_encoder import OnnxEncoder",
         "rows = pq.read_table(sys.argv[1]).to_pylist()[:16]",
-        "want = MiniLMEncoder(resolve_model_dir(None)).encode([r['text'] for r in rows], normalize=True)",
+        "encoder = OnnxEncoder(ModelFiles.load(resolve_model_dir(None)), sys.argv[2])",
+        "want = encoder.encode([r['text'] for r in rows], normalize=True)",
         "got = np.array([r['embedding'] for r in rows], dtype=np.float32)",
-        "print(json.dumps({'n': len(rows), 'max_abs_diff': float(np.abs(want - got).max())}))"),
-        dir.resolve("out/verses.parquet").toString()).expectExit(0);
-    Map<String, Object> diff = Records.parse(direct.stdout().strip());
-    assertEquals(16, ((Number) diff.get("n")).intValue());
-    assertTrue(((Number) diff.get("max_abs_diff")).doubleValue() < 1e-5, diff::toString);
+        "print(json.dumps({'n': len(rows), 'max_abs_diff': float(np.abs(want - got).max()),",
+        "                  'min_cosine': float((want * got).sum(axis=1).min())}))"),
+        dir.resolve(parquet).toString(), precision).expectExit(0);
+    return Records.parse(direct.stdout().strip());
   }
 
   /** Line (1-based) -> the error type it must fail with; lines absent here must be in the output. */

@@ -51,8 +51,24 @@ final class LoopbackLm implements AutoCloseable {
 
   /** The server's counters ({@code calls}, {@code chat_calls}, {@code ok}, {@code malformed}, ...). */
   Map<String, Object> stats() throws IOException, InterruptedException {
+    return get("/stats");
+  }
+
+  /** The chat prompts the server received, oldest first (its last 1,000; {@code GET /prompts}). */
+  @SuppressWarnings("unchecked")
+  List<String> prompts() throws IOException, InterruptedException {
+    return (List<String>) get("/prompts").get("prompts");
+  }
+
+  /** The chat requests the server saw more than once: {@code first_answer_s}, {@code calls}. */
+  @SuppressWarnings("unchecked")
+  List<Map<String, Object>> repeats() throws IOException, InterruptedException {
+    return (List<Map<String, Object>>) get("/repeats").get("repeats");
+  }
+
+  private Map<String, Object> get(String path) throws IOException, InterruptedException {
     HttpResponse<String> r = HttpClient.newHttpClient().send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/stats")).GET().build(),
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path)).GET().build(),
         HttpResponse.BodyHandlers.ofString());
     return Records.parse(r.body());
   }

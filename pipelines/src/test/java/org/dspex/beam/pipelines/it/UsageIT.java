@@ -33,9 +33,21 @@ class UsageIT {
   }
 
   @Test
-  void givenTopLevelHelp_thenTheThreeCommands() throws Exception {
+  void givenOptimizeHelp_thenItsOptionsAndRunnableExamples() throws Exception {
+    Dspex.Run r = Dspex.run(dir, "optimize", "--help").expectExit(0);
+    assertTrue(r.stdout().contains("  dspex optimize --"), r::toString);
+    assertTrue(r.stdout().contains("  dspex predict --signature 'question -> answer' --program-state program.json"),
+        r::toString);
+    for (String option : List.of("--trainset", "--devset", "--optimizer", "--option", "--metric", "--teacher-lm",
+        "--compile-timeout", "--output", "--runner", "--max-failure-rate", "--overwrite")) {
+      assertTrue(r.stdout().contains(option), () -> option + " missing from " + r);
+    }
+  }
+
+  @Test
+  void givenTopLevelHelp_thenTheFourCommands() throws Exception {
     Dspex.Run r = Dspex.run(dir, "--help").expectExit(0);
-    for (String command : List.of("embed", "predict", "trainset")) {
+    for (String command : List.of("embed", "predict", "trainset", "optimize")) {
       assertTrue(r.stdout().contains("  " + command + " "), () -> command + " missing from " + r);
     }
   }

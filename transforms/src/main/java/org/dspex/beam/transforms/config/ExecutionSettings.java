@@ -138,6 +138,11 @@ public abstract class ExecutionSettings implements Serializable {
     return withWorker(worker().withWorkers(n));
   }
 
+  public ExecutionSettings withThreadsPerWorker(int n) {
+    check(n > 0, "withThreadsPerWorker: must be positive, was %s", n);
+    return withWorker(worker().withThreadsPerWorker(n));
+  }
+
   public ExecutionSettings withMaxBatchSize(int n) {
     check(n > 0, "withMaxBatchSize: must be positive, was %s", n);
     return toBuilder().setMaxBatchSize(n).build();

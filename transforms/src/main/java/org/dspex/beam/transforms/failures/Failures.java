@@ -11,7 +11,8 @@ import org.apache.beam.sdk.values.Row;
  *       would have carried them);
  *   <li>{@code error_type} STRING: the Python exception's class for an element the worker rejected
  *       (e.g. {@code AdapterParseError}), else one of {@link #ELEMENT_TOO_LARGE}, {@link
- *       #BUDGET_EXHAUSTED}, {@link #WORKER_CRASHED}, {@link #OUTPUT_TYPE}, {@link #HANDLER_ERROR};
+ *       #BUDGET_EXHAUSTED}, {@link #WORKER_CRASHED}, {@link #OUTPUT_TYPE}, {@link #HANDLER_ERROR} (and,
+ *       for {@code DSPexOptimize}'s examples, {@link #MISSING_FIELD}, {@link #FIELD_TYPE});
  *   <li>{@code message} STRING: what happened (never a secret's value: the connector redacts them);
  *   <li>{@code attempts} INT32: times the element was sent to a worker (0: never sent);
  *   <li>{@code worker} STRING, nullable: the worker it last failed on, when known.
@@ -30,6 +31,10 @@ public final class Failures {
   public static final String OUTPUT_TYPE = "OutputTypeError";
   /** The handler broke on a batch that held only this element. */
   public static final String HANDLER_ERROR = "HandlerError";
+  /** An example lacks a field the program or its metric needs (null or missing); it was not used. */
+  public static final String MISSING_FIELD = "MissingField";
+  /** An example's field holds a value of another type than the field's; it was not used. */
+  public static final String FIELD_TYPE = "FieldTypeError";
   /** The worker ended the request without a result for this element (a broken promise). */
   public static final String MISSING_RESULT = "MissingResult";
 
