@@ -86,7 +86,8 @@ public final class JobRunner {
    * The output target of the settings, checked before any model work: not an input file or an
    * input's failures file, not existing unless {@code --overwrite} (and then not read-only), its
    * folder made and writable. Creates the job's temporary folder (removing those that dead jobs
-   * for the same output left), which {@link #run} removes again, as does a SIGINT or SIGTERM.
+   * for the same output left), which {@link #run} (or {@link #release}) removes again, as does a
+   * SIGINT or SIGTERM.
    *
    * @throws UsageError naming the path and the cause
    */
@@ -208,15 +209,33 @@ public final class JobRunner {
       failures.apply("FirstFailures", new FirstFailures(target.firstFailures()));
       return runAndReport(p, job, target, jobId, written, extras);
     } finally {
-      deleteTemp(target);
-      Thread hook = cleanup;
-      cleanup = null;
-      if (hook != null) {
-        try {
-          Runtime.getRuntime().removeShutdownHook(hook);
-        } catch (IllegalStateException e) {
-          // The JVM is shutting down: the hook runs (or ran) anyway.
-        }
+      release(target);
+    }
+  }
+
+  /**
+   * Replaces {@code target}'s files with the {@code staged} ones ({@link ReplaceOutput}), which a
+   * SIGINT or SIGTERM meanwhile lets finish before it removes the temporary folder.
+   */
+  public void replace(OutputTarget staged, OutputTarget target) throws IOException {
+    synchronized (replacing) {
+      ReplaceOutput.replace(staged, target);
+    }
+  }
+
+  /**
+   * Removes the temporary folder {@link #prepareOutput} made, and its shutdown hook: the last step
+   * of a job that {@link #run} did not run (whatever became of it).
+   */
+  public void release(OutputTarget target) {
+    deleteTemp(target);
+    Thread hook = cleanup;
+    cleanup = null;
+    if (hook != null) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException e) {
+        // The JVM is shutting down: the hook runs (or ran) anyway.
       }
     }
   }
@@ -262,9 +281,7 @@ public final class JobRunner {
     FailureTally tally = FailureTally.of(result, jobId, FirstFailures.read(target.firstFailures()));
     OutputTarget staged = OutputAssembly.assemble(target, written);
     extras.write(staged);
-    synchronized (replacing) {
-      ReplaceOutput.replace(staged, target);
-    }
+    replace(staged, target);
     double seconds = (System.nanoTime() - start) / 1e9;
     new Summary(job.command(), seconds, last.written(), target.output(), tally, target.failures(), last,
         job.notes()).print(err);

@@ -9,15 +9,16 @@ import org.apache.beam.sdk.schemas.Schema;
 /**
  * After a job: its shard files ({@link ShardFiles}) streamed into the staged output files
  * ({@link OutputTarget#staged}): the output, one file or exactly {@code --shards} part files
- * ({@link JsonlParts}, {@link ParquetParts}), and the one failures file. Every staged file exists
- * afterwards, empty ones included (an empty JSONL file, a Parquet file with the schema only).
+ * ({@link JsonlParts}, {@link ParquetParts}), the one failures file, and optimize's result file
+ * when that job wrote one. The output and failures files exist afterwards, empty ones included
+ * (an empty JSONL file, a Parquet file with the schema only).
  */
 public final class OutputAssembly {
   private OutputAssembly() {}
 
   /**
    * Assembles {@code target}'s shard files into its staged files; {@code written}, the schema of
-   * the written rows.
+   * the written rows (a Parquet output's; unused for JSONL).
    *
    * @return the staged target
    */
@@ -31,6 +32,10 @@ public final class OutputAssembly {
       ParquetParts.write(output, staged.parts(), AvroUtils.toAvroSchema(written));
     }
     JsonlParts.write(ShardFiles.list(target.failureShards()), List.of(staged.failures()));
+    List<MatchResult.Metadata> result = ShardFiles.list(target.optimizeResultShards());
+    if (!result.isEmpty()) {
+      JsonlParts.write(result, List.of(staged.optimizeResult()));
+    }
     return staged;
   }
 }

@@ -14,7 +14,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 /**
  * Where a job writes: the output ({@code out.jsonl} or {@code out.parquet} exactly; with {@code
  * shards}, a folder of that name holding {@code part-SSSSS-of-NNNNN.<ext>} files), the failures
- * file {@code <output>.failures.jsonl}, and trainset's {@code <output>.inputs.json}: together the
+ * file {@code <output>.failures.jsonl}, trainset's {@code <output>.inputs.json} and optimize's {@code
+ * <output>.optimize.json}: together the
  * output's files ({@link #files}). Paths are Beam resource specs ({@link BeamFiles}): local paths
  * (relative ones resolved against the working directory) or any scheme a registered Beam file
  * system handles, such as {@code gs://}. Immutable.
@@ -29,6 +30,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *                     output/shard-*         the output as the runner's bundles wrote it,
  *                            shards.txt      and the shards of committed bundles ({@link ShardFiles})
  *                     failures/...           the failures likewise
+ *                     optimize-result/...    optimize's result likewise
  *                     first-failures.json    the summary's first messages ({@link FirstFailures})
  *                     final/&lt;output files&gt;   the staged files
  * </pre>
@@ -44,6 +46,8 @@ public record OutputTarget(String output, Format format, int shards, String temp
   public static final String FAILURES_SUFFIX = ".failures.jsonl";
   /** What trainset's input-keys file adds to the output's name. */
   public static final String INPUTS_SUFFIX = ".inputs.json";
+  /** What optimize's result file (the result row without the program) adds to the output's name. */
+  public static final String OPTIMIZE_SUFFIX = ".optimize.json";
   /** How the names of the jobs' temporary folders start. */
   public static final String TEMP_PREFIX = ".dspex-tmp-";
 
@@ -88,14 +92,22 @@ public record OutputTarget(String output, Format format, int shards, String temp
     return companion(INPUTS_SUFFIX);
   }
 
-  /** The output's files, in the order they are replaced: failures, input keys, the output last. */
+  /** Optimize's result file: the output's name plus {@value #OPTIMIZE_SUFFIX}. */
+  public String optimizeResult() {
+    return companion(OPTIMIZE_SUFFIX);
+  }
+
+  /**
+   * The output's files, in the order they are replaced: failures, input keys, optimize's result,
+   * the output last.
+   */
   public List<String> files() {
-    return List.of(failures(), inputs(), output);
+    return List.of(failures(), inputs(), optimizeResult(), output);
   }
 
   /** The first of the output's files that exists (null: none). */
   public @Nullable String existing() throws IOException {
-    for (String f : List.of(output, failures(), inputs())) {
+    for (String f : List.of(output, failures(), inputs(), optimizeResult())) {
       if (BeamFiles.exists(f)) {
         return f;
       }
@@ -129,6 +141,11 @@ public record OutputTarget(String output, Format format, int shards, String temp
   /** The folder the pipeline writes the failures' shard files into. */
   public String failureShards() {
     return tempFolder("failures");
+  }
+
+  /** The folder the pipeline writes the shard files of optimize's result into. */
+  public String optimizeResultShards() {
+    return tempFolder("optimize-result");
   }
 
   /** The file of the summary's first failure messages ({@link FirstFailures}). */
