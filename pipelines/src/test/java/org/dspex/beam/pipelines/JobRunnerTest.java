@@ -85,12 +85,16 @@ class JobRunnerTest {
   }
 
   private JobRunner.Outcome run(JobSettings s, ByteArrayOutputStream err) throws Exception {
+    return run(s, err, JobRunnerTest::upper);
+  }
+
+  private JobRunner.Outcome run(JobSettings s, ByteArrayOutputStream err, Job.ModelStep model) throws Exception {
     InputProbe probe = InputProbe.of(s.input(), null);
     RecordLayout layout = RecordLayout.of(List.of(
         new RecordLayout.Column("text", FieldType.STR, true),
         new RecordLayout.Column("id", probe.infer("id"), false),
         new RecordLayout.Column("n", probe.infer("n"), false)));
-    Job job = new Job("test", probe, layout, JobRunnerTest::upper, List.of("id", "n", "upper"), Set.of(), Map.of());
+    Job job = new Job("test", probe, layout, model, List.of("id", "n", "upper"), Set.of(), Map.of());
     JobRunner runner = new JobRunner(s, new PrintStream(err, true, StandardCharsets.UTF_8), false);
     return runner.run(job, runner.prepareOutput());
   }
@@ -113,6 +117,20 @@ class JobRunnerTest {
     }).withOutputTags(OK, TupleTagList.of(FAILED)));
     return new Job.ModelOutput(t.get(OK).setRowSchema(out),
         Job.ModelOutput.failures(t.get(FAILED).setRowSchema(Failures.SCHEMA)));
+  }
+
+  /** Like {@link #upper}, but the record with text "t10" makes the job fail. */
+  static Job.ModelOutput failing(PCollection<Row> rows) {
+    PCollection<Row> checked = rows.apply("Fail", ParDo.of(new DoFn<Row, Row>() {
+      @ProcessElement
+      public void process(@Element Row r, OutputReceiver<Row> o) {
+        if ("t10".equals(r.getString("text"))) {
+          throw new IllegalStateException("the model broke on t10");
+        }
+        o.output(r);
+      }
+    })).setRowSchema(rows.getSchema());
+    return upper(checked);
   }
 
   private static List<Map<String, Object>> jsonl(Path p) throws Exception {
@@ -212,8 +230,7 @@ class JobRunnerTest {
   }
 
   private JobSettings objectStore(String output, boolean overwrite, int shards) {
-    return new JobSettings(input.toString(), null, output, overwrite, shards, directWithTwoThreads(), 1, null,
-        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
+    return settings(input.toString(), output, overwrite, shards);
   }
 
   private static List<String> lines(byte[] bytes) {
@@ -247,5 +264,138 @@ class JobRunnerTest {
     byte[] parquet = MemoryFileSystem.objects().get("mem://bucket/none.parquet");
     assertEquals("PAR1", new String(parquet, 0, 4, StandardCharsets.US_ASCII), "a Parquet file with no rows");
     assertEquals(2, lines(MemoryFileSystem.objects().get("mem://bucket/none.parquet.failures.jsonl")).size());
+  }
+
+  private JobSettings settings(String inputPath, String output, boolean overwrite, int shards) {
+    return new JobSettings(inputPath, null, output, overwrite, shards, directWithTwoThreads(), 1, null, "auto", 0.5,
+        false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
+  }
+
+  private List<String> listing() throws Exception {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
+    }
+  }
+
+  @Test
+  void givenTheInputAsOutputWithOverwrite_howeverWritten_thenRefusedBeforeAnythingIsTouched() throws Exception {
+    byte[] before = Files.readAllBytes(input);
+    Path link = Files.createSymbolicLink(dir.resolve("link.jsonl"), input);
+    Files.createDirectories(dir.resolve("sub"));
+    for (String out : List.of(input.toString(), dir + "/sub/../in.jsonl", link.toString())) {
+      UsageError e = assertThrows(UsageError.class,
+          () -> run(settings(input.toString(), out, true, 0), new ByteArrayOutputStream()));
+      assertEquals("--output '" + (out.equals(link.toString()) ? link : input) + "' is the input file '" + input
+          + "'; write the output elsewhere", e.getMessage());
+    }
+    assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(input)));
+    assertEquals(List.of("in.jsonl", "link.jsonl", "sub"), listing(), "no temporary folder");
+  }
+
+  @Test
+  void givenAFailuresFileRerunIntoItsOwnOutput_thenRefusedAndBothFilesKept() throws Exception {
+    run(settings("out.jsonl", 0, 1), new ByteArrayOutputStream());
+    Path out = dir.resolve("out.jsonl");
+    Path failures = dir.resolve("out.jsonl.failures.jsonl");
+    String output = Files.readString(out);
+    String failed = Files.readString(failures);
+    UsageError e = assertThrows(UsageError.class,
+        () -> run(settings(failures.toString(), out.toString(), true, 0), new ByteArrayOutputStream()));
+    assertTrue(e.getMessage().startsWith("the failures file of --output '" + out + "' would be the input"),
+        e.getMessage());
+    assertEquals(output, Files.readString(out));
+    assertEquals(failed, Files.readString(failures));
+  }
+
+  @Test
+  void givenAJobThatFails_whenOverwriting_thenThePreviousOutputStaysAndNoTemporaryFolder() throws Exception {
+    Files.writeString(dir.resolve("out.jsonl"), "precious\n");
+    Files.writeString(dir.resolve("out.jsonl.failures.jsonl"), "old failures\n");
+    Exception e = assertThrows(Exception.class, () -> run(settings(input.toString(),
+        dir.resolve("out.jsonl").toString(), true, 0), new ByteArrayOutputStream(), JobRunnerTest::failing));
+    assertTrue(String.valueOf(org.dspex.beam.pipelines.cli.ExitCodes.describe(e)).contains("the model broke on t10"),
+        e::toString);
+    assertEquals("precious\n", Files.readString(dir.resolve("out.jsonl")));
+    assertEquals("old failures\n", Files.readString(dir.resolve("out.jsonl.failures.jsonl")));
+    assertEquals(List.of("in.jsonl", "out.jsonl", "out.jsonl.failures.jsonl"), listing());
+  }
+
+  @Test
+  void givenAJobThatSucceeds_whenOverwritingShardsWithOneFile_thenReplacedAndAStaleTemporaryFolderGoes()
+      throws Exception {
+    assertEquals(JobRunner.Outcome.DONE, run(settings("out.jsonl", 2, 0.5), new ByteArrayOutputStream()));
+    assertTrue(Files.isDirectory(dir.resolve("out.jsonl")));
+    Files.writeString(dir.resolve("out.jsonl.inputs.json"), "{}\n");
+    Process gone = new ProcessBuilder("true").start();
+    gone.waitFor();
+    Path stale = Files.createDirectories(dir.resolve(".dspex-tmp-left-by-kill-9/output"));
+    Files.writeString(stale.resolveSibling("owner.json"), Json.write(Map.of("output", dir.resolve("out.jsonl")
+        .toString(), "host", hostName(), "pid", gone.pid(), "started", "")) + "\n");
+    assertEquals(JobRunner.Outcome.DONE, run(settings(input.toString(), dir.resolve("out.jsonl").toString(), true,
+        0), new ByteArrayOutputStream()));
+    assertEquals(37, Files.readAllLines(dir.resolve("out.jsonl")).size());
+    assertEquals(List.of("in.jsonl", "out.jsonl", "out.jsonl.failures.jsonl"), listing(),
+        "the stale folder and the old input keys are gone");
+  }
+
+  private static String hostName() throws Exception {
+    return Files.readString(Path.of("/proc/sys/kernel/hostname")).strip();
+  }
+
+  @Test
+  void givenALineWithAStringLongerThanTheJsonParserTakes_thenItFailsAsInvalidJsonAndTheSummaryCountsIt()
+      throws Exception {
+    // 21 million characters: over Jackson's 20 million limit for one string, under --max-line-bytes.
+    StringBuilder b = new StringBuilder();
+    b.append("{\"id\": \"r1\", \"text\": \"a\", \"n\": 1}\n");
+    b.append("{\"id\": \"big\", \"text\": \"").append("x".repeat(21_000_000)).append("\", \"n\": 2}\n");
+    b.append("{\"id\": \"r3\", \"text\": \"c\", \"n\": 3}\n");
+    Files.writeString(input, b.toString());
+    b.setLength(0);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    assertEquals(JobRunner.Outcome.TOO_MANY_FAILURES, run(settings("out.jsonl", 0, 0.01), err));
+    String summary = err.toString(StandardCharsets.UTF_8);
+    assertTrue(summary.contains("3: 2 written to " + dir.resolve("out.jsonl") + ", 1 failed"), summary);
+    assertTrue(summary.contains(".failures.jsonl: InvalidJson 1"), summary);
+    assertTrue(summary.contains("line 2: InvalidJson: line 2 is not valid JSON"), summary);
+    assertEquals(1, Files.readAllLines(dir.resolve("out.jsonl.failures.jsonl")).size());
+  }
+
+  @Test
+  void givenAnOutputThatCannotBeWritten_thenUsageErrorsNamingThePathBeforeTheJob() throws Exception {
+    UsageError sys = assertThrows(UsageError.class, () -> run(settings("/sys/dspex-out.jsonl", 0, 0.5),
+        new ByteArrayOutputStream(), JobRunnerTest::failing));
+    assertEquals("cannot write in the output folder '/sys': Operation not permitted", sys.getMessage());
+    Files.writeString(dir.resolve("a-file"), "");
+    UsageError file = assertThrows(UsageError.class, () -> run(settings("a-file/out.jsonl", 0, 0.5),
+        new ByteArrayOutputStream(), JobRunnerTest::failing));
+    assertEquals("cannot create the output folder '" + dir.resolve("a-file") + "': '" + dir.resolve("a-file")
+        + "' exists and is not a folder", file.getMessage());
+    Path out = Files.writeString(dir.resolve("out.jsonl"), "precious\n");
+    Files.setPosixFilePermissions(out, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+    UsageError readOnly = assertThrows(UsageError.class, () -> run(settings(input.toString(), out.toString(), true,
+        0), new ByteArrayOutputStream(), JobRunnerTest::failing));
+    assertEquals("output '" + out + "' is read-only; make it writable to replace it, or choose another --output",
+        readOnly.getMessage());
+    assertEquals("precious\n", Files.readString(out));
+    assertEquals(List.of("a-file", "in.jsonl", "out.jsonl"), listing());
+  }
+
+  @Test
+  void givenParquetShards_thenThatManyPartsHoldingEveryRowOnce() throws Exception {
+    assertEquals(JobRunner.Outcome.DONE, run(settings("out.parquet", 3, 0.5), new ByteArrayOutputStream()));
+    List<Object> ids = new ArrayList<>();
+    try (Stream<Path> s = Files.list(dir.resolve("out.parquet"))) {
+      for (Path part : s.sorted().collect(Collectors.toList())) {
+        assertTrue(part.getFileName().toString().matches("part-0000[0-2]-of-00003\\.parquet"), part::toString);
+        try (var ch = Files.newByteChannel(part); RecordReader r = RecordReader.open(InputFormat.PARQUET, ch, false)) {
+          for (SourceRecord rec = r.next(); rec != null; rec = r.next()) {
+            ids.add(rec.fields().get("id"));
+          }
+        }
+      }
+    }
+    assertEquals(37, ids.size());
+    assertEquals(37, ids.stream().distinct().count());
   }
 }

@@ -36,8 +36,11 @@ abstract class JobCommand implements Callable<Integer> {
   /** Describes the job for the probed input; {@link UsageError} for what the user must fix. */
   abstract Job job(JobSettings settings, InputProbe input);
 
-  /** Runs after a successful job (e.g. trainset writes its input keys). */
-  void after(OutputTarget target, Job job) throws Exception {}
+  /**
+   * Runs after a job that ran to its end, before its files replace the output's (e.g. trainset
+   * writes its input keys next to {@code staged}'s output).
+   */
+  void after(OutputTarget staged, Job job) throws Exception {}
 
   @Override
   public Integer call() throws Exception {
@@ -54,9 +57,7 @@ abstract class JobCommand implements Callable<Integer> {
     Job job = job(settings, input);
     JobRunner runner = new JobRunner(settings, System.err, System.console() != null);
     OutputTarget target = runner.prepareOutput();
-    JobRunner.Outcome outcome = runner.run(job, target);
-    after(target, job);
-    return ExitCodes.of(outcome);
+    return ExitCodes.of(runner.run(job, target, staged -> after(staged, job)));
   }
 
   /**

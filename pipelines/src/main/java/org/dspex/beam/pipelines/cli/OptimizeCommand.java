@@ -15,6 +15,7 @@ import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.BeamFiles;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.Json;
+import org.dspex.beam.pipelines.io.OutputAssembly;
 import org.dspex.beam.pipelines.io.OutputTarget;
 import org.dspex.beam.pipelines.io.RecordLayout;
 import org.dspex.beam.pipelines.optimize.ConsoleProgress;
@@ -157,26 +158,29 @@ public final class OptimizeCommand implements Callable<Integer> {
     if (dev != null) {
       JobCommand.require(dev, columns.stream().map(RecordLayout.Column::name).toList(), "a field of the trainset");
     }
-    OutputTarget target = new JobRunner(settings, System.err, false).prepareOutput();
+    JobRunner runner = new JobRunner(settings, System.err, false);
+    OutputTarget target = runner.prepareOutput();
     Pipeline p = Pipeline.create(settings.pipelineOptions());
     OptimizeStep.build(p, optimize, RecordLayout.of(columns), train, dev, target, settings.chunkSize());
     System.err.println("dspex optimize: " + optimize.getOptimizer() + " over " + trainset
         + (dev != null ? " (dev set " + devset + ")" : "") + "; labels " + labels.stream().map(SignatureField::name)
         .toList() + ", metric " + metric);
     long t0 = System.nanoTime();
+    Summary summary;
     try {
       p.run().waitUntilFinish();
+      OutputTarget staged = OutputAssembly.assemble(target, null);
+      summary = Summary.read(staged.output(), lines(staged.failures()));
+      if (summary.result() == null) {
+        // Nothing compiled: no program replaces the old one, which goes, as its result does.
+        BeamFiles.delete(staged.output());
+      }
+      runner.replace(staged, target);
     } finally {
-      target.deleteTemp();
+      runner.release(target);
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
-    if (!BeamFiles.exists(target.failures())) {
-      BeamFiles.create(target.failures()).close();
-    }
-    Summary summary = Summary.read(target.output(), lines(target.failures()));
     if (summary.result() == null) {
-      BeamFiles.delete(target.output());
-      BeamFiles.delete(OptimizeStep.summaryFile(target.output()));
       System.err.println("dspex: error: no usable example in " + trainset + ": all " + summary.failed()
           + " failed (see " + target.failures() + "); nothing was compiled");
       return ExitCodes.JOB_FAILED;

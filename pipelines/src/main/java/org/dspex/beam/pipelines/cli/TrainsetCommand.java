@@ -136,7 +136,7 @@ public final class TrainsetCommand extends JobCommand {
   }
 
   @Override
-  void after(OutputTarget target, Job job) throws Exception {
-    InputsFile.write(target.output(), inputs, outputs, labelField, teacher, metric);
+  void after(OutputTarget staged, Job job) throws Exception {
+    InputsFile.write(staged.output(), inputs, outputs, labelField, teacher, metric);
   }
 }

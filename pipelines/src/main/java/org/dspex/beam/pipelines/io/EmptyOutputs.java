@@ -3,15 +3,13 @@ package org.dspex.beam.pipelines.io;
 import java.io.IOException;
 import java.nio.channels.WritableByteChannel;
 import org.apache.avro.generic.GenericRecord;
-import org.apache.beam.sdk.extensions.avro.schemas.utils.AvroUtils;
-import org.apache.beam.sdk.schemas.Schema;
 import org.apache.beam.sdk.io.FileIO;
 
 /**
- * Runners write no file for an empty collection; the command promises both files anyway. After a
- * job, creates what is missing: an empty failures file, an empty JSONL output, a Parquet output
- * with the output schema and no rows, an empty shards folder (where folders exist: on an object
- * store, no part file is no folder).
+ * Parquet output files with no rows: runners write no shard for an empty collection, and a part
+ * file of {@code --shards} may get no row group, yet the command promises every output file,
+ * readable with its columns. Such a file holds the output schema only, written by the command's
+ * own Parquet sink so that it is the same as any other output.
  */
 public final class EmptyOutputs {
   /** Hadoop setting for the standard three-level Parquet lists that pyarrow, pandas and DuckDB read. */
@@ -19,24 +17,10 @@ public final class EmptyOutputs {
 
   private EmptyOutputs() {}
 
-  /** Creates whichever of {@code target}'s files is missing; {@code schema}: the written columns. */
-  public static void ensure(OutputTarget target, Schema schema) throws IOException {
-    if (!BeamFiles.exists(target.failures())) {
-      BeamFiles.create(target.failures()).close();
-    }
-    if (target.shards() > 0) {
-      BeamFiles.makeFolder(target.output());
-      return;
-    }
-    if (BeamFiles.exists(target.output())) {
-      return;
-    }
-    if (target.format() == OutputTarget.Format.JSONL) {
-      BeamFiles.create(target.output()).close();
-      return;
-    }
-    try (WritableByteChannel ch = BeamFiles.create(target.output())) {
-      FileIO.Sink<GenericRecord> sink = WriteOutput.parquetSink(AvroUtils.toAvroSchema(schema));
+  /** Writes {@code file} as a Parquet file of {@code schema} with no rows. */
+  public static void parquet(String file, org.apache.avro.Schema schema) throws IOException {
+    try (WritableByteChannel ch = BeamFiles.create(file)) {
+      FileIO.Sink<GenericRecord> sink = WriteOutput.parquetSink(schema);
       sink.open(ch);
       sink.flush(); // no rows: the file holds the schema only
     }

@@ -2,7 +2,6 @@ package org.dspex.beam.pipelines.io;
 
 import java.io.IOException;
 import java.nio.channels.SeekableByteChannel;
-import java.nio.channels.ReadableByteChannel;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -195,12 +194,7 @@ public final class InputProbe {
   }
 
   private static SeekableByteChannel open(String file) throws IOException {
-    ReadableByteChannel ch = FileSystems.open(FileSystems.matchNewResource(file, false));
-    if (ch instanceof SeekableByteChannel) {
-      return (SeekableByteChannel) ch;
-    }
-    ch.close();
-    throw new IOException("the file system of '" + file + "' cannot seek");
+    return BeamFiles.openSeekable(file);
   }
 
   /** Records in the local files; -1 when they cannot be counted. */

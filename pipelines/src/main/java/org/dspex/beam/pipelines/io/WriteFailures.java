@@ -8,12 +8,15 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.POutput;
 import org.apache.beam.sdk.values.Row;
 
-/** Writes failure rows ({@link FailureRecords#SCHEMA}) as the one JSONL failures file. */
+/**
+ * Writes failure rows ({@link FailureRecords#SCHEMA}) as JSONL shard files in the target's
+ * temporary folder, which the command joins into the one failures file after the job.
+ */
 public final class WriteFailures extends PTransform<PCollection<Row>, POutput> {
   private static final long serialVersionUID = 1L;
   private final OutputTarget target;
 
-  /** Writes to exactly {@code target}'s failures file. */
+  /** Writes the shards of {@code target}'s failures file. */
   public WriteFailures(OutputTarget target) {
     this.target = target;
   }
@@ -22,7 +25,7 @@ public final class WriteFailures extends PTransform<PCollection<Row>, POutput> {
   public POutput expand(PCollection<Row> failures) {
     return failures
         .apply("ToJson", ParDo.of(new ToJsonFn()))
-        .apply("Write", WriteFiles.single(TextIO.sink(), target.failures(), target.temp()));
+        .apply("Write", ShardFiles.write(TextIO.sink(), target.failureShards(), ".jsonl"));
   }
 
   /** A failure row as its line. */

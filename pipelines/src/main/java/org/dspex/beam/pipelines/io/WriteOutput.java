@@ -18,10 +18,12 @@ import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.transforms.failures.ElementJson;
 
 /**
- * Writes output rows to an {@link OutputTarget}: only the named columns, in that order (the id
+ * Writes output rows for an {@link OutputTarget}: only the named columns, in that order (the id
  * field, the kept fields, then the model's outputs), as JSONL objects or Parquet columns (Avro
  * types from the Beam schema: STRING string, INT64 long, DOUBLE double, ARRAY&lt;FLOAT&gt;
- * list&lt;float&gt;; nullable fields optional).
+ * list&lt;float&gt;; nullable fields optional), into shard files in the target's temporary
+ * folder ({@link ShardFiles}), which the command assembles into the output after the job
+ * ({@link OutputAssembly}).
  */
 public final class WriteOutput extends PTransform<PCollection<Row>, POutput> {
   private static final long serialVersionUID = 1L;
@@ -65,9 +67,7 @@ public final class WriteOutput extends PTransform<PCollection<Row>, POutput> {
   }
 
   private <T> PTransform<PCollection<T>, ? extends POutput> write(FileIO.Sink<T> sink) {
-    return target.shards() > 0
-        ? WriteFiles.shards(sink, target.output(), target.shards(), target.format().extension(), target.temp())
-        : WriteFiles.single(sink, target.output(), target.temp());
+    return ShardFiles.write(sink, target.outputShards(), target.format().extension());
   }
 
   /** Keeps the output columns. */

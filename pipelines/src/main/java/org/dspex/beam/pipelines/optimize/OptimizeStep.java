@@ -21,7 +21,7 @@ import org.dspex.beam.pipelines.io.OutputTarget;
 import org.dspex.beam.pipelines.io.ReadRecords;
 import org.dspex.beam.pipelines.io.RecordLayout;
 import org.dspex.beam.pipelines.io.WriteFailures;
-import org.dspex.beam.pipelines.io.WriteFiles;
+import org.dspex.beam.pipelines.io.ShardFiles;
 import org.dspex.beam.transforms.DSPexOptimize;
 import org.dspex.beam.transforms.DSPexResult;
 import org.dspex.beam.transforms.optimize.OptimizeResult;
@@ -29,16 +29,17 @@ import org.dspex.beam.transforms.optimize.OptimizeResult;
 /**
  * The {@code dspex optimize} pipeline: read the trainset (and devset) records of {@code layout}
  * (records without an input or label field, or with one of another type, fail at read), compile
- * them with {@code optimize}, write the compiled program to the output file (DSPy's JSON, as {@code
- * program.save} writes it), the rest of the result row to {@link #summaryFile}, and every unusable
- * example to the failures file.
+ * them with {@code optimize}, write the compiled program for the output file (DSPy's JSON, as {@code
+ * program.save} writes it), the rest of the result row for {@link #summaryFile}, and every unusable
+ * example for the failures file, as shard files in the target's temporary folder, which the command
+ * assembles and puts in place after the job ({@code OutputAssembly}, {@code JobRunner#replace}).
  */
 public final class OptimizeStep {
   private OptimizeStep() {}
 
   /** The file next to the program with the rest of the result row ({@code <output>.optimize.json}). */
   public static String summaryFile(String output) {
-    return output + ".optimize.json";
+    return output + OutputTarget.OPTIMIZE_SUFFIX;
   }
 
   /** Adds the job to {@code p}. */
@@ -56,9 +57,9 @@ public final class OptimizeStep {
     PCollection<Row> result = r.output();
     result.apply("ProgramJson", MapElements.into(TypeDescriptors.strings())
             .via(row -> row.getString(OptimizeResult.PROGRAM_JSON)))
-        .apply("WriteProgram", WriteFiles.single(TextIO.sink(), target.output(), target.temp()));
+        .apply("WriteProgram", ShardFiles.write(TextIO.sink(), target.outputShards(), ".json"));
     result.apply("Summary", MapElements.into(TypeDescriptors.strings()).via(OptimizeStep::summary))
-        .apply("WriteSummary", WriteFiles.single(TextIO.sink(), summaryFile(target.output()), target.temp()));
+        .apply("WriteSummary", ShardFiles.write(TextIO.sink(), target.optimizeResultShards(), ".json"));
     failures.and(Job.ModelOutput.failures(r.failures()))
         .apply("AllFailures", Flatten.pCollections()).setRowSchema(FailureRecords.SCHEMA)
         .apply("WriteFailures", new WriteFailures(target));

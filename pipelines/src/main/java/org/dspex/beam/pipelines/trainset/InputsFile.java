@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import org.dspex.beam.pipelines.io.BeamFiles;
 import org.dspex.beam.pipelines.io.Json;
+import org.dspex.beam.pipelines.io.OutputTarget;
 
 /**
  * {@code <output>.inputs.json}, written next to a trainset: which keys of its records are inputs,
@@ -24,7 +25,7 @@ public final class InputsFile {
 
   /** The sidecar of {@code output} (Beam resource specs, see {@link BeamFiles}). */
   public static String of(String output) {
-    return BeamFiles.sibling(output, BeamFiles.fileName(output) + ".inputs.json");
+    return BeamFiles.sibling(output, BeamFiles.fileName(output) + OutputTarget.INPUTS_SUFFIX);
   }
 
   /** Writes the sidecar of {@code output}; returns its spec. */

@@ -1,11 +1,13 @@
 package org.dspex.beam.pipelines.io;
 
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
+import java.nio.channels.NonWritableChannelException;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.WritableByteChannel;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -153,13 +155,64 @@ public final class MemoryFileSystem extends FileSystem<MemoryFileSystem.Id> {
     });
   }
 
+  /** A channel that reads and seeks, as object stores' read channels do (GCS's is seekable). */
   @Override
   protected ReadableByteChannel open(Id id) throws IOException {
     byte[] bytes = OBJECTS.get(id.spec);
     if (bytes == null) {
       throw new FileNotFoundException(id.spec);
     }
-    return Channels.newChannel(new ByteArrayInputStream(bytes));
+    return new SeekableByteChannel() {
+      private long position;
+      private boolean open = true;
+
+      @Override
+      public int read(ByteBuffer dst) {
+        if (position >= bytes.length) {
+          return -1;
+        }
+        int n = (int) Math.min(dst.remaining(), bytes.length - position);
+        dst.put(bytes, (int) position, n);
+        position += n;
+        return n;
+      }
+
+      @Override
+      public int write(ByteBuffer src) throws IOException {
+        throw new NonWritableChannelException();
+      }
+
+      @Override
+      public long position() {
+        return position;
+      }
+
+      @Override
+      public SeekableByteChannel position(long newPosition) {
+        position = newPosition;
+        return this;
+      }
+
+      @Override
+      public long size() {
+        return bytes.length;
+      }
+
+      @Override
+      public SeekableByteChannel truncate(long size) {
+        throw new NonWritableChannelException();
+      }
+
+      @Override
+      public boolean isOpen() {
+        return open;
+      }
+
+      @Override
+      public void close() {
+        open = false;
+      }
+    };
   }
 
   @Override

@@ -86,7 +86,7 @@ class OutputTargetTest {
     BeamFiles.writeString("mem://bucket/out.jsonl.failures.jsonl", "");
     BeamFiles.writeString("mem://bucket/other.jsonl", "kept");
     assertEquals("mem://bucket/out.jsonl", t.existing());
-    t.makeFolders();
+    BeamFiles.makeFolder(t.output());
     t.deleteExisting();
     assertNull(t.existing());
     assertEquals(List.of("mem://bucket/other.jsonl"), List.copyOf(MemoryFileSystem.objects().keySet()));

@@ -100,13 +100,23 @@ final class Dspex {
 
   /** {@code ./dspex args...}, run in {@code cwd} with extra environment variables. */
   static Run run(Path cwd, Map<String, String> env, String... args) throws IOException, InterruptedException {
+    return exec(launcher(args), cwd, skipBuild(env), TIMEOUT);
+  }
+
+  /** The launcher's command line. */
+  private static List<String> launcher(String... args) {
     List<String> cmd = new ArrayList<>();
     cmd.add(root().resolve("dspex").toString());
     cmd.addAll(Arrays.asList(args));
+    return cmd;
+  }
+
+  /** {@code env} plus {@code DSPEX_SKIP_BUILD=1}. */
+  private static Map<String, String> skipBuild(Map<String, String> env) {
     Map<String, String> e = new LinkedHashMap<>();
     e.put("DSPEX_SKIP_BUILD", "1");
     e.putAll(env);
-    return exec(cmd, cwd, e, TIMEOUT);
+    return e;
   }
 
   /**
@@ -129,17 +139,7 @@ final class Dspex {
     Path out = Files.createTempFile("dspex-it-", ".stdout");
     Path err = Files.createTempFile("dspex-it-", ".stderr");
     try {
-      ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile())
-          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-          .redirectOutput(out.toFile()).redirectError(err.toFile());
-      env.forEach((k, v) -> {
-        if (v == null) {
-          pb.environment().remove(k);
-        } else {
-          pb.environment().put(k, v);
-        }
-      });
-      Process p = pb.start();
+      Process p = builder(cmd, cwd, env).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
       if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         p.descendants().forEach(ProcessHandle::destroyForcibly);
         p.destroyForcibly();
@@ -153,5 +153,29 @@ final class Dspex {
       Files.deleteIfExists(out);
       Files.deleteIfExists(err);
     }
+  }
+
+  /**
+   * {@code ./dspex args...} started in {@code cwd} and not waited for (the launcher execs the JVM,
+   * so the process is the JVM: {@code destroy()} is a SIGTERM, {@code destroyForcibly()} a kill -9);
+   * stderr goes to {@code stderr}, stdout is discarded.
+   */
+  static Process start(Path cwd, Path stderr, Map<String, String> env, String... args) throws IOException {
+    return builder(launcher(args), cwd, skipBuild(env)).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+        .redirectError(stderr.toFile()).start();
+  }
+
+  /** A process of {@code cmd} in {@code cwd}, no stdin, {@code env} added (a null value removes the variable). */
+  private static ProcessBuilder builder(List<String> cmd, Path cwd, Map<String, String> env) {
+    ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    env.forEach((k, v) -> {
+      if (v == null) {
+        pb.environment().remove(k);
+      } else {
+        pb.environment().put(k, v);
+      }
+    });
+    return pb;
   }
 }

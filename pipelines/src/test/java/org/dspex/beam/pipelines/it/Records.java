@@ -39,6 +39,16 @@ final class Records {
     return target;
   }
 
+  /** Writes {@code n} short records {@code {"id": "r<i>", "text": "record <i> ..."}} to {@code target}. */
+  static Path synthetic(int n, Path target) throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < n; i++) {
+      b.append("{\"id\": \"r").append(i).append("\", \"text\": \"record number ").append(i)
+          .append(" says hello\"}\n");
+    }
+    return Files.writeString(target, b.toString(), StandardCharsets.UTF_8);
+  }
+
   /** The records of a JSONL file, in file order, keys in file order. */
   static List<Map<String, Object>> readJsonl(Path file) throws IOException {
     List<Map<String, Object>> out = new ArrayList<>();

@@ -14,8 +14,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What a user sees when the command cannot run: {@code --help} with examples for every
- * subcommand, exit code 2 with one {@code dspex: error:} line and no stack trace for bad usage,
- * exit code 1 when the job itself fails. None of these loads a model.
+ * subcommand, exit code 2 with one {@code dspex: error:} line and no stack trace for bad usage
+ * (outputs that would replace the input, unwritable or read-only outputs found before any model
+ * work), exit code 1 when the job itself fails. None of these loads a model.
  */
 class UsageIT {
   @TempDir Path dir;
@@ -108,6 +109,57 @@ class UsageIT {
     Files.writeString(dir.resolve("out.parquet"), "precious");
     usage("give --overwrite to replace it", "embed", "--input", "v.jsonl", "--output", "out.parquet");
     assertEquals("precious", Files.readString(dir.resolve("out.parquet")));
+  }
+
+  @Test
+  void givenAnOutputThatIsTheInputOrItsFailuresFile_thenExit2AndNothingIsTouched() throws Exception {
+    Records.head(Records.corpus(), 3, dir.resolve("same.jsonl"));
+    byte[] input = Files.readAllBytes(dir.resolve("same.jsonl"));
+    usage("--output '" + dir.resolve("same.jsonl") + "' is the input file '" + dir.resolve("same.jsonl") + "'",
+        "embed", "--input", "same.jsonl", "--output", "same.jsonl", "--overwrite");
+    Files.createDirectories(dir.resolve("sub"));
+    usage("is the input file", "embed", "--input", "same.jsonl", "--output", "sub/../same.jsonl", "--overwrite");
+    Files.createSymbolicLink(dir.resolve("link.jsonl"), dir.resolve("same.jsonl"));
+    usage("is the input file", "embed", "--input", "same.jsonl", "--output", "link.jsonl", "--overwrite");
+    assertTrue(java.util.Arrays.equals(input, Files.readAllBytes(dir.resolve("same.jsonl"))));
+
+    // A failures file re-run into the output it belongs to would replace it while it is read.
+    Files.writeString(dir.resolve("out.jsonl"), "{\"id\": \"kept\"}\n");
+    String failures = "{\"line\":2,\"input\":{\"id\":\"x\",\"text\":\"t\"},\"error_type\":\"Boom\","
+        + "\"message\":\"m\",\"attempts\":1,\"file\":\"" + dir.resolve("in.jsonl") + "\"}\n";
+    Files.writeString(dir.resolve("out.jsonl.failures.jsonl"), failures);
+    usage("the failures file of --output '" + dir.resolve("out.jsonl") + "' would be the input", "embed",
+        "--input", "out.jsonl.failures.jsonl", "--output", "out.jsonl", "--overwrite");
+    assertEquals("{\"id\": \"kept\"}\n", Files.readString(dir.resolve("out.jsonl")));
+    assertEquals(failures, Files.readString(dir.resolve("out.jsonl.failures.jsonl")));
+    assertTrue(Files.list(dir).noneMatch(p -> p.getFileName().toString().startsWith(".dspex-tmp-")));
+  }
+
+  /** A model path that fails the job (exit 1) if any model work started. */
+  private String noModel() {
+    return dir.resolve("no-such-model").toString();
+  }
+
+  @Test
+  void givenAnOutputFolderNoOneMayWriteIn_thenExit2BeforeAnyModelWork() throws Exception {
+    Records.head(Records.corpus(), 3, dir.resolve("v.jsonl"));
+    usage("cannot write in the output folder '/sys': Operation not permitted",
+        "embed", "--input", "v.jsonl", "--output", "/sys/dspex-it-out.jsonl", "--model", noModel());
+    Files.writeString(dir.resolve("a-file"), "");
+    usage("cannot create the output folder '" + dir.resolve("a-file") + "': '" + dir.resolve("a-file")
+        + "' exists and is not a folder",
+        "embed", "--input", "v.jsonl", "--output", "a-file/out.jsonl", "--model", noModel());
+  }
+
+  @Test
+  void givenAReadOnlyOutputWithOverwrite_thenExit2AndTheFileIsKept() throws Exception {
+    Records.head(Records.corpus(), 3, dir.resolve("v.jsonl"));
+    Files.writeString(dir.resolve("out.jsonl"), "precious");
+    Files.setPosixFilePermissions(dir.resolve("out.jsonl"),
+        java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+    usage("output '" + dir.resolve("out.jsonl") + "' is read-only; make it writable to replace it",
+        "embed", "--input", "v.jsonl", "--output", "out.jsonl", "--overwrite", "--model", noModel());
+    assertEquals("precious", Files.readString(dir.resolve("out.jsonl")));
   }
 
   @Test
