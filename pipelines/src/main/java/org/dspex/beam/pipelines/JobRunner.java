@@ -26,6 +26,7 @@ import org.dspex.beam.pipelines.io.OutputGuard;
 import org.dspex.beam.pipelines.io.OutputTarget;
 import org.dspex.beam.pipelines.io.ReadRecords;
 import org.dspex.beam.pipelines.io.ReplaceOutput;
+import org.dspex.beam.pipelines.io.ShardFiles;
 import org.dspex.beam.pipelines.io.TempFolder;
 import org.dspex.beam.pipelines.io.WriteFailures;
 import org.dspex.beam.pipelines.io.WriteOutput;
@@ -206,7 +207,6 @@ public final class JobRunner {
           .apply("CountFailed", ParDo.of(JobCounters.countingFailures(jobId, FailureRecords.ERROR_TYPE)))
           .setRowSchema(FailureRecords.SCHEMA);
       failures.apply("WriteFailures", new WriteFailures(target));
-      failures.apply("FirstFailures", new FirstFailures(target.firstFailures()));
       return runAndReport(p, job, target, jobId, written, extras);
     } finally {
       release(target);
@@ -278,7 +278,7 @@ public final class JobRunner {
       throw e;
     }
     Snapshot last = ProgressSource.last(result, jobId);
-    FailureTally tally = FailureTally.of(result, jobId, FirstFailures.read(target.firstFailures()));
+    FailureTally tally = FailureTally.of(result, jobId, FirstFailures.read(ShardFiles.list(target.failureShards())));
     OutputTarget staged = OutputAssembly.assemble(target, written);
     extras.write(staged);
     replace(staged, target);

@@ -31,7 +31,6 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *                            shards.txt      and the shards of committed bundles ({@link ShardFiles})
  *                     failures/...           the failures likewise
  *                     optimize-result/...    optimize's result likewise
- *                     first-failures.json    the summary's first messages ({@link FirstFailures})
  *                     final/&lt;output files&gt;   the staged files
  * </pre>
  *
@@ -146,11 +145,6 @@ public record OutputTarget(String output, Format format, int shards, String temp
   /** The folder the pipeline writes the shard files of optimize's result into. */
   public String optimizeResultShards() {
     return tempFolder("optimize-result");
-  }
-
-  /** The file of the summary's first failure messages ({@link FirstFailures}). */
-  public String firstFailures() {
-    return tempFile("first-failures.json");
   }
 
   /** The file naming the job's owner ({@link TempFolder}). */

@@ -13,7 +13,7 @@ import org.dspex.beam.pipelines.io.FirstFailures;
 /**
  * A finished job's failures, for the summary and the exit code: records by error type, from the
  * job's own counters ({@link JobCounters#FAILED_PREFIX}{@code <type>}), never from re-reading the
- * failures file, and the first few messages the pipeline collected ({@link FirstFailures}).
+ * failures file, and the first few messages of its failures ({@link FirstFailures}).
  * Immutable.
  *
  * @param byType records per error type, most frequent first
