@@ -266,6 +266,7 @@ public abstract class DSPexEmbed extends DSPexTransform<DSPexEmbed> {
         .addField(EMBEDDING_FIELD, Schema.FieldType.array(Schema.FieldType.FLOAT))
         .build();
     EmbedClient client = new EmbedClient(workerConfig(), textField(), command(), normalize());
-    return Expansion.apply(rows, client, modelOutputs, execution(), 0, 0, badRecordErrorHandler(), "DSPexEmbed");
+    return Expansion.apply(rows, client, modelOutputs, execution(), Expansion.Cost.NONE, badRecordErrorHandler(),
+        "DSPexEmbed");
   }
 }

@@ -121,6 +121,15 @@ import org.dspex.beam.transforms.signature.SignatureField;
  * completes; requests already in flight finish, so it may be overspent by one batch per DoFn
  * instance.
  *
+ * <h3>Identical inputs</h3>
+ *
+ * <p>Elements whose input fields are equal are sent once per JVM and every one of them gets the
+ * answer (or the failure) of the first, counted by the metric {@code dspex/dedup_hits}; the
+ * outcomes of the last {@link #DEFAULT_DEDUP_CAPACITY} distinct inputs are kept for it ({@link
+ * #withDeduplicationCapacity}). On a cluster that is once per machine. {@link #withDeduplication}
+ * {@code (false)} sends every element, e.g. for a program whose LM samples at a temperature and
+ * whose every answer is wanted. Bounded input only; unbounded input is sent as it comes.
+ *
  * <h3>Metrics</h3>
  *
  * <p>Beam metrics in namespace {@code dspex}: see {@link org.dspex.beam.transforms.metrics.DSPexMetrics}.
@@ -131,6 +140,8 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
 
   /** LM calls in flight per worker. */
   public static final int DEFAULT_THREADS = 8;
+  /** Distinct inputs whose outcomes identical elements copy, per JVM, by default. */
+  public static final int DEFAULT_DEDUP_CAPACITY = 10_000;
   /** The output field {@link #withChainOfThought} adds, first, holding the LM's reasoning. */
   public static final String REASONING_FIELD = "reasoning";
   /** Whether DSPy's LM cache is on. */
@@ -168,6 +179,8 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
 
   abstract long tokenBudget();
 
+  abstract int dedupCapacity();
+
   abstract @Nullable Schema outputSchema();
 
   abstract @Nullable ErrorHandler<BadRecord, ?> badRecordErrorHandler();
@@ -194,6 +207,8 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
 
     abstract Builder setTokenBudget(long n);
 
+    abstract Builder setDedupCapacity(int n);
+
     abstract Builder setOutputSchema(@Nullable Schema s);
 
     abstract Builder setBadRecordErrorHandler(@Nullable ErrorHandler<BadRecord, ?> h);
@@ -213,6 +228,7 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
         .setThreads(DEFAULT_THREADS)
         .setMaxLmCallsPerSecond(0)
         .setTokenBudget(0)
+        .setDedupCapacity(DEFAULT_DEDUP_CAPACITY)
         .setExecution(ExecutionSettings.defaults())
         .setSetupKind("predict")
         .setCommand("predict");
@@ -253,6 +269,24 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
   public DSPexPredict withTokenBudget(long tokens) {
     check(tokens > 0, "withTokenBudget: must be positive, was %s", tokens);
     return toBuilder().setTokenBudget(tokens).build();
+  }
+
+  /**
+   * Whether elements with equal input fields are sent once and share the outcome (default true;
+   * see the class documentation).
+   */
+  public DSPexPredict withDeduplication(boolean enabled) {
+    return toBuilder().setDedupCapacity(enabled ? DEFAULT_DEDUP_CAPACITY : 0).build();
+  }
+
+  /**
+   * Distinct inputs whose outcomes later identical elements copy, per JVM (default {@value
+   * #DEFAULT_DEDUP_CAPACITY}); an input seen again after that many others is sent again (and, with
+   * DSPy's cache on, answered from it).
+   */
+  public DSPexPredict withDeduplicationCapacity(int n) {
+    check(n > 0, "withDeduplicationCapacity: must be positive (withDeduplication(false) turns it off), was %s", n);
+    return toBuilder().setDedupCapacity(n).build();
   }
 
   /**
@@ -349,8 +383,9 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
         + (sig != null ? sig.text() : program()) + "'");
     Schema modelOutputs = Signature.ofFields(List.of(), outputs).outputSchema();
     PredictClient client = new PredictClient(workerConfig(), inputNames, outputs, command());
-    return Expansion.apply(rows, client, modelOutputs, execution(), tokenBudget(), maxLmCallsPerSecond(),
-        badRecordErrorHandler(), "DSPexPredict");
+    return Expansion.apply(rows, client, modelOutputs, execution(),
+        new Expansion.Cost(tokenBudget(), maxLmCallsPerSecond(), dedupCapacity()), badRecordErrorHandler(),
+        "DSPexPredict");
   }
 
   /** Signature fields of a user-given output schema, each of the type its Beam type stands for. */

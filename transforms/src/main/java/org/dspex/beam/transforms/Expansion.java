@@ -44,9 +44,18 @@ final class Expansion {
     return b.build();
   }
 
+  /**
+   * What a transform spends and saves per JVM: the token budget (0: none), LM calls admitted per
+   * second (0: no limit), and the distinct inputs whose outcomes identical elements copy (0: no
+   * deduplication).
+   */
+  record Cost(long tokenBudget, double callsPerSecond, int dedupCapacity) {
+    /** No limits, no deduplication. */
+    static final Cost NONE = new Cost(0, 0, 0);
+  }
+
   static DSPexResult apply(PCollection<Row> rows, ModelClient client, Schema modelOutputs,
-      ExecutionSettings s, long tokenBudget, double callsPerSecond,
-      ErrorHandler<BadRecord, ?> badRecords, String transform) {
+      ExecutionSettings s, Cost cost, ErrorHandler<BadRecord, ?> badRecords, String transform) {
     Schema out = outputSchema(rows.getSchema(), modelOutputs, transform);
     InferenceSpec spec = InferenceSpec.builder()
         .setClient(client)
@@ -57,8 +66,9 @@ final class Expansion {
         .setMaxAttempts(s.maxAttempts())
         .setFormat(s.format())
         .setCostKey(UUID.randomUUID().toString())
-        .setTokenBudget(tokenBudget)
-        .setCallsPerSecond(callsPerSecond)
+        .setTokenBudget(cost.tokenBudget())
+        .setCallsPerSecond(cost.callsPerSecond())
+        .setDedupCapacity(cost.dedupCapacity())
         .build();
     TupleTagList failuresTag = TupleTagList.of(InferenceFn.FAILURES);
     PCollectionTuple t;

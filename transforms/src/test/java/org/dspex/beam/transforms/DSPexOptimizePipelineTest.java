@@ -31,8 +31,7 @@ import org.apache.beam.sdk.values.Row;
 import org.dspex.beam.transforms.optimize.CompileFailedException;
 import org.dspex.beam.transforms.optimize.OptimizeProgress;
 import org.dspex.beam.transforms.optimize.OptimizeResult;
-import org.junit.AfterClass;
-import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.Rule;
 import org.junit.Test;
 import org.junit.rules.TemporaryFolder;
@@ -49,19 +48,7 @@ public class DSPexOptimizePipelineTest {
 
   @Rule public final transient TestPipeline p = TestPipeline.create();
   @Rule public final TemporaryFolder tmp = new TemporaryFolder();
-  private static LoopbackLmServer server;
-
-  @BeforeClass
-  public static void startServer() throws Exception {
-    server = LoopbackLmServer.start();
-  }
-
-  @AfterClass
-  public static void stopServer() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-  }
+  @ClassRule public static final LoopbackLmServer.Shared LM = new LoopbackLmServer.Shared();
 
   private static Row only(Iterable<Row> rows) {
     List<Row> l = new ArrayList<>();
@@ -118,14 +105,14 @@ public class DSPexOptimizePipelineTest {
   @Test
   public void givenTheLoopbackLm_whenBootstrapping_thenTheSavedProgramSendsItsDemosThroughDSPexPredict() throws Exception {
     SEEN.clear();
-    server.reset();
+    LM.get().reset();
     File state = tmp.newFile("program.json");
     DSPexResult r = p.apply(Create.of(OptimizeExamples.rows().subList(0, 12)).withRowSchema(OptimizeExamples.SCHEMA))
         .apply(DSPexOptimize.of("question -> answer")
             .withOptimizer("BootstrapFewShot")
             .withOptimizerOptions(Map.of("max_bootstrapped_demos", 3, "max_labeled_demos", 3))
             .withMetric("exact")
-            .withModel("openai/loopback").withApiBase(server.apiBase()).withApiKeyEnv("DSPEX_TEST_SECRET")
+            .withModel("openai/loopback").withApiBase(LM.get().apiBase()).withApiKeyEnv("DSPEX_TEST_SECRET")
             .withCache(false)
             .withDevFraction(0.25)
             .withSeed(3)
@@ -147,7 +134,7 @@ public class DSPexOptimizePipelineTest {
     });
     PipelineResult result = p.run();
     result.waitUntilFinish();
-    Map<String, Object> stats = server.stats();
+    Map<String, Object> stats = LM.get().stats();
     long calls = ((Number) stats.get("ok")).longValue();
     assertTrue("the compile called the LM: " + stats, calls > 0);
     assertEquals(calls, counter(result, "lm_calls"));
@@ -156,11 +143,11 @@ public class DSPexOptimizePipelineTest {
 
     JsonNode demos = JSON.readTree(state).get("demos");
     assertEquals(3, demos.size());
-    server.reset();
+    LM.get().reset();
     Pipeline predict = Pipeline.create(p.getOptions());
     PCollection<Row> out = predict.apply(Create.of(KV.of("q", "What is the capital of Peru?")))
         .apply(DSPexPredict.of("question -> answer").withProgramState(path)
-            .withModel("openai/loopback").withApiBase(server.apiBase()).withApiKeyEnv("DSPEX_TEST_SECRET")
+            .withModel("openai/loopback").withApiBase(LM.get().apiBase()).withApiKeyEnv("DSPEX_TEST_SECRET")
             .withCache(false).withPython(TestSupport.python()))
         .output();
     PAssert.that(out).satisfies(rows -> {
@@ -168,7 +155,7 @@ public class DSPexOptimizePipelineTest {
       return null;
     });
     predict.run().waitUntilFinish();
-    List<String> prompts = server.prompts();
+    List<String> prompts = LM.get().prompts();
     assertEquals(1, prompts.size());
     for (JsonNode d : demos) {
       assertTrue("the prompt holds the demo " + d, prompts.get(0).contains(d.get("question").asText())

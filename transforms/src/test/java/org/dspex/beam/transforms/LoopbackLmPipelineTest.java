@@ -15,8 +15,7 @@ import org.apache.beam.sdk.transforms.MapElements;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TypeDescriptors;
-import org.junit.AfterClass;
-import org.junit.BeforeClass;
+import org.junit.ClassRule;
 import org.junit.Rule;
 import org.junit.Test;
 
@@ -26,19 +25,7 @@ import org.junit.Test;
  */
 public class LoopbackLmPipelineTest {
   @Rule public final transient TestPipeline p = TestPipeline.create();
-  private static LoopbackLmServer server;
-
-  @BeforeClass
-  public static void startServer() throws Exception {
-    server = LoopbackLmServer.start();
-  }
-
-  @AfterClass
-  public static void stopServer() throws Exception {
-    if (server != null) {
-      server.close();
-    }
-  }
+  @ClassRule public static final LoopbackLmServer.Shared LM = new LoopbackLmServer.Shared();
 
   @Test
   public void givenOpenAiCompatibleServer_thenKnownQuestionsGetTheirAnswersAndMalformedAnswerFailsAlone() {
@@ -48,7 +35,7 @@ public class LoopbackLmPipelineTest {
             KV.of("bad", "Say something __DSPEX_MALFORMED__")))
         .apply(DSPexPredict.of("question -> answer")
             .withModel("openai/loopback")
-            .withApiBase(server.apiBase())
+            .withApiBase(LM.get().apiBase())
             .withApiKeyEnv("DSPEX_TEST_SECRET")
             .withNumRetries(0)
             .withCache(false)
@@ -103,7 +90,7 @@ public class LoopbackLmPipelineTest {
   public void givenOpenAiEmbeddingsBackend_thenVectorsOfTheServersDimension() {
     DSPexResult r = p.apply(Create.of("one", "two", "three"))
         .apply(DSPexEmbed.of("loopback-embed")
-            .withOpenAiBackend(server.apiBase())
+            .withOpenAiBackend(LM.get().apiBase())
             .withApiKeyEnv("DSPEX_TEST_SECRET")
             .withPython(TestSupport.python()));
     PAssert.that(r.output().apply("Dims", MapElements.into(TypeDescriptors.strings())

@@ -113,4 +113,30 @@ final class LoopbackLmServer implements AutoCloseable {
       process.destroyForcibly();
     }
   }
+
+  /** One server for a test class: {@code @ClassRule public static final LoopbackLmServer.Shared LM = new LoopbackLmServer.Shared();}. */
+  static final class Shared extends org.junit.rules.ExternalResource {
+    private LoopbackLmServer server;
+
+    @Override
+    protected void before() throws Throwable {
+      server = start();
+    }
+
+    @Override
+    protected void after() {
+      if (server != null) {
+        try {
+          server.close();
+        } catch (Exception e) {
+          throw new IllegalStateException("stopping the loopback LM server", e);
+        }
+      }
+    }
+
+    /** The running server. */
+    LoopbackLmServer get() {
+      return server;
+    }
+  }
 }

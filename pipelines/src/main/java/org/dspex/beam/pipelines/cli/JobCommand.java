@@ -33,8 +33,24 @@ abstract class JobCommand implements Callable<Integer> {
       description = "Input fields copied to the output after the id.")
   List<String> keepFields = new ArrayList<>();
 
+  @Option(names = "--resume",
+      description = "Continue a run of the same output that failed or was killed: the records it answered"
+          + " come from its LM cache (and, with --batch-api, its submitted batches) without paying again.")
+  boolean resume;
+
+  /**
+   * The LM cache the job's workers share ({@link JobLmCache}); set before {@link #job}, for the
+   * subcommands whose model is an LM.
+   */
+  JobLmCache lmCache = JobLmCache.none();
+
   /** Describes the job for the probed input; {@link UsageError} for what the user must fix. */
   abstract Job job(JobSettings settings, InputProbe input);
+
+  /** The LM options of a subcommand that calls an LM, else null. */
+  @Nullable LmOptions lmOptions() {
+    return null;
+  }
 
   /**
    * Runs after a job that ran to its end, before its files replace the output's (e.g. trainset
@@ -54,10 +70,21 @@ abstract class JobCommand implements Callable<Integer> {
     } catch (InputProbe.InputException e) {
       throw new UsageError(e.getMessage(), e);
     }
+    LmOptions lm = lmOptions();
+    lmCache = lm != null && lm.cacheDir == null ? JobLmCache.of(settings, resume) : JobLmCache.none();
     Job job = job(settings, input);
     JobRunner runner = new JobRunner(settings, System.err, System.console() != null);
     OutputTarget target = runner.prepareOutput();
-    return ExitCodes.of(runner.run(job, target, staged -> after(staged, job)));
+    lmCache.prepare(System.err);
+    JobRunner.Outcome outcome;
+    try {
+      outcome = runner.run(job, target, staged -> after(staged, job));
+    } catch (Exception | Error e) {
+      lmCache.kept(System.err);
+      throw e;
+    }
+    lmCache.finished();
+    return ExitCodes.of(outcome);
   }
 
   /**

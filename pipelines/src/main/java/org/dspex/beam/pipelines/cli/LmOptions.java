@@ -3,6 +3,7 @@ package org.dspex.beam.pipelines.cli;
 import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.transforms.DSPexProgramTransform;
 import picocli.CommandLine.Option;
@@ -32,7 +33,8 @@ public final class LmOptions {
 
   @Option(names = "--cache-dir", paramLabel = "DIR",
       description = "DSPy's LM cache on disk, kept across runs: a record already answered there costs"
-          + " no LM call when it runs again (default: a temporary one per worker, gone after the run).")
+          + " no LM call when it runs again (default: one for the job, shared by its workers, in"
+          + " OUTPUT.lm-cache, removed when the job ends and kept for --resume when it fails).")
   String cacheDir;
 
   @Option(names = "--program-state", paramLabel = "FILE",
@@ -90,6 +92,14 @@ public final class LmOptions {
    * fail on the missing key otherwise).
    */
   <T extends DSPexProgramTransform<T>> T apply(T p, boolean workersRunHere) {
+    return apply(p, workersRunHere, null);
+  }
+
+  /**
+   * {@link #apply(DSPexProgramTransform, boolean)}, with {@code jobCacheDir} (may be null) as the LM
+   * cache when {@code --cache-dir} names none.
+   */
+  <T extends DSPexProgramTransform<T>> T apply(T p, boolean workersRunHere, @Nullable String jobCacheDir) {
     requireKey(apiKeyEnv, "--api-key-env", workersRunHere);
     try {
       T c = p.withModel(lm);
@@ -104,6 +114,8 @@ public final class LmOptions {
       }
       if (cacheDir != null) {
         c = c.withCacheDir(cacheDir(workersRunHere));
+      } else if (jobCacheDir != null) {
+        c = c.withCacheDir(jobCacheDir);
       }
       List<String> dirs = new ArrayList<>();
       for (String d : pythonPath) {

@@ -56,6 +56,11 @@ public final class PredictCommand extends JobCommand {
   @Mixin LmOptions lm;
 
   @Override
+  LmOptions lmOptions() {
+    return lm;
+  }
+
+  @Override
   Job job(JobSettings settings, InputProbe input) {
     DSPexPredict predict;
     try {
@@ -69,7 +74,7 @@ public final class PredictCommand extends JobCommand {
       }
       predict = predict.withChainOfThought(true);
     }
-    predict = settings.configure(lm.apply(predict, settings.runsHere()));
+    predict = settings.configure(lm.apply(predict, settings.runsHere(), lmCache.dir()));
     if (lm.programState() != null) {
       predict = predict.withProgramState(lm.programState());
     }

@@ -64,6 +64,11 @@ public final class TrainsetCommand extends JobCommand {
 
   @Mixin LmOptions lm;
 
+  @Override
+  LmOptions lmOptions() {
+    return lm;
+  }
+
   private List<String> inputs = List.of();
   private List<String> outputs = List.of();
 
@@ -99,7 +104,7 @@ public final class TrainsetCommand extends JobCommand {
       args.put("threshold", threshold);
     }
     DSPexPredict labeler = settings.configure(lm.apply(DSPexPredict.ofProgram(TrainsetStep.PROGRAM)
-        .withProgramArgs(args), settings.runsHere()));
+        .withProgramArgs(args), settings.runsHere(), lmCache.dir()));
     Signature sig = ProgramFields.describe(labeler, "--teacher " + teacher);
     labeler = labeler.withOutputSchema(sig.outputSchema());
     List<RecordLayout.Column> columns = new ArrayList<>();

@@ -8,6 +8,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 import org.apache.beam.sdk.values.Row;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPool;
 import org.dspex.beam.connector.worker.WorkerPools;
@@ -26,6 +27,7 @@ final class InferenceCore {
   private final WorkerPool pool;
   private final BatchExecutor.CostControl cost;
   private final BatchExecutor executor;
+  private final @Nullable Deduplication dedup;
   // Executor events from the pool's callback threads, applied on the DoFn thread (Beam metrics need it).
   private final Queue<Consumer<DSPexMetrics>> metricEvents = new ConcurrentLinkedQueue<>();
 
@@ -44,6 +46,7 @@ final class InferenceCore {
     }
     this.pool = acquired;
     this.cost = SharedCostControl.forKey(spec.costKey(), spec.tokenBudget(), spec.callsPerSecond());
+    this.dedup = Deduplication.forKey(spec.costKey(), spec.dedupCapacity());
     this.executor = new BatchExecutor(
         (payloads, sink, exclusivity) -> client.send(pool, handle, payloads, spec.format(), sink, exclusivity),
         spec.maxAttempts(), cost, new MetricsListener(metricEvents));
@@ -80,6 +83,31 @@ final class InferenceCore {
     return item;
   }
 
+  /**
+   * The claim of a sendable item on its payload ({@link Deduplication}), or null when deduplication
+   * is off. A claim that does not lead counts as a dedup hit.
+   */
+  Deduplication.@Nullable Claim claim(BatchItem item) {
+    if (dedup == null) {
+      return null;
+    }
+    Deduplication.Claim c = dedup.claim(item);
+    if (!c.leads()) {
+      metrics.dedupHits.inc();
+    }
+    return c;
+  }
+
+  /** Settles the leading claims of a request that is over ({@code failure}: no worker could serve). */
+  void settle(List<Deduplication.Claim> claims, List<BatchItem> items, @Nullable Throwable failure) {
+    for (int i = 0; i < items.size(); i++) {
+      Deduplication.Claim c = claims.get(i);
+      if (c != null && c.leads()) {
+        dedup.settle(c, items.get(i), failure);
+      }
+    }
+  }
+
   /** Gives each item an outcome; throws when no worker can serve. */
   void run(List<BatchItem> items) throws WorkerException, InterruptedException {
     await(submit(items));
@@ -94,10 +122,13 @@ final class InferenceCore {
     return executor.run(items);
   }
 
-  /** Waits for a {@link #submit}ted batch; throws what its run failed with (no worker can serve). */
-  void await(CompletableFuture<Void> sent) throws WorkerException, InterruptedException {
+  /**
+   * Waits for a {@link #submit}ted batch, or a leader's outcome ({@link Deduplication.Claim#outcome()}),
+   * and returns its value; throws what its run failed with (no worker can serve).
+   */
+  <T> T await(CompletableFuture<T> sent) throws WorkerException, InterruptedException {
     try {
-      sent.get();
+      return sent.get();
     } catch (ExecutionException e) {
       Throwable c = e.getCause();
       if (c instanceof WorkerException) {

@@ -4,10 +4,12 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.windowing.BoundedWindow;
 import org.apache.beam.sdk.values.Row;
 import org.apache.beam.sdk.values.TupleTag;
+import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.connector.worker.WorkerException;
 import org.dspex.beam.connector.worker.WorkerPools;
 import org.dspex.beam.transforms.failures.Failures;
@@ -28,8 +30,11 @@ import org.joda.time.Instant;
  * single thread. Each result keeps its element's window and timestamp: results in the current
  * element's window are emitted when their batch is collected, others in {@code @FinishBundle}.
  * {@link BatchExecutor} does retries and bisection; a fault that is no element's (no worker can start) is
- * rethrown so the runner retries the bundle. Unbounded input goes through {@link GroupedInferenceFn}
- * instead, which bounds the wait.
+ * rethrown so the runner retries the bundle. With deduplication on, an element whose payload an
+ * earlier one of the JVM leads ({@link Deduplication}) is not sent: it is emitted with a copy of
+ * the leader's outcome once that is known, at the latest in {@code @FinishBundle}, which sends its
+ * own batches before it waits for other bundles' leaders (so two bundles never wait on each other).
+ * Unbounded input goes through {@link GroupedInferenceFn} instead, which bounds the wait.
  */
 public final class InferenceFn extends DoFn<Row, Row> {
   private static final long serialVersionUID = 1L;
@@ -46,6 +51,7 @@ public final class InferenceFn extends DoFn<Row, Row> {
   private transient long bufferBytes;
   private transient List<Pending> held;
   private transient ArrayDeque<Sent> inFlight;
+  private transient List<Pending> followers;
 
   /** An element waiting for its batch, then for its emission. */
   private static final class Pending {
@@ -53,12 +59,18 @@ public final class InferenceFn extends DoFn<Row, Row> {
     final BatchItem item;
     final Instant timestamp;
     final BoundedWindow window;
+    final Deduplication.@Nullable Claim claim;
 
-    Pending(Row input, BatchItem item, Instant timestamp, BoundedWindow window) {
+    Pending(Row input, BatchItem item, Instant timestamp, BoundedWindow window, Deduplication.@Nullable Claim claim) {
       this.input = input;
       this.item = item;
       this.timestamp = timestamp;
       this.window = window;
+      this.claim = claim;
+    }
+
+    boolean follows() {
+      return claim != null && !claim.leads();
     }
   }
 
@@ -91,6 +103,7 @@ public final class InferenceFn extends DoFn<Row, Row> {
     bufferBytes = 0;
     held = new ArrayList<>();
     inFlight = new ArrayDeque<>();
+    followers = new ArrayList<>();
   }
 
   /** Buffers the element, or fails it when too large; sends the buffer once full. */
@@ -99,31 +112,53 @@ public final class InferenceFn extends DoFn<Row, Row> {
       MultiOutputReceiver out) throws WorkerException, InterruptedException {
     BatchItem item = core.item(input);
     if (item.done()) {
-      emit(new Pending(input, item, timestamp, window), out);
+      emit(new Pending(input, item, timestamp, window, null), out);
       return;
     }
-    if (!buffer.isEmpty() && bufferBytes + item.bytes() > spec.maxBatchBytes()) {
-      flush(out, window, timestamp);
-    }
-    buffer.add(new Pending(input, item, timestamp, window));
-    bufferBytes += item.bytes();
-    if (buffer.size() >= spec.maxBatchSize() || bufferBytes >= spec.maxBatchBytes()) {
-      flush(out, window, timestamp);
+    Pending pending = new Pending(input, item, timestamp, window, core.claim(item));
+    try {
+      if (pending.follows()) {
+        followers.add(pending);
+        emitSettledFollowers(out, window, timestamp);
+        return;
+      }
+      if (!buffer.isEmpty() && bufferBytes + item.bytes() > spec.maxBatchBytes()) {
+        flush(out, window, timestamp);
+      }
+      buffer.add(pending);
+      bufferBytes += item.bytes();
+      if (buffer.size() >= spec.maxBatchSize() || bufferBytes >= spec.maxBatchBytes()) {
+        flush(out, window, timestamp);
+      }
+    } catch (WorkerException | InterruptedException | RuntimeException e) {
+      abandon(e);
+      throw e;
     }
   }
 
   /** Sends what is left and emits every result held back, each in its own window. */
   @FinishBundle
   public void finishBundle(FinishBundleContext c) throws WorkerException, InterruptedException {
-    if (!buffer.isEmpty()) {
-      inFlight.add(send());
-    }
-    // No worker can serve: the exception fails the bundle, which the runner retries; nothing
-    // held is emitted, so a replayed bundle starts clean.
-    while (!inFlight.isEmpty()) {
-      Sent sent = inFlight.poll();
-      core.await(sent.done);
-      held.addAll(sent.batch);
+    try {
+      if (!buffer.isEmpty()) {
+        inFlight.add(send());
+      }
+      // No worker can serve: the exception fails the bundle, which the runner retries; nothing
+      // held is emitted, so a replayed bundle starts clean.
+      while (!inFlight.isEmpty()) {
+        Sent sent = inFlight.poll();
+        core.await(sent.done);
+        held.addAll(sent.batch);
+      }
+      // Only now, with every batch of this bundle sent: a leader may be in another bundle's buffer.
+      for (Pending p : followers) {
+        Deduplication.copy(core.await(p.claim.outcome()), p.item);
+        held.add(p);
+      }
+      followers.clear();
+    } catch (WorkerException | InterruptedException | RuntimeException e) {
+      abandon(e);
+      throw e;
     }
     for (Pending p : held) {
       if (p.item.ok()) {
@@ -165,6 +200,25 @@ public final class InferenceFn extends DoFn<Row, Row> {
         }
       }
     }
+    emitSettledFollowers(out, window, timestamp);
+  }
+
+  /** Emits (or holds, like results) the followers whose leaders are settled. */
+  private void emitSettledFollowers(MultiOutputReceiver out, BoundedWindow window, Instant timestamp) {
+    for (var it = followers.iterator(); it.hasNext(); ) {
+      Pending p = it.next();
+      CompletableFuture<BatchItem> leader = p.claim.outcome();
+      if (!leader.isDone() || leader.isCompletedExceptionally()) {
+        continue;
+      }
+      Deduplication.copy(leader.join(), p.item);
+      it.remove();
+      if (p.window.equals(window) && !p.timestamp.isBefore(timestamp)) {
+        emit(p, out);
+      } else {
+        held.add(p);
+      }
+    }
   }
 
   private Sent send() {
@@ -172,10 +226,34 @@ public final class InferenceFn extends DoFn<Row, Row> {
     buffer = new ArrayList<>();
     bufferBytes = 0;
     List<BatchItem> items = new ArrayList<>(batch.size());
+    List<Deduplication.Claim> claims = new ArrayList<>(batch.size());
     for (Pending p : batch) {
       items.add(p.item);
+      claims.add(p.claim);
     }
-    return new Sent(batch, core.submit(items));
+    // Settled on the completing thread, so followers in other bundles need not wait for this one.
+    CompletableFuture<Void> done = core.submit(items)
+        .whenComplete((v, failure) -> core.settle(claims, items, cause(failure)));
+    return new Sent(batch, done);
+  }
+
+  /**
+   * The bundle fails: the leaders it never sent are forgotten (their followers' bundles fail too,
+   * and the runner's retries send them again); sent ones settle when their requests end.
+   */
+  private void abandon(Exception e) {
+    List<BatchItem> items = new ArrayList<>();
+    List<Deduplication.Claim> claims = new ArrayList<>();
+    for (Pending p : buffer) {
+      items.add(p.item);
+      claims.add(p.claim);
+    }
+    core.settle(claims, items, e);
+    buffer.clear();
+  }
+
+  private static @Nullable Throwable cause(@Nullable Throwable t) {
+    return t instanceof CompletionException && t.getCause() != null ? t.getCause() : t;
   }
 
   private void emit(Pending p, MultiOutputReceiver out) {

@@ -37,8 +37,14 @@ public abstract class InferenceSpec implements Serializable {
   /** Elements admitted per second, 0: no limit. */
   public abstract double callsPerSecond();
 
+  /**
+   * Distinct payloads whose outcomes identical elements copy instead of being sent, per JVM
+   * ({@link Deduplication}); 0: every element is sent.
+   */
+  public abstract int dedupCapacity();
+
   public static Builder builder() {
-    return new AutoValue_InferenceSpec.Builder().setTokenBudget(0).setCallsPerSecond(0);
+    return new AutoValue_InferenceSpec.Builder().setTokenBudget(0).setCallsPerSecond(0).setDedupCapacity(0);
   }
 
   /** Builder of {@link InferenceSpec}. */
@@ -63,6 +69,8 @@ public abstract class InferenceSpec implements Serializable {
     public abstract Builder setTokenBudget(long n);
 
     public abstract Builder setCallsPerSecond(double d);
+
+    public abstract Builder setDedupCapacity(int n);
 
     public abstract InferenceSpec build();
   }

@@ -17,7 +17,8 @@ import org.dspex.beam.connector.worker.WorkerStats;
  *   <li>counters {@code elements} (input elements handled: output plus failures), {@code
  *       failed_elements}, {@code batches} (requests sent), {@code failed_batches}, {@code
  *       retries}, {@code worker_restarts}, {@code lm_calls}, {@code lm_prompt_tokens}, {@code
- *       lm_completion_tokens}, {@code bytes_json}, {@code bytes_msgpack}, {@code bytes_arrow},
+ *       lm_completion_tokens}, {@code dedup_hits} (elements not sent because an identical one was:
+ *       they copy its outcome), {@code bytes_json}, {@code bytes_msgpack}, {@code bytes_arrow},
  *       {@code bytes_numpy}, {@code bytes_ref} (body bytes both ways, one counter per content format
  *       of the codec registry, named by {@link WorkerStats#BODY_BYTE_COUNTERS});
  *   <li>distributions {@code batch_size}, {@code batch_byte_size}, {@code batch_latency_millis},
@@ -46,6 +47,7 @@ public final class DSPexMetrics {
   public final Counter lmCalls = Metrics.counter(NAMESPACE, "lm_calls");
   public final Counter lmPromptTokens = Metrics.counter(NAMESPACE, "lm_prompt_tokens");
   public final Counter lmCompletionTokens = Metrics.counter(NAMESPACE, "lm_completion_tokens");
+  public final Counter dedupHits = Metrics.counter(NAMESPACE, "dedup_hits");
   public final Distribution batchSize = Metrics.distribution(NAMESPACE, "batch_size");
   public final Distribution batchByteSize = Metrics.distribution(NAMESPACE, "batch_byte_size");
   public final Distribution batchLatencyMillis = Metrics.distribution(NAMESPACE, "batch_latency_millis");
