@@ -33,6 +33,11 @@ abstract class JobCommand implements Callable<Integer> {
       description = "Input fields copied to the output after the id.")
   List<String> keepFields = new ArrayList<>();
 
+  /** The settings the job runs with: the common options' (a subcommand may change their defaults). */
+  JobSettings adjust(JobSettings settings) {
+    return settings;
+  }
+
   /** Describes the job for the probed input; {@link UsageError} for what the user must fix. */
   abstract Job job(JobSettings settings, InputProbe input);
 
@@ -44,7 +49,7 @@ abstract class JobCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    JobSettings settings = common.settings();
+    JobSettings settings = adjust(common.settings());
     // Beam's file systems for the runner's options (gs:// and others on the classpath), before the
     // command reads the input or checks the output.
     FileSystems.setDefaultPipelineOptions(settings.pipelineOptions());
