@@ -52,10 +52,20 @@ class PredictKind(ModelKind):
         program, inputs, outputs = build_program(args)
         ledger = usage_ledger.current()
         recorder = LedgerRecorder(ledger) if ledger is not None else None
-        handle = PredictHandle(program, lm, inputs, outputs, threads, recorder)
-        logger.info("predict handle: %d inputs, %d outputs, lm %s", len(inputs), len(outputs),
-                    lm_described.get("model"))
-        return Loaded(handle, {"inputs": inputs, "outputs": outputs, "lm": lm_described, "threads": threads})
+        batch_spec = args.get("batch_api")
+        described = {"inputs": inputs, "outputs": outputs, "lm": lm_described, "threads": threads}
+        if batch_spec is None:
+            handle = PredictHandle(program, lm, inputs, outputs, threads, recorder)
+        else:
+            from dspex_worker.predict.batch.setup import BatchMode
+
+            mode = BatchMode(lm, batch_spec)
+            handle = PredictHandle(program, mode.lm, inputs, outputs, threads, recorder)
+            handle.batch = mode.rounds(handle)
+            described["batch_api"] = mode.described()
+        logger.info("predict handle: %d inputs, %d outputs, lm %s%s", len(inputs), len(outputs),
+                    lm_described.get("model"), "" if batch_spec is None else ", batch mode")
+        return Loaded(handle, described)
 
     def request_options(self, args: Mapping[str, Any], model: Any) -> int | None:
         """``args.threads``: another thread count for this request."""

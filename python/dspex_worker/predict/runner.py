@@ -78,6 +78,9 @@ class PredictHandle:
     threads: int = 8
     #: Writes every LM call of the elements into the worker's usage ledger (none: not written).
     recorder: LedgerRecorder | None = None
+    #: Batch mode: runs requests in rounds of provider batches (:mod:`.batch.rounds`); ``lm`` is
+    #: then the batch LM. None: every LM call is a live one.
+    batch: Any = None
     #: Runs the elements of every request that uses ``threads``: concurrent requests share its
     #: threads, so a worker has at most ``threads`` LM calls in flight for the handle, and the
     #: elements of a request queued behind another start as soon as threads free up (no drain
@@ -152,6 +155,9 @@ class PredictHandle:
             pool = self._shared_pool()
         pending: set[Future[Outcome]] = set()
         try:
+            if self.batch is not None:
+                self.batch.run(records, emit, pool)
+                return
             pending = {pool.submit(self.run_one, index, record) for index, record in enumerate(records)}
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)

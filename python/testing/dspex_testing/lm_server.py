@@ -12,6 +12,10 @@ any free port), prints one JSON line ``{"port": N}`` on stdout, and serves:
 - ``GET /prompts``: the chat prompts received (``{"prompts": [text, ...]}``, oldest first, the
   last ``--keep-prompts`` of them), so a test can check what a program sent; ``/reset`` clears them.
 - ``GET /repeats``: the chat requests seen more than once, with when each was first answered.
+- ``GET /requests``: the live chat request bodies received, oldest first (as many as prompts).
+- OpenAI's Batch API (``POST /v1/files``, ``POST /v1/batches``, ``GET /v1/batches/{id}``,
+  ``GET /v1/files/{id}/content``, ...): see :mod:`.batch_api`; each request of a batch is
+  answered like a live chat call, once ``--batch-delay-s`` has passed.
 
 Misbehaviour on demand, by marker strings in the prompt:
 
@@ -24,151 +28,26 @@ and by rates (``--rate-429``, ``--rate-500``, ``--rate-malformed``): that fracti
 distinct requests, chosen by a hash of the request (deterministic across runs),
 gets a 429 or 500 on their first attempt, or malformed text on every attempt.
 
-``--latency-ms`` delays every answer. The server stops itself after
-``--max-seconds`` (default 600), on SIGTERM/SIGINT, or when its stdin closes with
-``--exit-on-stdin-eof``; it prints its stats as a JSON line on stderr when it stops.
+``--latency-ms`` delays every live answer (``--batch-delay-s`` delays a batch). The server
+stops itself after ``--max-seconds`` (default 600), on SIGTERM/SIGINT, or when its stdin
+closes with ``--exit-on-stdin-eof``; it prints its stats as a JSON line on stderr when it stops.
+The answers and counters live in :mod:`.loopback_state`.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import signal
 import sys
 import threading
 import time
-from collections import Counter, deque
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from dspex_testing import lm_answers
-
-
-class LoopbackState:
-    """Options, the QA set and call counters shared by all request threads."""
-
-    def __init__(self, options: argparse.Namespace) -> None:
-        self.options = options
-        self.qa = lm_answers.load_qa(options.qa)
-        self.lock = threading.Lock()
-        self.counts: Counter[str] = Counter()
-        self.attempts: Counter[str] = Counter()
-        self.first_answered: dict[str, float] = {}
-        self.started = time.monotonic()
-        self.first_call: float | None = None
-        self.last_call: float | None = None
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self.prompts: deque[str] = deque(maxlen=max(0, options.keep_prompts))
-
-    def prompt(self, text: str) -> None:
-        """Keep a chat prompt (the last ``--keep-prompts`` are kept)."""
-        with self.lock:
-            self.prompts.append(text)
-
-    def recent_prompts(self) -> list[str]:
-        """The kept chat prompts, oldest first."""
-        with self.lock:
-            return list(self.prompts)
-
-    def count(self, *keys: str) -> None:
-        """Add one to each counter in ``keys``."""
-        with self.lock:
-            for key in keys:
-                self.counts[key] += 1
-
-    def answered(self, prompt_tokens: int, completion_tokens: int, request_key: str | None = None) -> None:
-        """Count a chat answer sent and the tokens its ``usage`` reports; note when a request was first answered."""
-        with self.lock:
-            if request_key is not None:
-                self.first_answered.setdefault(request_key, time.monotonic() - self.started)
-            self.counts["ok"] += 1
-            self.counts["prompt_tokens"] += prompt_tokens
-            self.counts["completion_tokens"] += completion_tokens
-
-    def called(self) -> None:
-        """Count one chat or embedding call and note when it came."""
-        now = time.monotonic() - self.started
-        with self.lock:
-            self.counts["calls"] += 1
-            if self.first_call is None:
-                self.first_call = now
-            self.last_call = now
-
-    def entered(self) -> None:
-        """A request is being served (its latency included): track the most at once."""
-        with self.lock:
-            self.in_flight += 1
-            self.max_in_flight = max(self.max_in_flight, self.in_flight)
-
-    def left(self) -> None:
-        """A request was answered."""
-        with self.lock:
-            self.in_flight -= 1
-
-    def attempt(self, request_key: str) -> int:
-        """How many times this exact request was seen before (0 on the first attempt)."""
-        with self.lock:
-            seen = self.attempts[request_key]
-            self.attempts[request_key] += 1
-            return seen
-
-    def repeats(self) -> list[dict[str, Any]]:
-        """The chat requests seen more than once: when each was first answered (seconds since
-        the server started, ``None`` if never) and how often it came. A test that a record
-        answered before some moment is never paid again compares ``first_answer_s`` with it."""
-        with self.lock:
-            return [{"first_answer_s": None if k not in self.first_answered else round(self.first_answered[k], 4),
-                     "calls": n} for k, n in self.attempts.items() if n > 1]
-
-    def stats(self) -> dict[str, Any]:
-        """Counters as a JSON-able map (``calls`` = every POST to an API endpoint).
-
-        ``first_call_s`` and ``last_call_s`` are the arrival times of the first and the
-        last chat or embedding call (seconds since the server started), ``None`` before
-        any: a test measures the rate calls came at from them. ``max_in_flight`` is the
-        most API requests served at once (latency included), which shows how many
-        callers really worked in parallel; ``in_flight`` those being served now.
-        ``prompt_tokens`` and ``completion_tokens`` sum the ``usage`` of the chat
-        answers sent (``ok``). ``distinct_chat_requests`` counts the different chat
-        prompts seen, ``repeated_chat_requests`` those seen more than once: a test
-        that an answered record is never paid for twice reads it.
-        """
-        with self.lock:
-            counts = dict(self.counts)
-            distinct = len(self.attempts)
-            repeated = sum(1 for seen in self.attempts.values() if seen > 1)
-            first, last = self.first_call, self.last_call
-            max_in_flight, in_flight = self.max_in_flight, self.in_flight
-        keys = ("calls", "chat_calls", "embedding_calls", "ok", "errors_429", "errors_500",
-                "malformed", "bad_requests", "prompt_tokens", "completion_tokens")
-        return {**{k: counts.get(k, 0) for k in keys},
-                "first_call_s": None if first is None else round(first, 4),
-                "last_call_s": None if last is None else round(last, 4),
-                "distinct_chat_requests": distinct,
-                "repeated_chat_requests": repeated,
-                "max_in_flight": max_in_flight,
-                "in_flight": in_flight,
-                "uptime_s": round(time.monotonic() - self.started, 3)}
-
-    def reset(self) -> None:
-        """Zero the counters, forget attempts and call times."""
-        with self.lock:
-            self.counts.clear()
-            self.attempts.clear()
-            self.prompts.clear()
-            self.first_answered.clear()
-            self.first_call = None
-            self.last_call = None
-            self.max_in_flight = self.in_flight
-
-
-def _fraction(key: str, salt: str) -> float:
-    """A deterministic number in [0, 1) for a request key."""
-    digest = hashlib.sha256(f"{salt}\x1f{key}".encode()).digest()
-    return int.from_bytes(digest[:8], "big") / 2**64
+from dspex_testing.loopback_state import LoopbackState, chat_answer
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -191,11 +70,30 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _send(self, status: int, payload: Any) -> None:
+        """A JSON payload, or raw bytes (a file's content) as ``application/octet-stream``."""
+        if not isinstance(payload, bytes):
+            self._send_json(status, payload)
+            return
+        self.send_response(status)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    @staticmethod
+    def _is_batch_api(path: str) -> bool:
+        return path.split("?")[0].rstrip("/").startswith(("/v1/files", "/v1/batches"))
+
     def do_GET(self) -> None:
-        if self.path.rstrip("/") == "/stats":
+        if self._is_batch_api(self.path):
+            self._send(*self.server.state.batch_api.get(self.path))
+        elif self.path.rstrip("/") == "/stats":
             self._send_json(200, self.server.state.stats())
         elif self.path.rstrip("/") == "/prompts":
             self._send_json(200, {"prompts": self.server.state.recent_prompts()})
+        elif self.path.rstrip("/") == "/requests":
+            self._send_json(200, {"requests": self.server.state.recent_bodies()})
         elif self.path.rstrip("/") == "/repeats":
             self._send_json(200, {"repeats": self.server.state.repeats()})
         elif self.path.rstrip("/") in ("/v1/models", "/models"):
@@ -211,6 +109,9 @@ class Handler(BaseHTTPRequestHandler):
         if path == "/reset":
             state.reset()
             self._send_json(200, {"ok": True})
+            return
+        if self._is_batch_api(path):
+            self._send(*state.batch_api.post(path, self.headers.get("Content-Type", ""), raw))
             return
         try:
             request = json.loads(raw or b"{}")
@@ -232,7 +133,7 @@ class Handler(BaseHTTPRequestHandler):
         if path.endswith("/chat/completions"):
             state.called()
             state.count("chat_calls")
-            self._chat(request, raw)
+            self._chat(request)
         elif path.endswith("/embeddings"):
             state.called()
             state.count("embedding_calls")
@@ -246,48 +147,10 @@ class Handler(BaseHTTPRequestHandler):
         headers = {"Retry-After": "0"} if status == 429 else {}
         self._send_json(status, {"error": {"message": message, "type": kind, "code": status}}, headers)
 
-    def _chat(self, request: Mapping[str, Any], raw: bytes) -> None:
-        state, options = self.server.state, self.server.state.options
-        messages = request.get("messages") or []
-        if not isinstance(messages, list) or not messages:
-            state.count("bad_requests")
-            self._send_json(400, {"error": {"message": "messages must be a non-empty list"}})
-            return
-        prompt = lm_answers.prompt_text(messages)
-        state.prompt(prompt)
-        key = hashlib.sha256(prompt.encode("utf-8")).hexdigest()
-        attempt = state.attempt(key)
-        if lm_answers.MARKER_429_ALWAYS in prompt:
-            self._error(429, "rate_limit_exceeded", "loopback: rate limited (always)")
-            return
-        if attempt == 0 and (
-            lm_answers.MARKER_429 in prompt or _fraction(key, "429") < options.rate_429
-        ):
-            self._error(429, "rate_limit_exceeded", "loopback: rate limited, retry")
-            return
-        if lm_answers.MARKER_500 in prompt or (
-            attempt == 0 and _fraction(key, "500") < options.rate_500
-        ):
-            self._error(500, "server_error", "loopback: internal server error")
-            return
-        if lm_answers.MARKER_MALFORMED in prompt or _fraction(key, "bad") < options.rate_malformed:
-            state.count("malformed")
-            text = lm_answers.MALFORMED_TEXT
-        else:
-            text = lm_answers.answer(messages, request, state.qa)
-        prompt_tokens = lm_answers.count_tokens(prompt)
-        completion_tokens = lm_answers.count_tokens(text)
-        state.answered(prompt_tokens, completion_tokens, key)
-        self._send_json(200, {
-            "id": f"chatcmpl-{key[:16]}",
-            "object": "chat.completion",
-            "created": 0,
-            "model": str(request.get("model", "loopback")),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
-        })
+    def _chat(self, request: Mapping[str, Any]) -> None:
+        status, payload = chat_answer(self.server.state, request)
+        headers = {"Retry-After": "0"} if status == 429 else {}
+        self._send_json(status, payload, headers)
 
     def _embeddings(self, request: Mapping[str, Any]) -> None:
         state = self.server.state
@@ -335,6 +198,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate-429", type=float, default=0.0)
     parser.add_argument("--rate-500", type=float, default=0.0)
     parser.add_argument("--rate-malformed", type=float, default=0.0)
+    parser.add_argument("--batch-delay-s", type=float, default=0.0,
+                        help="how long a Batch API batch stays in_progress before it completes")
     parser.add_argument("--embed-dim", type=int, default=32)
     parser.add_argument("--keep-prompts", type=int, default=1000,
                         help="chat prompts kept for GET /prompts (the last N)")

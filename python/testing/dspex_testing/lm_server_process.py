@@ -63,6 +63,10 @@ class LMServerProcess:
         """The chat prompts the server received, oldest first (``GET /prompts``)."""
         return list(self._request("GET", "/prompts")["prompts"])
 
+    def requests(self) -> list[dict[str, Any]]:
+        """The live chat request bodies the server received, oldest first (``GET /requests``)."""
+        return list(self._request("GET", "/requests")["requests"])
+
     def reset(self) -> None:
         """Zero the server's counters and forget its prompts (``POST /reset``)."""
         self._request("POST", "/reset")

@@ -50,6 +50,12 @@ public record JobSettings(
     return 2 * (batchSize == null ? ExecutionSettings.DEFAULT_MAX_BATCH_SIZE : batchSize);
   }
 
+  /** These settings with {@code n} records per model batch. */
+  public JobSettings withBatchSize(int n) {
+    return new JobSettings(input, inputFormat, output, overwrite, shards, runner, workers, n, format,
+        maxFailureRate, verbose, maxLineBytes, requestTimeout, stallTimeout);
+  }
+
   /** New Beam pipeline options for the job ({@link RunnerSettings#pipelineOptions()}). */
   public PipelineOptions pipelineOptions() {
     return runner.pipelineOptions();

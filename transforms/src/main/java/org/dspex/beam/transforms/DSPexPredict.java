@@ -13,6 +13,7 @@ import org.apache.beam.sdk.transforms.errorhandling.ErrorHandler;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.connector.worker.WorkerConfig;
 import org.dspex.beam.transforms.batching.PredictClient;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 import org.dspex.beam.transforms.config.LmSettings;
@@ -130,6 +131,9 @@ import org.dspex.beam.transforms.signature.SignatureField;
  * {@code (false)} sends every element, e.g. for a program whose LM samples at a temperature and
  * whose every answer is wanted. Bounded input only; unbounded input is sent as it comes.
  *
+ * <p>{@link #withBatchApi} sends the LM calls through the provider's Batch API at half the price,
+ * answered within its completion window instead of seconds (see {@link BatchApi}).
+ *
  * <h3>Metrics</h3>
  *
  * <p>Beam metrics in namespace {@code dspex}: see {@link org.dspex.beam.transforms.metrics.DSPexMetrics}.
@@ -187,6 +191,9 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
 
   abstract ExecutionSettings execution();
 
+  /** Batch mode's settings, or null: every LM call live. */
+  abstract @Nullable BatchApi batchApi();
+
   abstract String setupKind();
 
   abstract String command();
@@ -214,6 +221,8 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
     abstract Builder setBadRecordErrorHandler(@Nullable ErrorHandler<BadRecord, ?> h);
 
     abstract Builder setExecution(ExecutionSettings s);
+
+    abstract Builder setBatchApi(@Nullable BatchApi b);
 
     abstract Builder setSetupKind(String s);
 
@@ -299,6 +308,37 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
     return toBuilder().setOutputSchema(outputs).build();
   }
 
+  /**
+   * Sends the LM calls through the provider's Batch API (default: none, every call live): half the
+   * price, answers within the provider's window instead of seconds. See {@link BatchApi} for how it
+   * runs, what it fails with, and its settings:
+   *
+   * <pre>{@code
+   * DSPexPredict.of("question -> answer").withModel("openai/gpt-4o-mini").withApiKeyEnv("OPENAI_API_KEY")
+   *     .withBatchApi(BatchApi.openAi().withStateFile("/data/out.batches.json"));
+   * }</pre>
+   *
+   * <p>In batch mode a request to a worker carries up to {@link BatchApi#withMaxRequestsPerBatch}
+   * elements (not {@link #withMaxBatchSize}'s), and the {@link #withRequestTimeout request timeout}
+   * grows by the batches' longest wait.
+   */
+  public DSPexPredict withBatchApi(BatchApi settings) {
+    check(settings != null, "withBatchApi: must not be null");
+    return toBuilder().setBatchApi(settings).build();
+  }
+
+  /** The worker configuration: in batch mode, with a request timeout that outlasts the batches' wait. */
+  @Override
+  public WorkerConfig workerConfig() {
+    WorkerConfig c = super.workerConfig();
+    return batchApi() == null ? c : c.withRequestTimeout(batchApi().requestTimeout(c.requestTimeout()));
+  }
+
+  /** The execution settings requests are batched with: in batch mode, a batch's worth per request. */
+  ExecutionSettings batching() {
+    return batchApi() == null ? execution() : execution().withMaxBatchSize(batchApi().maxRequestsPerBatch());
+  }
+
   @Override
   DSPexPredict withProgramSettings(ProgramSettings settings) {
     return toBuilder().setProgramSettings(settings).build();
@@ -341,6 +381,9 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
     programSettings().putSetupArgs(a);
     a.put("lm", lm().setupMap());
     a.put("threads", threads());
+    if (batchApi() != null) {
+      a.put("batch_api", batchApi().setupMap());
+    }
     return a;
   }
 
@@ -383,7 +426,7 @@ public abstract class DSPexPredict extends DSPexProgramTransform<DSPexPredict> {
         + (sig != null ? sig.text() : program()) + "'");
     Schema modelOutputs = Signature.ofFields(List.of(), outputs).outputSchema();
     PredictClient client = new PredictClient(workerConfig(), inputNames, outputs, command());
-    return Expansion.apply(rows, client, modelOutputs, execution(),
+    return Expansion.apply(rows, client, modelOutputs, batching(),
         new Expansion.Cost(tokenBudget(), maxLmCallsPerSecond(), dedupCapacity()), badRecordErrorHandler(),
         "DSPexPredict");
   }

@@ -60,7 +60,7 @@ public class ContractTest {
     Map<String, Object> signature = DSPexPredict.of("q -> a").withChainOfThought(true).withProgramState("s.json")
         .withModel("openai/m").withApiBase("http://x").withApiKeyEnv("KEY").withTemperature(0.5).withMaxTokens(9)
         .withNumRetries(2).withCache(true).withCacheDir("/tmp/c").withLmFactory("m:f", Map.of("a", 1))
-        .withThreads(3).setupArgs();
+        .withThreads(3).withBatchApi(BatchApi.openAi().withStateFile("/tmp/out.batches.json")).setupArgs();
     Map<String, Object> program = DSPexPredict.ofProgram("m:build").withProgramArgs(Map.of("k", 1)).setupArgs();
     Set<String> keys = new TreeSet<>(signature.keySet());
     keys.addAll(program.keySet());
@@ -71,6 +71,9 @@ public class ContractTest {
     Set<String> lmKeys = ((Map<String, Object>) signature.get("lm")).keySet();
     Set<String> lmAccepted = strings(contract.get("setup").get("lm"));
     assertTrue(lmAccepted + " accepts " + lmKeys, lmAccepted.containsAll(lmKeys));
+    @SuppressWarnings("unchecked")
+    Set<String> batchKeys = ((Map<String, Object>) signature.get("batch_api")).keySet();
+    assertEquals(strings(contract.get("setup").get("batch_api")), new TreeSet<>(batchKeys));
   }
 
   @Test

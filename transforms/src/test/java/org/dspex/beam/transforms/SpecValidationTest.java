@@ -31,7 +31,8 @@ import org.junit.Test;
 public class SpecValidationTest {
   @Rule public final transient TestPipeline p = TestPipeline.create().enableAbandonedNodeEnforcement(false);
 
-  private static void assertRefused(Runnable r, String... parts) {
+  /** Asserts that {@code r} throws an {@link IllegalArgumentException} whose message has every part. */
+  static void assertRefused(Runnable r, String... parts) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, r::run);
     for (String part : parts) {
       assertThat(e.getMessage(), containsString(part));

@@ -35,7 +35,8 @@ abstract class JobCommand implements Callable<Integer> {
 
   @Option(names = "--resume",
       description = "Continue a run of the same output that failed or was killed: the records it answered"
-          + " come from its LM cache (and, with --batch-api, its submitted batches) without paying again.")
+          + " come from its LM cache without paying again (--batch-api's recorded batches are picked up"
+          + " by any re-run).")
   boolean resume;
 
   /**
@@ -43,6 +44,11 @@ abstract class JobCommand implements Callable<Integer> {
    * subcommands whose model is an LM.
    */
   JobLmCache lmCache = JobLmCache.none();
+
+  /** The settings the job runs with: the common options' (a subcommand may change their defaults). */
+  JobSettings adjust(JobSettings settings) {
+    return settings;
+  }
 
   /** Describes the job for the probed input; {@link UsageError} for what the user must fix. */
   abstract Job job(JobSettings settings, InputProbe input);
@@ -60,7 +66,7 @@ abstract class JobCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    JobSettings settings = common.settings();
+    JobSettings settings = adjust(common.settings());
     // Beam's file systems for the runner's options (gs:// and others on the classpath), before the
     // command reads the input or checks the output.
     FileSystems.setDefaultPipelineOptions(settings.pipelineOptions());

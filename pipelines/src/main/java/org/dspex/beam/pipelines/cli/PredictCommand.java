@@ -30,6 +30,8 @@ import picocli.CommandLine.Option;
         "      --input questions.parquet --output answers.parquet --keep-fields topic",
         "  dspex predict --program my_pkg.qa:build --program-state qa.json --python-path src \\",
         "      --lm openai/gpt-4o-mini --input qa.csv --output answers.jsonl",
+        "  dspex predict --signature 'question -> answer' --lm openai/gpt-4o-mini --batch-api \\",
+        "      --api-key-env OPENAI_API_KEY --input qa.jsonl --output answers.jsonl   # half the price",
         "",
         "Output columns: the id field, the kept fields, then the signature's (or program's) outputs.",
         "The signature's inputs are read from the fields of the same names.",
@@ -55,6 +57,13 @@ public final class PredictCommand extends JobCommand {
 
   @Mixin LmOptions lm;
 
+  @Mixin BatchApiOptions batchApi;
+
+  @Override
+  JobSettings adjust(JobSettings settings) {
+    return batchApi.adjust(settings);
+  }
+
   @Override
   LmOptions lmOptions() {
     return lm;
@@ -74,7 +83,7 @@ public final class PredictCommand extends JobCommand {
       }
       predict = predict.withChainOfThought(true);
     }
-    predict = settings.configure(lm.apply(predict, settings.runsHere(), lmCache.dir()));
+    predict = batchApi.apply(settings.configure(lm.apply(predict, settings.runsHere(), lmCache.dir())), settings);
     if (lm.programState() != null) {
       predict = predict.withProgramState(lm.programState());
     }

@@ -73,6 +73,17 @@ final class LoopbackLm implements AutoCloseable {
     return Records.parse(r.body());
   }
 
+  /** The server's Batch API counters ({@code files_uploaded}, {@code batches_created}, {@code batch_requests}, ...). */
+  @SuppressWarnings("unchecked")
+  Map<String, Object> batchStats() throws IOException, InterruptedException {
+    return (Map<String, Object>) stats().get("batch");
+  }
+
+  /** One Batch API counter ({@link #batchStats()}) as a number. */
+  long batchCount(String name) throws IOException, InterruptedException {
+    return ((Number) batchStats().get(name)).longValue();
+  }
+
   /** Chat completions the server answered or refused so far. */
   long chatCalls() throws IOException, InterruptedException {
     return ((Number) stats().get("chat_calls")).longValue();
