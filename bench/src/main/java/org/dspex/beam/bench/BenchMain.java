@@ -6,7 +6,7 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 1) {
-      System.err.println("usage: BenchMain codecs|transport|workers|embed|predict|optimize-transfer|mipro");
+      System.err.println("usage: BenchMain codecs|transport|workers|embed|predict|predict-cost|optimize-transfer|mipro");
       System.exit(2);
     }
     BenchEnvironment env = BenchEnvironment.fromSystemProperties();
@@ -25,6 +25,9 @@ public final class BenchMain {
         break;
       case "predict":
         new PredictBench(env).run();
+        break;
+      case "predict-cost":
+        new PredictCostBench(env).run();
         break;
       case "optimize-transfer":
         new OptimizeTransferBench(env).run();

@@ -30,11 +30,16 @@ final class LoopbackServer implements AutoCloseable {
     this.base = base;
   }
 
-  /** Starts the server with {@code latencyMs} per call (0: none), for at most {@code maxSeconds}. */
-  static LoopbackServer start(BenchEnvironment env, int latencyMs, int maxSeconds) throws Exception {
-    ProcessBuilder pb = new ProcessBuilder(env.python().toString(), "-m", "dspex_testing.lm_server",
+  /**
+   * Starts the server with {@code latencyMs} per call (0: none), for at most {@code maxSeconds}, with
+   * {@code more} of its options (e.g. {@code --batch-delay-s 1}).
+   */
+  static LoopbackServer start(BenchEnvironment env, int latencyMs, int maxSeconds, String... more) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(env.python().toString(), "-m", "dspex_testing.lm_server",
         "--latency-ms", Integer.toString(latencyMs), "--max-seconds", Integer.toString(maxSeconds),
-        "--exit-on-stdin-eof");
+        "--exit-on-stdin-eof"));
+    cmd.addAll(List.of(more));
+    ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().put("PYTHONPATH", env.root().resolve("python/testing").toString());
     pb.redirectError(ProcessBuilder.Redirect.INHERIT);
     Process p = pb.start();

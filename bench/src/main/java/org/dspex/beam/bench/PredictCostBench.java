@@ -1,11 +1,15 @@
 package org.dspex.beam.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import org.dspex.beam.transforms.BatchApi;
 import org.dspex.beam.transforms.DSPexPredict;
 
 /**
@@ -17,7 +21,10 @@ import org.dspex.beam.transforms.DSPexPredict;
  * <ul>
  *   <li>{@code live}: every element sent, DSPy's cache off (what a loop over the records pays);
  *   <li>{@code live-dedup}: the default, identical inputs asked once (DSPy's cache off, so only the
- *       deduplication saves).
+ *       deduplication saves);
+ *   <li>{@code batch-api}: the default plus {@code withBatchApi}: the calls go through the server's
+ *       OpenAI-shaped Batch API ({@value #BATCH_DELAY_S} s until a batch completes), priced at the
+ *       Batch API's half price.
  * </ul>
  *
  * Measures, never asserts.
@@ -27,6 +34,7 @@ final class PredictCostBench {
   static final int LATENCY_MS = 20;
   static final int THREADS = 16;
   static final String KEY_ENV = PredictBench.KEY_ENV;
+  static final int BATCH_DELAY_S = 2;
 
   /**
    * OpenAI's list prices for gpt-4o-mini, USD per million tokens (openai.com/api/pricing, as
@@ -60,13 +68,17 @@ final class PredictCostBench {
     List<String> questions = questions();
     long distinct = questions.stream().distinct().count();
     List<Map<String, Object>> rows = new ArrayList<>();
-    try (LoopbackServer server = LoopbackServer.start(env, LATENCY_MS, 1800)) {
+    try (LoopbackServer server = LoopbackServer.start(env, LATENCY_MS, 1800, "--batch-delay-s",
+        Integer.toString(BATCH_DELAY_S))) {
       DSPexPredict predict = DSPexPredict.of("question -> answer").withModel("openai/loopback")
           .withApiBase(server.apiBase()).withApiKeyEnv(KEY_ENV).withNumRetries(0).withCache(false)
           .withThreads(THREADS)
           .withPython(env.python().toString()).withPythonPath(env.root().resolve("python").toString());
       rows.add(live(server, "live", predict.withDeduplication(false), questions));
       rows.add(live(server, "live-dedup", predict, questions));
+      Path state = Files.createTempDirectory(env.root().resolve("bench/work"), "predict-cost-").resolve("batches.json");
+      rows.add(batch(server, predict.withBatchApi(BatchApi.openAi().withPollInterval(Duration.ofSeconds(1))
+          .withStateFile(state.toString())), questions));
     }
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("machine", BenchEnvironment.machine());
@@ -77,7 +89,9 @@ final class PredictCostBench {
     out.put("setup", String.format("loopback server --latency-ms %d; DSPexPredict('question -> answer') on the "
         + "DirectRunner, 1 worker, withThreads(%d), DSPy cache off, num_retries 0; one pipeline per mode; "
         + "lm_requests, prompt_tokens and completion_tokens as the server counted them (its counters reset "
-        + "before each mode); cost at the list prices in 'prices'", LATENCY_MS, THREADS));
+        + "before each mode); batch-api: withBatchApi(BatchApi.openAi().withPollInterval(1 s)), the server's batches "
+        + "complete %d s after creation; cost at the list prices in 'prices' (batch-api at the Batch API's)",
+        LATENCY_MS, THREADS, BATCH_DELAY_S));
     EmbedBench.write("predict-cost", out);
   }
 
@@ -91,6 +105,23 @@ final class PredictCostBench {
     JsonNode s = server.stats();
     return row(mode, s.get("chat_calls").asLong(), s.get("prompt_tokens").asLong(),
         s.get("completion_tokens").asLong(), r.wallSeconds(), false);
+  }
+
+  private static Map<String, Object> batch(LoopbackServer server, DSPexPredict predict, List<String> questions)
+      throws Exception {
+    server.reset();
+    PipelineRun.Result r = PipelineRun.run(questions, predict, PipelineRun.Parallelism.ONE_THREAD);
+    if (r.outputs() != questions.size()) {
+      throw new IllegalStateException("batch-api: " + r.outputs() + " outputs for " + questions.size() + " questions");
+    }
+    JsonNode s = server.stats();
+    JsonNode b = s.get("batch");
+    Map<String, Object> row = row("batch-api", b.get("batch_requests").asLong() + s.get("chat_calls").asLong(),
+        b.get("prompt_tokens").asLong() + s.get("prompt_tokens").asLong(),
+        b.get("completion_tokens").asLong() + s.get("completion_tokens").asLong(), r.wallSeconds(), true);
+    row.put("batches", b.get("batches_created").asLong());
+    row.put("live_calls", s.get("chat_calls").asLong());
+    return row;
   }
 
   /** One row of the result, its cost at list prices ({@code batch}: the Batch API's). */

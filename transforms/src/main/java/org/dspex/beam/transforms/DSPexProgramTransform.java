@@ -94,8 +94,9 @@ public abstract class DSPexProgramTransform<T extends DSPexProgramTransform<T>> 
   }
 
   /**
-   * Where DSPy keeps its LM cache (default: a directory of the worker's, gone with it). Put it where
-   * restarted workers find it, so a retried element costs no second LM call.
+   * Where DSPy keeps its LM cache (default: one directory per JVM, shared by all its workers, so a
+   * worker restarted after a crash finds what its predecessor paid for; gone with the JVM). Name one
+   * that outlives the JVM to keep answers across runs, or on a disk a cluster's machines share.
    */
   public T withCacheDir(String dir) {
     return withLm(lm().withCacheDir(dir, "withCacheDir"));

@@ -35,6 +35,12 @@ final class WorkerLaunch {
    */
   static final String TEMP_DIR_ENV = "DSPEX_WORKER_TMPDIR";
 
+  /** Where DSPy keeps its disk cache unless setup's {@code cache_dir} names one. */
+  static final String LM_CACHE_ENV = "DSPY_CACHEDIR";
+
+  /** The folder of the JVM's scratch root that all its workers' DSPy caches share by default. */
+  static final String SHARED_LM_CACHE = "dspy-cache";
+
   private static final String BOOTSTRAP =
       String.join(
           "\n",
@@ -117,13 +123,20 @@ final class WorkerLaunch {
     String program = command.isEmpty() ? "Python interpreter " + python : redactor.redact("worker command " + command);
     String description = command.isEmpty() ? program + ", module " + config.module() : program;
     Path temp;
+    Path sharedLmCache;
     try {
       temp = ScratchRoot.onDisk().newDirectory("worker-" + id + "-");
+      sharedLmCache = ScratchRoot.onDisk().path().resolve(SHARED_LM_CACHE);
     } catch (IOException e) {
       throw new WorkerStartException(WorkerStartException.Reason.EXITED,
           "cannot make a temporary directory for worker " + id + ": " + e.getMessage(), e);
     }
     env.put(TEMP_DIR_ENV, temp.toString());
+    if (!env.containsKey(LM_CACHE_ENV) || env.get(LM_CACHE_ENV).isEmpty()) {
+      // One DSPy cache for every worker of this JVM, not one per worker: a worker started again after
+      // a crash or a stall finds the answers its predecessor paid for. It goes with the JVM's root.
+      env.put(LM_CACHE_ENV, sharedLmCache.toString());
+    }
     return new WorkerLaunch(python, description, program, pb, redactor, temp);
   }
 

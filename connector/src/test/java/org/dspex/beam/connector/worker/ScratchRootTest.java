@@ -109,7 +109,7 @@ class ScratchRootTest {
   }
 
   @Test
-  void givenAWorkerThatDies_thenItsTemporaryDirectoryIsDeletedAndItsSuccessorGetsANewOne() throws Exception {
+  void givenAWorkerThatDies_thenItsTemporaryDirectoryIsDeletedAndItsSuccessorGetsANewOneAndTheSameLmCache() throws Exception {
     Path temp;
     Path next;
     try (WorkerPool pool = WorkerPool.create(WorkerTestSupport.config())) {
@@ -121,7 +121,8 @@ class ScratchRootTest {
       assertTrue(temp.getFileName().toString().startsWith("worker-1-"), temp.toString());
       assertTrue(Files.isDirectory(temp));
       if (System.getenv("DSPY_CACHEDIR") == null) {
-        assertEquals(temp.resolve("dspy_cache").toString(), env.get("DSPY_CACHEDIR"), "the worker's files go there");
+        assertEquals(ScratchRoot.onDisk().path().resolve(WorkerLaunch.SHARED_LM_CACHE).toString(),
+            env.get(WorkerLaunch.LM_CACHE_ENV), "one LM cache for the JVM's workers, in its root");
       }
       Files.writeString(temp.resolve("left-by-the-worker"), "x");
       ProcessHandle.of(pid).orElseThrow().destroyForcibly();
@@ -129,6 +130,11 @@ class ScratchRootTest {
       next = Path.of((String) pool.call(Request.of("env").withArg("names", List.of(WorkerLaunch.TEMP_DIR_ENV)))
           .resultMap().get(WorkerLaunch.TEMP_DIR_ENV));
       assertNotEquals(temp, next);
+      if (System.getenv("DSPY_CACHEDIR") == null) {
+        assertEquals(env.get(WorkerLaunch.LM_CACHE_ENV), pool.call(Request.of("env")
+            .withArg("names", List.of(WorkerLaunch.LM_CACHE_ENV))).resultMap().get(WorkerLaunch.LM_CACHE_ENV),
+            "the successor shares its predecessor's LM cache");
+      }
       assertTrue(Files.isDirectory(next));
     }
     PythonWorkerTest.waitFor(() -> !Files.exists(next));
