@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ./dspex predict --lm local/gemma3-270m} end to end: a real LM (Gemma 3 270M from its PyPI
  * packages, run by llama.cpp inside the worker) answers the 50 QA questions with no server and no
- * key. The answers' quality is not asserted (a 270M model is often wrong); their shape is: every
+ * key, given three demos to keep DSPy's format. The answers' quality is not asserted (a 270M model is often wrong); their shape is: every
  * record either written with a non-empty string answer or in the failures file as an
  * unparseable answer, most of them written.
  *
@@ -31,8 +31,10 @@ class LocalLmIT {
   void givenTheLocalGemmaModel_thenEveryQaQuestionIsAnsweredWithAStringOrFailsAsUnparseable() throws Exception {
     assumeTrue(Boolean.getBoolean("dspex.localLm"),
         "the local-lm extra is installed by the Maven profile local-lm (-Plocal-lm); not enabled");
+    // The packaged model is a base model: three demos (outside the QA set) show it DSPy's format.
     List<String> args = new ArrayList<>(List.of("predict", "--signature", "question -> answer",
-        "--lm", "local/gemma3-270m", "--input", Records.qa().toString(), "--output", "answers.jsonl",
+        "--lm", "local/gemma3-270m", "--program-state", Dspex.testdata("qa/local-lm-demos.json").toString(),
+        "--input", Records.qa().toString(), "--output", "answers.jsonl",
         "--keep-fields", "question", "--max-failure-rate", "0.5"));
     // The GGUF file is assembled from the packages into the test's own folder: the clean-clone path.
     Map<String, String> env = Map.of("DSPEX_SKIP_BUILD", "1", "DSPEX_LOCAL_LM_DIR", dir.resolve("models").toString());
