@@ -16,9 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code ./dspex predict --lm local/gemma3-270m} end to end: a real LM (Gemma 3 270M from its PyPI
  * packages, run by llama.cpp inside the worker) answers the 50 QA questions with no server and no
- * key, given three demos to keep DSPy's format. The answers' quality is not asserted (a 270M model is often wrong); their shape is: every
- * record either written with a non-empty string answer or in the failures file as an
- * unparseable answer, most of them written.
+ * key, given three demos to keep DSPy's format. The answers' quality is not asserted (a 270M
+ * base model is mostly wrong); their shape is: every record either written with a non-empty
+ * string answer or in the failures file as an unparseable answer, most of them written.
  *
  * <p>Runs with the Maven profile {@code local-lm} ({@code -Plocal-lm}), which installs the optional
  * {@code local-lm} extra into the project venv first (python/tools/ensure-local-lm.sh: it compiles
