@@ -8,6 +8,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.pipelines.Job;
 import org.dspex.beam.pipelines.JobRunner;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.PreparedJob;
+import org.dspex.beam.pipelines.RemoteWorkers;
 import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.OutputTarget;
@@ -44,10 +46,23 @@ abstract class JobCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    PreparedJob prepared = prepare();
+    return ExitCodes.of(prepared.run(staged -> after(staged, prepared.job())));
+  }
+
+  /**
+   * Everything before the run: the options checked, the input probed, the job described, the output
+   * prepared.
+   *
+   * @throws UsageError for what the user must fix
+   */
+  PreparedJob prepare() {
     JobSettings settings = common.settings();
     // Beam's file systems for the runner's options (gs:// and others on the classpath), before the
     // command reads the input or checks the output.
     FileSystems.setDefaultPipelineOptions(settings.pipelineOptions());
+    RemoteWorkers.requireReadable(settings.runner(), "--input", settings.input());
+    RemoteWorkers.requireWritable(settings.runner(), "--output", settings.output());
     InputProbe input;
     try {
       input = InputProbe.of(settings.input(), settings.inputFormat(), settings.maxLineBytes());
@@ -56,8 +71,7 @@ abstract class JobCommand implements Callable<Integer> {
     }
     Job job = job(settings, input);
     JobRunner runner = new JobRunner(settings, System.err, System.console() != null);
-    OutputTarget target = runner.prepareOutput();
-    return ExitCodes.of(runner.run(job, target, staged -> after(staged, job)));
+    return new PreparedJob(runner, job, runner.prepareOutput());
   }
 
   /**
