@@ -184,33 +184,53 @@ public final class JobRunner {
   public Outcome run(Job job, OutputTarget target, ExtraFiles extras) throws Exception {
     try {
       String jobId = UUID.randomUUID().toString();
-      Pipeline p = Pipeline.create(settings.pipelineOptions());
-      PCollectionTuple read = p.apply("Read", new ReadRecords(job.input().pattern(), job.input().format(),
-          job.input().replay(), job.layout(), job.input().maxLineBytes(), settings.chunkSize()));
-      Job.ModelOutput model;
-      try {
-        model = job.model().apply(read.get(ReadRecords.ROWS));
-      } catch (IllegalArgumentException e) {
-        throw new UsageError(e.getMessage(), e);
-      }
-      Schema written = WriteOutput.project(model.output().getSchema(), job.outputColumns());
-      model.output()
-          .apply("CountWritten", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.WRITTEN)))
-          .setRowSchema(model.output().getSchema())
-          .apply("WriteOutput", new WriteOutput(target, job.outputColumns()));
-      PCollection<Row> readFailures = read.get(ReadRecords.FAILURES)
-          .apply("CountReadFailed", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.READ_FAILED)))
-          .setRowSchema(FailureRecords.SCHEMA);
-      PCollection<Row> failures = PCollectionList.of(readFailures).and(model.failures())
-          .apply("AllFailures", Flatten.pCollections())
-          .setRowSchema(FailureRecords.SCHEMA)
-          .apply("CountFailed", ParDo.of(JobCounters.countingFailures(jobId, FailureRecords.ERROR_TYPE)))
-          .setRowSchema(FailureRecords.SCHEMA);
-      failures.apply("WriteFailures", new WriteFailures(target));
-      return runAndReport(p, job, target, jobId, written, extras);
+      Built built = build(job, target, jobId);
+      return runAndReport(built.pipeline(), job, target, jobId, built.written(), extras);
     } finally {
       release(target);
     }
+  }
+
+  /**
+   * The pipeline {@link #run} runs for {@code job}, not run: what a tool inspects or translates
+   * without running the job (e.g. a Dataflow template in a test). Its options are new ones from the
+   * settings, so a caller may change them before {@code run()}; the job's counters are named after
+   * {@code jobId}.
+   *
+   * @throws UsageError for a job that cannot be built from the user's input
+   */
+  public Pipeline pipeline(Job job, OutputTarget target, String jobId) {
+    return build(job, target, jobId).pipeline();
+  }
+
+  /** A built pipeline and the schema of the output files it writes. */
+  private record Built(Pipeline pipeline, Schema written) {}
+
+  private Built build(Job job, OutputTarget target, String jobId) {
+    Pipeline p = Pipeline.create(settings.pipelineOptions());
+    PCollectionTuple read = p.apply("Read", new ReadRecords(job.input().pattern(), job.input().format(),
+        job.input().replay(), job.layout(), job.input().maxLineBytes(), settings.chunkSize()));
+    Job.ModelOutput model;
+    try {
+      model = job.model().apply(read.get(ReadRecords.ROWS));
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(e.getMessage(), e);
+    }
+    Schema written = WriteOutput.project(model.output().getSchema(), job.outputColumns());
+    model.output()
+        .apply("CountWritten", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.WRITTEN)))
+        .setRowSchema(model.output().getSchema())
+        .apply("WriteOutput", new WriteOutput(target, job.outputColumns()));
+    PCollection<Row> readFailures = read.get(ReadRecords.FAILURES)
+        .apply("CountReadFailed", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.READ_FAILED)))
+        .setRowSchema(FailureRecords.SCHEMA);
+    PCollection<Row> failures = PCollectionList.of(readFailures).and(model.failures())
+        .apply("AllFailures", Flatten.pCollections())
+        .setRowSchema(FailureRecords.SCHEMA)
+        .apply("CountFailed", ParDo.of(JobCounters.countingFailures(jobId, FailureRecords.ERROR_TYPE)))
+        .setRowSchema(FailureRecords.SCHEMA);
+    failures.apply("WriteFailures", new WriteFailures(target));
+    return new Built(p, written);
   }
 
   /**

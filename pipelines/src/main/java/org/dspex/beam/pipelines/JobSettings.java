@@ -56,6 +56,16 @@ public record JobSettings(
         maxFailureRate, verbose, maxLineBytes, requestTimeout, stallTimeout);
   }
 
+  /**
+   * {@code t} with this machine's interpreter, the {@value #PYTHON_PROPERTY} property the launcher
+   * sets (unchanged without it): for workers that run where this machine's files are, and for the
+   * worker the command starts itself, before the job, to learn a program's fields.
+   */
+  public <T extends DSPexTransform<T>> T withLocalPython(T t) {
+    String python = System.getProperty(PYTHON_PROPERTY);
+    return python == null || python.isEmpty() ? t : t.withPython(python);
+  }
+
   /** New Beam pipeline options for the job ({@link RunnerSettings#pipelineOptions()}). */
   public PipelineOptions pipelineOptions() {
     return runner.pipelineOptions();
@@ -63,11 +73,12 @@ public record JobSettings(
 
   /**
    * {@code t} with the worker settings applied: interpreter, workers, batch size, wire format,
-   * request and stall timeouts.
+   * request and stall timeouts. The interpreter is this machine's ({@link #withLocalPython}) only
+   * where the workers see this machine's files; on Dataflow the workers find theirs on their own
+   * machines ({@code $DSPEX_PYTHON}, which the worker image sets, else the managed venv).
    */
   public <T extends DSPexTransform<T>> T configure(T t) {
-    String python = System.getProperty(PYTHON_PROPERTY);
-    T c = python == null || python.isEmpty() ? t : t.withPython(python);
+    T c = runner.workersSeeLocalFiles() ? withLocalPython(t) : t;
     c = c.withWorkers(workers).withFormat(format);
     c = requestTimeout == null ? c : c.withRequestTimeout(requestTimeout);
     c = stallTimeout == null ? c : c.withStallTimeout(stallTimeout);

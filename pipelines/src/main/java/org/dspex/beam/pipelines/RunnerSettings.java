@@ -2,6 +2,7 @@ package org.dspex.beam.pipelines;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.Set;
@@ -29,6 +30,12 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  *       {@code --parallelism} (else Flink's default).
  * </ul>
  *
+ * <p>The DataflowRunner is not in the command's main jar (its module brings about 240 jars): the
+ * {@code ./dspex} launcher runs the Dataflow build of the command ({@code dataflow/}) for it, and a
+ * jar without it says so. Dataflow's workers are machines of their own ({@link
+ * #workersSeeLocalFiles()} is false), and the command refuses {@code --templateLocation}: a template
+ * would run the pipeline without the command, which assembles the output files after the job.
+ *
  * <p>Immutable; made by {@link #of}, which reports bad usage as a {@link UsageError}.
  */
 public final class RunnerSettings {
@@ -52,6 +59,18 @@ public final class RunnerSettings {
   private static final Map<String, String> OWNED = Map.of(
       "runner", "--runner", "flinkMaster", "--flink-master", "parallelism", "--parallelism",
       "targetParallelism", "--parallelism");
+
+  /**
+   * Runners whose workers are machines of their own that see none of this machine's files
+   * (Dataflow's VMs), by class name: the command's main jar does not hold them.
+   */
+  private static final Set<String> REMOTE_RUNNERS = Set.of(
+      "org.apache.beam.runners.dataflow.DataflowRunner", "org.apache.beam.runners.dataflow.TestDataflowRunner");
+
+  /** How to get the DataflowRunner when this jar lacks it. */
+  private static final String DATAFLOW_BUILD = "the DataflowRunner is in the Dataflow build of the command, not in this jar:"
+      + " run ./dspex, which uses dataflow/target/dspex-dataflow.jar for --runner DataflowRunner (building it on"
+      + " first use), or build that jar with: mvn -DskipTests -pl dataflow -am package";
 
   private final String runner;
   private final String flinkMaster;
@@ -93,6 +112,9 @@ public final class RunnerSettings {
     try {
       runnerClass = PipelineOptionsFactory.fromArgs("--runner=" + runner).create().getRunner();
     } catch (IllegalArgumentException e) {
+      if (runner.toLowerCase(Locale.ROOT).contains("dataflow")) {
+        throw new UsageError("--runner " + runner + ": " + DATAFLOW_BUILD, e);
+      }
       throw new UsageError("--runner must be one of the runners on the classpath (" + String.join(", ", registered())
           + ") or a runner class, was '" + runner + "'", e);
     }
@@ -101,6 +123,11 @@ public final class RunnerSettings {
           + runnerClass.getSimpleName() + "'s own option after --");
     }
     RunnerSettings s = new RunnerSettings(runner, flinkMaster, parallelism, beamArgs, runnerClass);
+    if (!s.workersSeeLocalFiles() && beamArgs.stream().anyMatch(a -> "templateLocation".equals(name(a)))) {
+      throw new UsageError("--templateLocation would make " + runnerClass.getSimpleName() + " write a template"
+          + " instead of running the job, and the command assembles the output files after the job it runs;"
+          + " run the job without it");
+    }
     s.pipelineOptions();
     return s;
   }
@@ -116,6 +143,16 @@ public final class RunnerSettings {
    */
   public boolean runsHere() {
     return runnerClass == DirectRunner.class || (runnerClass == FlinkRunner.class && LOCAL_FLINK.equals(flinkMaster));
+  }
+
+  /**
+   * Whether the machines that run the workers can see this machine's files: false on Dataflow, whose
+   * workers are VMs of their own, so a local input, output, program state or interpreter cannot reach
+   * them. True for every other runner: a Flink session cluster or another runner may share this
+   * machine's files, which the command cannot tell, so there the paths are the user's to get right.
+   */
+  public boolean workersSeeLocalFiles() {
+    return !REMOTE_RUNNERS.contains(runnerClass.getName());
   }
 
   /** New pipeline options for these settings, validated. */

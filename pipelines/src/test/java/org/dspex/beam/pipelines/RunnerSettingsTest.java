@@ -126,4 +126,20 @@ class RunnerSettingsTest {
     assertEquals(FlinkRunner.class, remote.getRunner());
     assertEquals("flink-jobmanager:8081", remote.as(FlinkPipelineOptions.class).getFlinkMaster());
   }
+
+  @Test
+  void givenARunnerWhoseWorkersMayShareThisMachine_thenLocalFilesCountAsSeen() {
+    assertTrue(settings("DirectRunner", null).workersSeeLocalFiles());
+    assertTrue(RunnerSettings.of("FlinkRunner", "flink-jobmanager:8081", null, List.of()).workersSeeLocalFiles());
+    assertTrue(settings(DelegatingTestRunner.class.getName(), null).workersSeeLocalFiles());
+  }
+
+  @Test
+  void givenTheDataflowRunnerOutsideItsBuild_thenOneLineSaysWhereItIs() {
+    for (String name : List.of("DataflowRunner", "dataflow")) {
+      String m = usageError(name, null);
+      assertTrue(m.startsWith("--runner " + name + ": the DataflowRunner is in the Dataflow build of the command"), m);
+      assertTrue(m.contains("./dspex") && m.contains("mvn -DskipTests -pl dataflow -am package"), m);
+    }
+  }
 }

@@ -1,6 +1,8 @@
 package org.dspex.beam.pipelines.cli;
 
 import java.util.Arrays;
+import org.dspex.beam.pipelines.PreparedJob;
+import org.dspex.beam.pipelines.UsageError;
 import picocli.CommandLine;
 
 /**
@@ -46,6 +48,29 @@ public final class DSPexCli {
     } catch (OutOfMemoryError e) {
       return ExitCodes.outOfMemory(cli.getErr(), e, verbose);
     }
+  }
+
+  /**
+   * The job an {@code embed}, {@code predict} or {@code trainset} command line describes, checked
+   * and prepared exactly as the command prepares it, but not run: for tools and tests that build
+   * the pipeline the command would run ({@link PreparedJob#pipeline()}) without running it. Close
+   * it when done.
+   *
+   * @param args the command line without {@code dspex}, e.g. {@code "embed", "--input", ...}
+   * @throws UsageError for a bad command line, with the message the command would print
+   */
+  public static PreparedJob prepare(String... args) {
+    CommandLine.ParseResult parsed;
+    try {
+      parsed = new CommandLine(new DSPexCommand()).parseArgs(args);
+    } catch (CommandLine.ParameterException e) {
+      throw new UsageError(e.getMessage(), e);
+    }
+    Object command = parsed.hasSubcommand() ? parsed.subcommand().commandSpec().userObject() : null;
+    if (!(command instanceof JobCommand)) {
+      throw new UsageError("not an embed, predict or trainset command line: " + String.join(" ", args));
+    }
+    return ((JobCommand) command).prepare();
   }
 
   /**

@@ -8,6 +8,8 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.pipelines.Job;
 import org.dspex.beam.pipelines.JobRunner;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.PreparedJob;
+import org.dspex.beam.pipelines.RemoteWorkers;
 import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.InputProbe;
 import org.dspex.beam.pipelines.io.OutputTarget;
@@ -66,10 +68,32 @@ abstract class JobCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    PreparedJob prepared = prepare();
+    lmCache.prepare(System.err);
+    JobRunner.Outcome outcome;
+    try {
+      outcome = prepared.run(staged -> after(staged, prepared.job()));
+    } catch (Exception | Error e) {
+      lmCache.kept(System.err);
+      throw e;
+    }
+    lmCache.finished();
+    return ExitCodes.of(outcome);
+  }
+
+  /**
+   * Everything before the run: the options checked, the input probed, the job described, the output
+   * prepared.
+   *
+   * @throws UsageError for what the user must fix
+   */
+  PreparedJob prepare() {
     JobSettings settings = adjust(common.settings());
     // Beam's file systems for the runner's options (gs:// and others on the classpath), before the
     // command reads the input or checks the output.
     FileSystems.setDefaultPipelineOptions(settings.pipelineOptions());
+    RemoteWorkers.requireReadable(settings.runner(), "--input", settings.input());
+    RemoteWorkers.requireWritable(settings.runner(), "--output", settings.output());
     InputProbe input;
     try {
       input = InputProbe.of(settings.input(), settings.inputFormat(), settings.maxLineBytes());
@@ -80,17 +104,7 @@ abstract class JobCommand implements Callable<Integer> {
     lmCache = lm != null && lm.cacheDir == null ? JobLmCache.of(settings, resume) : JobLmCache.none();
     Job job = job(settings, input);
     JobRunner runner = new JobRunner(settings, System.err, System.console() != null);
-    OutputTarget target = runner.prepareOutput();
-    lmCache.prepare(System.err);
-    JobRunner.Outcome outcome;
-    try {
-      outcome = runner.run(job, target, staged -> after(staged, job));
-    } catch (Exception | Error e) {
-      lmCache.kept(System.err);
-      throw e;
-    }
-    lmCache.finished();
-    return ExitCodes.of(outcome);
+    return new PreparedJob(runner, job, runner.prepareOutput());
   }
 
   /**

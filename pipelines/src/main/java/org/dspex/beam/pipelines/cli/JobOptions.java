@@ -32,8 +32,9 @@ public final class JobOptions {
   boolean overwrite;
 
   @Option(names = "--runner", paramLabel = "RUNNER", defaultValue = RunnerSettings.DEFAULT_RUNNER,
-      description = "Beam runner: DirectRunner, FlinkRunner, or any runner on the classpath, by its"
-          + " name or class (default: ${DEFAULT-VALUE}).")
+      description = "Beam runner: DirectRunner, FlinkRunner, DataflowRunner (./dspex runs the command's"
+          + " Dataflow build for it), or any runner on the classpath, by its name or class (default:"
+          + " ${DEFAULT-VALUE}).")
   String runner;
 
   @Option(names = "--flink-master", paramLabel = "HOST:PORT", defaultValue = RunnerSettings.LOCAL_FLINK,
@@ -47,7 +48,8 @@ public final class JobOptions {
   @Parameters(paramLabel = "BEAM_OPTION", arity = "0..*",
       description = "After --: Beam pipeline options, each --name=value, for Beam's"
           + " PipelineOptionsFactory (validated), e.g. -- --jobName=nightly, or -- --project=P"
-          + " --region=R for a DataflowRunner on the classpath. The options above go before --.")
+          + " --region=R --tempLocation=gs://B/tmp --sdkContainerImage=IMAGE for the DataflowRunner."
+          + " The options above go before --.")
   List<String> beamOptions = new ArrayList<>();
 
   @Option(names = "--format", paramLabel = "json|msgpack|arrow|auto", defaultValue = "auto",

@@ -4,6 +4,8 @@ import java.io.File;
 import java.util.ArrayList;
 import java.util.List;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.pipelines.RemoteWorkers;
+import org.dspex.beam.pipelines.RunnerSettings;
 import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.transforms.DSPexProgramTransform;
 import picocli.CommandLine.Option;
@@ -46,11 +48,16 @@ public final class LmOptions {
       description = "Directories where the program's modules live (PYTHONPATH).")
   List<String> pythonPath = new ArrayList<>();
 
-  /** The absolute path of {@code --program-state}, or null; {@link UsageError} when it is no file. */
-  String programState() {
+  /**
+   * The absolute path of {@code --program-state}, or null; {@link UsageError} when it is no file,
+   * or when the runner's workers cannot see this machine's files.
+   */
+  String programState(RunnerSettings runner) {
     if (programState == null) {
       return null;
     }
+    RemoteWorkers.refuseLocal(runner, "--program-state", "a file", "build it into the worker image"
+        + " (dataflow/container) and load it in the program's factory");
     if (!new File(programState).isFile()) {
       throw new UsageError("--program-state '" + programState + "' is not a file");
     }
@@ -89,18 +96,21 @@ public final class LmOptions {
 
   /**
    * {@code p} with the LM and the Python path (not the state); {@link UsageError} for a bad one, or
-   * for an unset {@code --api-key-env} variable when the workers run here (every record would
-   * fail on the missing key otherwise).
+   * for an unset {@code --api-key-env} variable when the workers run here (every record would fail
+   * on the missing key otherwise). Where the runner's workers cannot see this machine's folders
+   * (Dataflow) the Python path is left to {@link #withLocalPythonPath}: those workers import the
+   * program from their image.
    */
-  <T extends DSPexProgramTransform<T>> T apply(T p, boolean workersRunHere) {
-    return apply(p, workersRunHere, null);
+  <T extends DSPexProgramTransform<T>> T apply(T p, RunnerSettings runner) {
+    return apply(p, runner, null);
   }
 
   /**
-   * {@link #apply(DSPexProgramTransform, boolean)}, with {@code jobCacheDir} (may be null) as the LM
-   * cache when {@code --cache-dir} names none.
+   * {@link #apply(DSPexProgramTransform, RunnerSettings)}, with {@code jobCacheDir} (may be null) as
+   * the LM cache when {@code --cache-dir} names none.
    */
-  <T extends DSPexProgramTransform<T>> T apply(T p, boolean workersRunHere, @Nullable String jobCacheDir) {
+  <T extends DSPexProgramTransform<T>> T apply(T p, RunnerSettings runner, @Nullable String jobCacheDir) {
+    boolean workersRunHere = runner.runsHere();
     requireKey(apiKeyEnv, "--api-key-env", workersRunHere);
     try {
       T c = p.withModel(lm);
@@ -118,16 +128,25 @@ public final class LmOptions {
       } else if (jobCacheDir != null) {
         c = c.withCacheDir(jobCacheDir);
       }
-      List<String> dirs = new ArrayList<>();
-      for (String d : pythonPath) {
-        if (!new File(d).isDirectory()) {
-          throw new UsageError("--python-path '" + d + "' is not a directory");
-        }
-        dirs.add(new File(d).getAbsolutePath());
-      }
-      return dirs.isEmpty() ? c : c.withPythonPath(dirs.toArray(String[]::new));
+      return runner.workersSeeLocalFiles() ? withLocalPythonPath(c) : c;
     } catch (IllegalArgumentException e) {
       throw new UsageError(e.getMessage(), e);
     }
+  }
+
+  /**
+   * {@code p} with the {@code --python-path} folders of this machine (as given by {@link #apply}, and
+   * for the worker the command starts itself to learn a program's fields); {@link UsageError} for
+   * one that is no folder.
+   */
+  <T extends DSPexProgramTransform<T>> T withLocalPythonPath(T p) {
+    List<String> dirs = new ArrayList<>();
+    for (String d : pythonPath) {
+      if (!new File(d).isDirectory()) {
+        throw new UsageError("--python-path '" + d + "' is not a directory");
+      }
+      dirs.add(new File(d).getAbsolutePath());
+    }
+    return dirs.isEmpty() ? p : p.withPythonPath(dirs.toArray(String[]::new));
   }
 }

@@ -11,6 +11,7 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.io.FileSystems;
 import org.dspex.beam.pipelines.JobRunner;
 import org.dspex.beam.pipelines.JobSettings;
+import org.dspex.beam.pipelines.RemoteWorkers;
 import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.pipelines.io.BeamFiles;
 import org.dspex.beam.pipelines.io.InputProbe;
@@ -138,11 +139,16 @@ public final class OptimizeCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     JobSettings settings = settings();
     FileSystems.setDefaultPipelineOptions(settings.pipelineOptions());
+    RemoteWorkers.requireReadable(settings.runner(), "--trainset", trainset);
+    if (devset != null) {
+      RemoteWorkers.requireReadable(settings.runner(), "--devset", devset);
+    }
+    RemoteWorkers.requireWritable(settings.runner(), "--output", output);
     InputProbe train = probe(trainset, "--trainset");
     InputProbe dev = devset == null ? null : probe(devset, "--devset");
     DSPexOptimize optimize = transform(settings);
     String what = choice.signature != null ? "--signature " + choice.signature : "--program " + choice.program;
-    Signature sig = ProgramFields.describe(optimize, what);
+    Signature sig = ProgramFields.describe(settings, lm.withLocalPythonPath(optimize), what);
     List<SignatureField> labels = labels(sig, train);
     optimize = optimize.withLabelFields(labels.stream().map(SignatureField::name).toArray(String[]::new));
     List<RecordLayout.Column> columns = new ArrayList<>();
@@ -212,12 +218,12 @@ public final class OptimizeCommand implements Callable<Integer> {
     try {
       DSPexOptimize t = choice.signature != null ? DSPexOptimize.of(choice.signature)
           : DSPexOptimize.ofProgram(choice.program);
-      t = lm.apply(t.withChainOfThought(chainOfThought), settings.runsHere())
+      t = lm.apply(t.withChainOfThought(chainOfThought), settings.runner())
           .withOptimizer(DSPexOptimize.optimizerName(optimizer))
           .withMetric(metric).withDevFraction(devFraction).withSeed(seed)
           .withProgressListener(new ConsoleProgress());
-      if (lm.programState() != null) {
-        t = t.withProgramState(lm.programState());
+      if (lm.programState(settings.runner()) != null) {
+        t = t.withProgramState(lm.programState(settings.runner()));
       }
       for (Map.Entry<String, String> o : options.entrySet()) {
         t = t.withOptimizerOption(o.getKey(), optionValue(o.getValue()));

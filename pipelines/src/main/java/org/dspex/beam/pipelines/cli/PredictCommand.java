@@ -83,13 +83,13 @@ public final class PredictCommand extends JobCommand {
       }
       predict = predict.withChainOfThought(true);
     }
-    predict = batchApi.apply(settings.configure(lm.apply(predict, settings.runsHere(), lmCache.dir())), settings);
-    if (lm.programState() != null) {
-      predict = predict.withProgramState(lm.programState());
+    predict = batchApi.apply(settings.configure(lm.apply(predict, settings.runner(), lmCache.dir())), settings);
+    if (lm.programState(settings.runner()) != null) {
+      predict = predict.withProgramState(lm.programState(settings.runner()));
     }
     Signature sig = predict.getSignature();
     if (sig == null) {
-      sig = ProgramFields.describe(predict, "--program " + choice.program);
+      sig = ProgramFields.describe(settings, lm.withLocalPythonPath(predict), "--program " + choice.program);
       // Known now: the transform need not start a worker again to learn them.
       predict = predict.withOutputSchema(sig.outputSchema());
     }

@@ -1,5 +1,6 @@
 package org.dspex.beam.pipelines.cli;
 
+import org.dspex.beam.pipelines.JobSettings;
 import org.dspex.beam.pipelines.UsageError;
 import org.dspex.beam.transforms.DSPexProgramTransform;
 import org.dspex.beam.transforms.ProgramLoadException;
@@ -14,10 +15,13 @@ import org.dspex.beam.transforms.signature.Signature;
 final class ProgramFields {
   private ProgramFields() {}
 
-  /** The fields of {@code transform}'s program, as a signature. */
-  static Signature describe(DSPexProgramTransform<?> transform, String what) {
+  /**
+   * The fields of {@code transform}'s program, as a signature, from a worker on this machine (with
+   * its interpreter, whichever the job's workers use).
+   */
+  static <T extends DSPexProgramTransform<T>> Signature describe(JobSettings settings, T transform, String what) {
     try {
-      return transform.describeProgram();
+      return settings.withLocalPython(transform).describeProgram();
     } catch (ProgramLoadException e) {
       throw new UsageError("cannot load " + what + ": " + ExitCodes.describe(e), e);
     } catch (WorkerUnavailableException e) {

@@ -97,15 +97,15 @@ public final class TrainsetCommand extends JobCommand {
     args.put("teacher", teacher);
     args.put("metric", metric);
     args.put("label_field", labelField);
-    if (lm.programState() != null) {
-      args.put("program_state", lm.programState());
+    if (lm.programState(settings.runner()) != null) {
+      args.put("program_state", lm.programState(settings.runner()));
     }
     if (threshold != null) {
       args.put("threshold", threshold);
     }
     DSPexPredict labeler = settings.configure(lm.apply(DSPexPredict.ofProgram(TrainsetStep.PROGRAM)
-        .withProgramArgs(args), settings.runsHere(), lmCache.dir()));
-    Signature sig = ProgramFields.describe(labeler, "--teacher " + teacher);
+        .withProgramArgs(args), settings.runner(), lmCache.dir()));
+    Signature sig = ProgramFields.describe(settings, lm.withLocalPythonPath(labeler), "--teacher " + teacher);
     labeler = labeler.withOutputSchema(sig.outputSchema());
     List<RecordLayout.Column> columns = new ArrayList<>();
     List<String> in = new ArrayList<>();
