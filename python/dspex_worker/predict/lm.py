@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dspex_worker import contract
+from dspex_worker.predict import local_lm
 
 #: Keys of the ``lm`` map this module understands; any other key is refused, so a
 #: typo (``max_token``) fails setup instead of being silently ignored.
@@ -82,7 +83,8 @@ def build_lm(spec: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     ``lm_factory`` (``"module:function"``) is called with ``factory_args`` (a map)
     and must return a ``dspy.BaseLM`` (a ``dspy.LM`` subclass, ``DummyLM``, ...);
     otherwise ``dspy.LM(model, api_base=..., api_key=<$api_key_env>, temperature=...,
-    max_tokens=..., num_retries=..., cache=...)``.
+    max_tokens=..., num_retries=..., cache=...)``; a ``local/<name>`` model (``local/gemma3-270m``)
+    runs in this process through llama.cpp (:mod:`.local_lm`, the optional ``local-lm`` extra).
 
     Raises:
         ValueError: unknown keys, a missing ``model``, an unset key variable.
@@ -107,6 +109,9 @@ def build_lm(spec: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     model = spec.get("model")
     if not isinstance(model, str) or not model:
         raise ValueError("lm.model is required (e.g. 'openai/gpt-4o-mini'), or lm.lm_factory")
+    if local_lm.is_local(model):
+        lm = local_lm.build_local_lm(spec)
+        return lm, {**described, "model": model, "local": True}
     kwargs: dict[str, Any] = {"cache": cache}
     for key in ("api_base", "temperature", "max_tokens", "num_retries", "model_type"):
         if spec.get(key) is not None:

@@ -17,7 +17,8 @@ import picocli.CommandLine.Option;
  */
 public final class LmOptions {
   @Option(names = "--lm", required = true, paramLabel = "PROVIDER/MODEL",
-      description = "The LM as dspy.LM names it, e.g. openai/gpt-4o-mini.")
+      description = "The LM as dspy.LM names it, e.g. openai/gpt-4o-mini; or local/gemma3-270m, run"
+          + " by the workers themselves (the local-lm extra, see README).")
   String lm;
 
   @Option(names = "--api-base", paramLabel = "URL",
