@@ -116,7 +116,7 @@ class DataflowCommandTest {
     assertFalse(runner.runsHere());
     assertFalse(runner.workersSeeLocalFiles());
     JobSettings settings = new JobSettings(IN, null, OUT, false, 0, runner, 1, null, "auto", 0.01, false, 1 << 20,
-        null, null);
+        null, null, null);
     DSPexEmbed embed = DSPexEmbed.of("sentence-transformers/all-MiniLM-L6-v2");
     assertNull(settings.configure(embed).workerConfig().python(), "the workers take the image's DSPEX_PYTHON");
     assertEquals(python, settings.withLocalPython(embed).workerConfig().python());

@@ -11,10 +11,8 @@ import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.io.fs.MatchResult;
 import org.apache.beam.sdk.schemas.Schema;
-import org.apache.beam.sdk.transforms.Flatten;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
-import org.apache.beam.sdk.values.PCollectionList;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.Row;
 import org.checkerframework.checker.nullness.qual.Nullable;
@@ -208,8 +206,8 @@ public final class JobRunner {
 
   private Built build(Job job, OutputTarget target, String jobId) {
     Pipeline p = Pipeline.create(settings.pipelineOptions());
-    PCollectionTuple read = p.apply("Read", new ReadRecords(job.input().pattern(), job.input().format(),
-        job.input().replay(), job.layout(), job.input().maxLineBytes(), settings.chunkSize()));
+    PCollectionTuple read = p.apply("Read", ReadRecords.of(job.input(), job.layout())
+        .withBlockRecords(settings.blockRecords()).withChunkRecords(settings.chunkRecords()));
     Job.ModelOutput model;
     try {
       model = job.model().apply(read.get(ReadRecords.ROWS));
@@ -221,15 +219,18 @@ public final class JobRunner {
         .apply("CountWritten", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.WRITTEN)))
         .setRowSchema(model.output().getSchema())
         .apply("WriteOutput", new WriteOutput(target, job.outputColumns()));
-    PCollection<Row> readFailures = read.get(ReadRecords.FAILURES)
+    // Read failures and the model's are written apart: joining them would join two branches of
+    // the reading, which Flink's batch translation makes wait for the whole input.
+    read.get(ReadRecords.FAILURES)
         .apply("CountReadFailed", ParDo.of(JobCounters.<Row>counting(jobId, JobCounters.READ_FAILED)))
-        .setRowSchema(FailureRecords.SCHEMA);
-    PCollection<Row> failures = PCollectionList.of(readFailures).and(model.failures())
-        .apply("AllFailures", Flatten.pCollections())
         .setRowSchema(FailureRecords.SCHEMA)
+        .apply("CountReadFailedTypes", ParDo.of(JobCounters.countingFailures(jobId, FailureRecords.ERROR_TYPE)))
+        .setRowSchema(FailureRecords.SCHEMA)
+        .apply("WriteReadFailures", new WriteFailures(target, "read"));
+    model.failures()
         .apply("CountFailed", ParDo.of(JobCounters.countingFailures(jobId, FailureRecords.ERROR_TYPE)))
-        .setRowSchema(FailureRecords.SCHEMA);
-    failures.apply("WriteFailures", new WriteFailures(target));
+        .setRowSchema(FailureRecords.SCHEMA)
+        .apply("WriteFailures", new WriteFailures(target));
     return new Built(p, written);
   }
 

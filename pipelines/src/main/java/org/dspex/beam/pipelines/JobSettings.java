@@ -3,6 +3,7 @@ package org.dspex.beam.pipelines;
 import java.time.Duration;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.pipelines.io.ReadRecords;
 import org.dspex.beam.transforms.DSPexTransform;
 import org.dspex.beam.transforms.config.ExecutionSettings;
 
@@ -17,6 +18,8 @@ import org.dspex.beam.transforms.config.ExecutionSettings;
  * @param format the body format's wire name ({@link DSPexTransform#withFormat})
  * @param requestTimeout null for the transforms' default ({@link DSPexTransform#withRequestTimeout})
  * @param stallTimeout null for the transforms' default, zero for none ({@link DSPexTransform#withStallTimeout})
+ * @param readBlockRecords records per block of an input file, 0 for whole files, null for the
+ *     runner's default ({@link #blockRecords()})
  */
 public record JobSettings(
     String input,
@@ -32,7 +35,8 @@ public record JobSettings(
     boolean verbose,
     int maxLineBytes,
     @Nullable Duration requestTimeout,
-    @Nullable Duration stallTimeout) {
+    @Nullable Duration stallTimeout,
+    @Nullable Integer readBlockRecords) {
 
   /** System property naming the workers' Python interpreter (the {@code ./dspex} launcher sets it). */
   public static final String PYTHON_PROPERTY = "dspex.python";
@@ -43,17 +47,28 @@ public record JobSettings(
   }
 
   /**
-   * Records per bundle after reading: two model batches, so that bundles (whose outputs a runner
-   * commits at their end) finish one after another and progress moves steadily.
+   * Records per block of an input file ({@link ReadRecords#withBlockRecords}): {@code
+   * --block-records} when given, else the runner's default ({@link RunnerSettings#defaultBlockRecords()}).
    */
-  public int chunkSize() {
-    return 2 * (batchSize == null ? ExecutionSettings.DEFAULT_MAX_BATCH_SIZE : batchSize);
+  public int blockRecords() {
+    return readBlockRecords != null ? readBlockRecords : runner.defaultBlockRecords();
+  }
+
+  /**
+   * Records per chunk the reading hands on ({@link ReadRecords#withChunkRecords}): a whole number
+   * of model batches, at least two and at least {@link ReadRecords#DEFAULT_CHUNK_RECORDS}
+   * records, so that on the DirectRunner, where each chunk is a bundle of the next steps, every
+   * batch a worker gets is full and the reader's checkpoints stay few.
+   */
+  public int chunkRecords() {
+    int batch = batchSize == null ? ExecutionSettings.DEFAULT_MAX_BATCH_SIZE : batchSize;
+    return batch * Math.max(2, (ReadRecords.DEFAULT_CHUNK_RECORDS + batch - 1) / batch);
   }
 
   /** These settings with {@code n} records per model batch. */
   public JobSettings withBatchSize(int n) {
     return new JobSettings(input, inputFormat, output, overwrite, shards, runner, workers, n, format,
-        maxFailureRate, verbose, maxLineBytes, requestTimeout, stallTimeout);
+        maxFailureRate, verbose, maxLineBytes, requestTimeout, stallTimeout, readBlockRecords);
   }
 
   /**

@@ -14,6 +14,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.apache.beam.sdk.runners.PipelineRunnerRegistrar;
 import org.checkerframework.checker.nullness.qual.Nullable;
+import org.dspex.beam.pipelines.io.ReadRecords;
 
 /**
  * Which Beam runner a job runs on, and with which options: the command's own {@code --runner},
@@ -130,6 +131,18 @@ public final class RunnerSettings {
     }
     s.pipelineOptions();
     return s;
+  }
+
+  /**
+   * Records per block of an input file unless {@code --block-records} says otherwise: whole files
+   * ({@link ReadRecords#WHOLE_FILES}) on the DirectRunner, {@link ReadRecords#DEFAULT_BLOCK_RECORDS}
+   * elsewhere. The DirectRunner does not fuse steps: each step's bundles run on any of its threads,
+   * so blocks add no parallelism there, and it would start every block at once (each a bundle of
+   * up to 100 records until a checkpoint), holding that many records in memory. Runners that fuse
+   * the reading with the model (Flink, Dataflow) run the model only as widely as the blocks spread.
+   */
+  public int defaultBlockRecords() {
+    return runnerClass == DirectRunner.class ? ReadRecords.WHOLE_FILES : ReadRecords.DEFAULT_BLOCK_RECORDS;
   }
 
   /** The runner's class, as Beam resolved {@code --runner}. */

@@ -76,12 +76,12 @@ class JobRunnerTest {
 
   private JobSettings settings(String output, int shards, double maxRate) {
     return new JobSettings(input.toString(), null, dir.resolve(output).toString(), false, shards,
-        directWithTwoThreads(), 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
+        directWithTwoThreads(), 1, null, "auto", maxRate, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null, null);
   }
 
   private JobSettings settings(RunnerSettings runner) {
     return new JobSettings(input.toString(), null, dir.resolve("out.jsonl").toString(), false, 0, runner, 1, null,
-        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
+        "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null, null);
   }
 
   private JobRunner.Outcome run(JobSettings s, ByteArrayOutputStream err) throws Exception {
@@ -268,7 +268,7 @@ class JobRunnerTest {
 
   private JobSettings settings(String inputPath, String output, boolean overwrite, int shards) {
     return new JobSettings(inputPath, null, output, overwrite, shards, directWithTwoThreads(), 1, null, "auto", 0.5,
-        false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null);
+        false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null, null);
   }
 
   private List<String> listing() throws Exception {

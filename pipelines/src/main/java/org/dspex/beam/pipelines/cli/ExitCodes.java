@@ -76,9 +76,9 @@ public final class ExitCodes {
    */
   public static int outOfMemory(PrintWriter err, Throwable e, boolean verbose) {
     err.println("dspex: error: the job failed: the JVM ran out of memory (heap limit "
-        + (Runtime.getRuntime().maxMemory() >> 20) + " MiB). On the DirectRunner the command holds"
-        + " the input's records in memory; give the JVM more (DSPEX_JAVA_OPTS=-Xmx8g) or run on"
-        + " Flink (--runner FlinkRunner), which streams them.");
+        + (Runtime.getRuntime().maxMemory() >> 20) + " MiB). The input is read in blocks, never held"
+        + " whole, but the records in flight (batches, a bundle per runner thread, a Parquet row group)"
+        + " are; give the JVM more (DSPEX_JAVA_OPTS=-Xmx8g) or run on Flink (--runner FlinkRunner).");
     if (verbose) {
       e.printStackTrace(err);
     }

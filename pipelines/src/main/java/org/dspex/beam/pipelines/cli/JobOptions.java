@@ -10,6 +10,7 @@ import org.checkerframework.checker.nullness.qual.Nullable;
 import org.dspex.beam.pipelines.JobSettings;
 import org.dspex.beam.pipelines.RunnerSettings;
 import org.dspex.beam.pipelines.UsageError;
+import org.dspex.beam.pipelines.io.ReadRecords;
 import org.dspex.beam.transforms.DSPexTransform;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -27,6 +28,12 @@ public final class JobOptions {
       description = "Longest line of a JSONL or CSV input, in bytes; a longer line fails unread as"
           + " LineTooLong (default: ${DEFAULT-VALUE}, 64 MiB).")
   int maxLineBytes;
+
+  @Option(names = "--block-records", paramLabel = "N",
+      description = "Records per block of an input file; blocks of one file are read in parallel (JSONL"
+          + " and CSV by byte ranges, Parquet by row groups); 0: each file is one block (default: 0 on the"
+          + " DirectRunner, " + ReadRecords.DEFAULT_BLOCK_RECORDS + " on other runners).")
+  Integer blockRecords;
 
   @Option(names = "--overwrite", description = "Replace an existing output and failures file.")
   boolean overwrite;
@@ -90,6 +97,9 @@ public final class JobOptions {
     }
     positive(maxLineBytes > 0, "--max-line-bytes", maxLineBytes);
     positive(parallelism == null || parallelism > 0, "--parallelism", parallelism);
+    if (blockRecords != null && blockRecords < 0) {
+      throw new UsageError("--block-records must be 0 (whole files) or positive, was " + blockRecords);
+    }
     if (!(maxFailureRate >= 0 && maxFailureRate <= 1)) {
       throw new UsageError("--max-failure-rate must be within [0, 1], was " + maxFailureRate);
     }
@@ -97,7 +107,8 @@ public final class JobOptions {
     positive(request == null || !request.isZero(), "--request-timeout", requestTimeout);
     RunnerSettings run = RunnerSettings.of(runner, flinkMaster, parallelism, beamOptions);
     return new JobSettings(input, inputFormat, output, overwrite, shards, run, workers, batchSize,
-        wireFormat, maxFailureRate, verbose, maxLineBytes, request, duration("--stall-timeout", stallTimeout));
+        wireFormat, maxFailureRate, verbose, maxLineBytes, request, duration("--stall-timeout", stallTimeout),
+        blockRecords);
   }
 
   /** {@code 90s}, {@code 5m}, {@code 1h}, {@code 500ms} or {@code 0}; null when not given. */

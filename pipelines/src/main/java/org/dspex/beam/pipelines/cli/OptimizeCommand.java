@@ -167,7 +167,7 @@ public final class OptimizeCommand implements Callable<Integer> {
     JobRunner runner = new JobRunner(settings, System.err, false);
     OutputTarget target = runner.prepareOutput();
     Pipeline p = Pipeline.create(settings.pipelineOptions());
-    OptimizeStep.build(p, optimize, RecordLayout.of(columns), train, dev, target, settings.chunkSize());
+    OptimizeStep.build(p, optimize, RecordLayout.of(columns), train, dev, target, settings.blockRecords());
     System.err.println("dspex optimize: " + optimize.getOptimizer() + " over " + trainset
         + (dev != null ? " (dev set " + devset + ")" : "") + "; labels " + labels.stream().map(SignatureField::name)
         .toList() + ", metric " + metric);

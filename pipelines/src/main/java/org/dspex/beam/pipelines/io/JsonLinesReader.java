@@ -18,6 +18,7 @@ public final class JsonLinesReader implements RecordReader {
   public static final String INVALID_JSON = "InvalidJson";
 
   private final Utf8LineReader in;
+  private long start;
 
   /** Reads {@code in} (closed with this reader) with the default line limit. */
   public JsonLinesReader(InputStream in) {
@@ -26,7 +27,13 @@ public final class JsonLinesReader implements RecordReader {
 
   /** Reads {@code in} (closed with this reader); lines over {@code maxLineBytes} are not read. */
   public JsonLinesReader(InputStream in, int maxLineBytes) {
-    this.in = new Utf8LineReader(in, maxLineBytes);
+    this(new Utf8LineReader(in, maxLineBytes));
+  }
+
+  /** Reads the lines of {@code in} (closed with this reader), which may start inside a file. */
+  JsonLinesReader(Utf8LineReader in) {
+    this.in = in;
+    this.start = in.offset();
   }
 
   @Override
@@ -38,7 +45,23 @@ public final class JsonLinesReader implements RecordReader {
         return null;
       }
     } while (l.blank());
+    start = l.start();
     return l.ok() ? parseLine(l.number(), l.text()) : l.failure(in.maxLineBytes());
+  }
+
+  @Override
+  public long start() {
+    return start;
+  }
+
+  @Override
+  public long end() {
+    return in.offset();
+  }
+
+  @Override
+  public long endLine() {
+    return in.nextNumber();
   }
 
   /** One line as a record, or as an {@value #INVALID_JSON} one holding the raw line. */

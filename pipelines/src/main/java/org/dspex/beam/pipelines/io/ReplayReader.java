@@ -47,6 +47,21 @@ public final class ReplayReader implements RecordReader {
   }
 
   @Override
+  public long start() {
+    return failures.start();
+  }
+
+  @Override
+  public long end() {
+    return failures.end();
+  }
+
+  @Override
+  public long endLine() {
+    return failures.endLine();
+  }
+
+  @Override
   public void close() throws IOException {
     failures.close();
   }

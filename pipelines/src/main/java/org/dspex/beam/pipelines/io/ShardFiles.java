@@ -25,9 +25,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * The shard files a pipeline writes into a folder: one file per bundle the runner chose, each
  * streamed through a {@link FileIO.Sink} as the bundle's elements arrive (no grouping of the
  * records, so memory does not grow with the output), and a list of the files of committed
- * bundles, {@value #LIST}. A bundle names its file only once it has closed it, and a runner keeps
- * what a bundle emitted only when the bundle is committed, so the file of a failed or retried
- * attempt never reaches the list (it stays in the folder, which the command removes).
+ * bundles, {@value #LIST} (or {@code shards-NAME.txt}, so that several writes share a folder). A
+ * bundle names its file only once it has closed it, and a runner keeps what a bundle emitted only
+ * when the bundle is committed, so the file of a failed or retried attempt never reaches the list
+ * (it stays in the folder, which the command removes).
  */
 public final class ShardFiles {
   /** The file listing the committed shards, one name a line. */
@@ -37,25 +38,32 @@ public final class ShardFiles {
 
   /** Writes every element through {@code sink} into shard files ({@code extension}) in the folder {@code dir}. */
   public static <T> PTransform<PCollection<T>, POutput> write(FileIO.Sink<T> sink, String dir, String extension) {
-    return new Write<>(sink, dir, extension);
+    return new Write<>(sink, dir, extension, LIST);
   }
 
   /**
-   * The committed shard files in {@code dir}, in name order; none when the list does not exist (a
-   * job that wrote nothing there).
+   * {@link #write(FileIO.Sink, String, String)}, one of several writes into {@code dir}: its list
+   * is {@code shards-NAME.txt} ({@code name} a word).
+   */
+  public static <T> PTransform<PCollection<T>, POutput> write(FileIO.Sink<T> sink, String dir, String extension,
+      String name) {
+    return new Write<>(sink, dir, extension, "shards-" + name + ".txt");
+  }
+
+  /**
+   * The committed shard files in {@code dir}, of every write there, in name order; none when no
+   * list exists (a job that wrote nothing there).
    *
    * @throws IOException when a listed file is missing
    */
   public static List<MatchResult.Metadata> list(String dir) throws IOException {
-    String list = dir + LIST;
-    if (!BeamFiles.exists(list)) {
-      return List.of();
-    }
     TreeSet<String> names = new TreeSet<>();
-    try (BufferedReader r = BeamFiles.reader(list)) {
-      for (String line = r.readLine(); line != null; line = r.readLine()) {
-        if (!line.isEmpty()) {
-          names.add(line);
+    for (MatchResult.Metadata list : BeamFiles.match(dir + "shards*.txt")) {
+      try (BufferedReader r = BeamFiles.reader(list.resourceId().toString())) {
+        for (String line = r.readLine(); line != null; line = r.readLine()) {
+          if (!line.isEmpty()) {
+            names.add(line);
+          }
         }
       }
     }
@@ -71,11 +79,13 @@ public final class ShardFiles {
     private final FileIO.Sink<T> sink;
     private final String dir;
     private final String extension;
+    private final String list;
 
-    Write(FileIO.Sink<T> sink, String dir, String extension) {
+    Write(FileIO.Sink<T> sink, String dir, String extension, String list) {
       this.sink = sink;
       this.dir = dir;
       this.extension = extension;
+      this.list = list;
     }
 
     @Override
@@ -83,7 +93,7 @@ public final class ShardFiles {
       return input
           .apply("WriteBundles", ParDo.of(new WriteBundleFn<>(sink, dir, extension)))
           .apply("Committed", Combine.globally(new Lines()))
-          .apply("List", ParDo.of(new WriteListFn(dir + LIST)));
+          .apply("List", ParDo.of(new WriteListFn(dir + list)));
     }
   }
 

@@ -19,6 +19,10 @@ import org.checkerframework.checker.nullness.qual.Nullable;
  * never passed on as a record); a line longer than the limit is skipped to its end without being
  * held in memory, and says how long it was. Memory stays bounded by the limit whatever the file
  * holds (a 2 GB file without a newline is one line too long, not an out-of-memory error).
+ *
+ * <p>It may start inside a file, at a line start: it is told the byte offset and line number there,
+ * and knows both for every line it returns and for where it stands ({@link #offset()}, {@link
+ * #nextNumber()}), which is how a block of a file is read and resumed (see {@link ReadSpansFn}).
  */
 final class Utf8LineReader implements Closeable {
   /** The longest line read, in bytes, unless the reader is told otherwise: 64 MiB. */
@@ -39,8 +43,9 @@ final class Utf8LineReader implements Closeable {
    * @param bytes the line's length in bytes, without its end
    * @param end the line's end as it was: {@code "\n"}, {@code "\r\n"}, or {@code ""} for a last
    *     line without one
+   * @param start the byte offset in the file where the line starts
    */
-  record Line(long number, @Nullable String text, long invalidAt, long bytes, String end) {
+  record Line(long number, @Nullable String text, long invalidAt, long bytes, String end, long start) {
     /** Whether the line was over the limit (and not read). */
     boolean tooLong() {
       return text == null;
@@ -77,17 +82,43 @@ final class Utf8LineReader implements Closeable {
   private final byte[] chunk = new byte[CHUNK];
   private int chunkPos;
   private int chunkEnd;
+  /** The file offset of {@code chunk[0]}. */
+  private long chunkOffset;
+  /** The file offset where reading stops (the end of a span). */
+  private final long stop;
   private byte[] line = new byte[256];
   private long number;
   private boolean eof;
 
-  /** Reads {@code in} (closed with this reader) with lines of at most {@code maxLineBytes}. */
+  /** Reads {@code in} (closed with this reader), a whole file, with lines of at most {@code maxLineBytes}. */
   Utf8LineReader(InputStream in, int maxLineBytes) {
+    this(in, maxLineBytes, 0, 1, Long.MAX_VALUE);
+  }
+
+  /**
+   * Reads {@code in} (closed with this reader), the bytes of a file from {@code offset} on, where
+   * line {@code firstLine} starts, up to the offset {@code end} (exclusive) at most, with lines of
+   * at most {@code maxLineBytes}. A byte-order mark is dropped only at offset 0.
+   */
+  Utf8LineReader(InputStream in, int maxLineBytes, long offset, long firstLine, long end) {
     if (maxLineBytes <= 0) {
       throw new IllegalArgumentException("the line limit must be positive, was " + maxLineBytes);
     }
     this.in = in;
     this.maxLineBytes = maxLineBytes;
+    this.chunkOffset = offset;
+    this.number = firstLine - 1;
+    this.stop = end;
+  }
+
+  /** The byte offset in the file of what the next {@link #next()} reads: past the last line returned. */
+  long offset() {
+    return chunkOffset + chunkPos;
+  }
+
+  /** The number the next line gets. */
+  long nextNumber() {
+    return number + 1;
   }
 
   /** The next line, or null at the end of the file (a final line without LF is a line). */
@@ -95,6 +126,7 @@ final class Utf8LineReader implements Closeable {
     if (eof && chunkPos >= chunkEnd) {
       return null;
     }
+    long start = offset();
     long length = 0;
     boolean sawAny = false;
     boolean sawLf = false;
@@ -129,16 +161,16 @@ final class Utf8LineReader implements Closeable {
       to--;
       end = "\r\n";
     }
-    if (kept && number == 1 && to >= 3 && (line[0] & 0xFF) == 0xEF && (line[1] & 0xFF) == 0xBB
+    if (kept && start == 0 && to >= 3 && (line[0] & 0xFF) == 0xEF && (line[1] & 0xFF) == 0xBB
         && (line[2] & 0xFF) == 0xBF) {
       from = 3;
     }
     if (!kept) {
-      return new Line(number, null, -1, length, end);
+      return new Line(number, null, -1, length, end, start);
     }
     long invalidAt = firstInvalid(line, from, to);
     return new Line(number, decodeLenient(line, from, to), invalidAt < 0 ? -1 : invalidAt - from, to - from,
-        end);
+        end, start);
   }
 
   private void ensure(int size) {
@@ -151,7 +183,8 @@ final class Utf8LineReader implements Closeable {
     if (eof) {
       return false;
     }
-    int n = in.read(chunk, 0, CHUNK);
+    chunkOffset += chunkEnd;
+    int n = chunkOffset >= stop ? -1 : in.read(chunk, 0, (int) Math.min(CHUNK, stop - chunkOffset));
     if (n < 0) {
       eof = true;
       chunkPos = 0;

@@ -44,12 +44,12 @@ public final class OptimizeStep {
 
   /** Adds the job to {@code p}. */
   public static void build(Pipeline p, DSPexOptimize optimize, RecordLayout layout, InputProbe trainset,
-      @Nullable InputProbe devset, OutputTarget target, int chunk) {
-    PCollectionTuple train = read(p, "ReadTrainset", trainset, layout, chunk);
+      @Nullable InputProbe devset, OutputTarget target, int blockRecords) {
+    PCollectionTuple train = read(p, "ReadTrainset", trainset, layout, blockRecords);
     PCollectionList<Row> failures = PCollectionList.of(train.get(ReadRecords.FAILURES));
     DSPexOptimize t = optimize;
     if (devset != null) {
-      PCollectionTuple dev = read(p, "ReadDevset", devset, layout, chunk);
+      PCollectionTuple dev = read(p, "ReadDevset", devset, layout, blockRecords);
       failures = failures.and(dev.get(ReadRecords.FAILURES));
       t = t.withDevSet(dev.get(ReadRecords.ROWS));
     }
@@ -65,9 +65,9 @@ public final class OptimizeStep {
         .apply("WriteFailures", new WriteFailures(target));
   }
 
-  private static PCollectionTuple read(Pipeline p, String name, InputProbe input, RecordLayout layout, int chunk) {
-    return p.apply(name, new ReadRecords(input.pattern(), input.format(), input.replay(), layout,
-        input.maxLineBytes(), chunk));
+  private static PCollectionTuple read(Pipeline p, String name, InputProbe input, RecordLayout layout,
+      int blockRecords) {
+    return p.apply(name, ReadRecords.of(input, layout).withBlockRecords(blockRecords));
   }
 
   /** The result row without the program, as one line of JSON. */

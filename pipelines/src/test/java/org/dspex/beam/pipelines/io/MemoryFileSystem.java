@@ -36,6 +36,12 @@ public final class MemoryFileSystem extends FileSystem<MemoryFileSystem.Id> {
   public static final String SCHEME = "mem";
 
   private static final Map<String, byte[]> OBJECTS = new ConcurrentSkipListMap<>();
+  private static final java.util.concurrent.atomic.AtomicLong READ = new java.util.concurrent.atomic.AtomicLong();
+
+  /** Bytes read from the objects so far, by every reader. */
+  public static long bytesRead() {
+    return READ.get();
+  }
 
   /** The objects now, name to content, in name order. */
   public static Map<String, byte[]> objects() {
@@ -174,6 +180,7 @@ public final class MemoryFileSystem extends FileSystem<MemoryFileSystem.Id> {
         int n = (int) Math.min(dst.remaining(), bytes.length - position);
         dst.put(bytes, (int) position, n);
         position += n;
+        READ.addAndGet(n);
         return n;
       }
 
