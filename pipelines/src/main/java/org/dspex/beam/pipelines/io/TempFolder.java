@@ -23,7 +23,7 @@ import java.util.Optional;
  */
 public final class TempFolder {
   /** How often deleting the folder is tried while runner threads may still write into it. */
-  static final int DELETE_ATTEMPTS = 20;
+  static final int DELETE_ATTEMPTS = 100;
 
   /** The owner file's name in the folder. */
   static final String OWNER = "owner.json";
