@@ -6,7 +6,7 @@ public final class BenchMain {
 
   public static void main(String[] args) throws Exception {
     if (args.length != 1) {
-      System.err.println("usage: BenchMain codecs|transport|workers|embed|predict|predict-cost|optimize-transfer|mipro");
+      System.err.println("usage: BenchMain codecs|transport|workers|embed|predict|predict-cost|optimize-transfer|mipro|scale|cluster");
       System.exit(2);
     }
     BenchEnvironment env = BenchEnvironment.fromSystemProperties();
@@ -31,6 +31,12 @@ public final class BenchMain {
         break;
       case "optimize-transfer":
         new OptimizeTransferBench(env).run();
+        break;
+      case "scale":
+        new ScaleBench(env).run();
+        break;
+      case "cluster":
+        new ClusterBench(env).run();
         break;
       case "mipro":
         new MiproBench(env).run();
