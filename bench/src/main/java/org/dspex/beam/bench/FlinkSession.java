@@ -107,17 +107,6 @@ final class FlinkSession implements AutoCloseable {
     return -1;
   }
 
-  /** The names of the running job's vertices, to find the model step's. */
-  List<String> vertexNames() throws IOException, InterruptedException {
-    List<String> names = new ArrayList<>();
-    for (JsonNode job : rest("/jobs/overview").path("jobs")) {
-      if ("RUNNING".equals(job.path("state").asText())) {
-        rest("/jobs/" + job.path("jid").asText()).path("vertices").forEach(v -> names.add(v.path("name").asText()));
-      }
-    }
-    return names;
-  }
-
   /** The failures the latest job recovered from (Flink's exception history). */
   int recoveredFailuresOfLatestJob() throws IOException, InterruptedException {
     String latest = null;

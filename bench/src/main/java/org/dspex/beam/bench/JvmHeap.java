@@ -36,14 +36,12 @@ final class JvmHeap implements AutoCloseable {
     JMX_CLIENT_LOG.setLevel(Level.OFF);
   }
 
-  private final long pid;
   private final JMXConnector connector;
   private final MemoryMXBean memory;
   private final List<GarbageCollectorMXBean> collectors;
   private final Set<String> heapPools;
 
-  private JvmHeap(long pid, JMXConnector connector, MBeanServerConnection mbs) throws IOException {
-    this.pid = pid;
+  private JvmHeap(JMXConnector connector, MBeanServerConnection mbs) throws IOException {
     this.connector = connector;
     this.memory = ManagementFactory.newPlatformMXBeanProxy(mbs, ManagementFactory.MEMORY_MXBEAN_NAME,
         MemoryMXBean.class);
@@ -68,7 +66,7 @@ final class JvmHeap implements AutoCloseable {
           vm.detach();
         }
         JMXConnector c = JMXConnectorFactory.connect(new JMXServiceURL(address));
-        return new JvmHeap(pid, c, c.getMBeanServerConnection());
+        return new JvmHeap(c, c.getMBeanServerConnection());
       } catch (Exception e) {
         if (System.currentTimeMillis() > deadline || ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
           throw new IOException("cannot attach to JVM " + pid + ": " + e, e);
@@ -76,10 +74,6 @@ final class JvmHeap implements AutoCloseable {
         Thread.sleep(200);
       }
     }
-  }
-
-  long pid() {
-    return pid;
   }
 
   /** Heap bytes in use now, garbage included. */
@@ -106,11 +100,6 @@ final class JvmHeap implements AutoCloseable {
       }
     }
     return used;
-  }
-
-  /** The heap's maximum (-Xmx), bytes. */
-  long maxBytes() {
-    return memory.getHeapMemoryUsage().getMax();
   }
 
   @Override
