@@ -29,12 +29,24 @@ QA = [json.loads(line) for line in
       (PYTHON_ROOT.parent / "testdata" / "qa" / "qa.jsonl").read_text().splitlines()]
 #: A batch completes this long after it was created.
 DELAY_S = 0.3
+#: The batches of ``slow_server`` complete this long after they were created: far longer than a
+#: loaded runner takes to upload, create and poll once, so a test's wait of ``WAIT_S`` always
+#: ends first (with ``DELAY_S`` a slow first poll could already find the batch completed).
+SLOW_DELAY_S = 4.0
+WAIT_S = 0.05
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[LMServerProcess]:
     """A loopback server whose batches complete after ``DELAY_S``."""
     with LMServerProcess(["--batch-delay-s", str(DELAY_S)]) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def slow_server() -> Iterator[LMServerProcess]:
+    """A loopback server whose batches complete after ``SLOW_DELAY_S``."""
+    with LMServerProcess(["--batch-delay-s", str(SLOW_DELAY_S)]) as process:
         yield process
 
 
@@ -187,9 +199,9 @@ def test_a_batch_that_fails_validation_fails_its_elements_naming_the_line(server
 
 
 def test_a_batch_that_outlasts_the_timeout_fails_its_elements_as_batch_timeout(
-    server: LMServerProcess, key: str, tmp_path: Path
+    slow_server: LMServerProcess, key: str, tmp_path: Path
 ) -> None:
-    handle = setup(server, key, timeout_s=DELAY_S / 10, state_file=str(tmp_path / "out.batches.json"))
+    handle = setup(slow_server, key, timeout_s=WAIT_S, state_file=str(tmp_path / "out.batches.json"))
     outcomes = run_all(handle, [{"question": unique("slow")}])
     assert outcomes[0].failure["type"] == "BatchTimeout"
     assert "batch_api.timeout_s" in outcomes[0].failure["message"]
@@ -222,22 +234,22 @@ def test_elements_in_the_lm_cache_are_not_submitted_and_batch_answers_fill_the_c
 
 
 def test_a_rerun_with_the_state_file_picks_up_the_batch_instead_of_submitting_again(
-    server: LMServerProcess, key: str, tmp_path: Path
+    slow_server: LMServerProcess, key: str, tmp_path: Path
 ) -> None:
     state = tmp_path / "answers.jsonl.batches.json"
     records = [{"question": QA[i]["question"] + f" ({time.time_ns()})"} for i in range(3)]
-    before = batch_stats(server)
+    before = batch_stats(slow_server)
     # The first run stops waiting long before the batch completes (as a killed job would).
-    first = run_all(setup(server, key, timeout_s=DELAY_S / 10, state_file=str(state)), records)
+    first = run_all(setup(slow_server, key, timeout_s=WAIT_S, state_file=str(state)), records)
     assert {o.failure["type"] for o in first} == {"BatchTimeout"}
     recorded = json.loads(state.read_text())
     assert recorded["format"] == "dspex-batches" and len(recorded["batches"]) == 1
     (entry,) = recorded["batches"]
     assert entry["status"] in ("validating", "in_progress") and len(entry["custom_ids"]) == 3
     assert entry["input_file_id"] and entry["endpoint"] == "/v1/chat/completions"
-    second = run_all(setup(server, key, state_file=str(state)), records)
+    second = run_all(setup(slow_server, key, state_file=str(state)), records)
     assert all(o.failure is None for o in second), [o.failure for o in second]
-    moved = delta(before, batch_stats(server))
+    moved = delta(before, batch_stats(slow_server))
     assert moved["files_uploaded"] == 1 and moved["batches_created"] == 1, "no second submission"
     assert moved["batch_requests"] == 3
     assert json.loads(state.read_text())["batches"][0]["status"] == "completed"
