@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
@@ -44,13 +45,42 @@ public final class ArrowCodec implements Codec {
     this(DEFAULT_MEMORY_LIMIT_BYTES);
   }
 
-  /** A codec with its own allocator limited to {@code memoryLimitBytes}. */
+  /**
+   * A codec with its own allocator limited to {@code memoryLimitBytes}.
+   *
+   * @throws ArrowUnavailableException when Arrow's memory layer cannot start in this JVM
+   */
   public ArrowCodec(long memoryLimitBytes) {
     if (memoryLimitBytes <= 0) {
       throw new IllegalArgumentException(
           "arrow memory limit must be positive, was " + memoryLimitBytes);
     }
-    this.root = new RootAllocator(memoryLimitBytes);
+    this.root = rootAllocator(memoryLimitBytes);
+  }
+
+  /**
+   * The root allocator, once a first buffer was seen as a {@code ByteBuffer}: in a JVM without
+   * Arrow's {@code --add-opens} the allocator starts, but that view (which every IPC read and write
+   * takes) fails, and would fail later in the thread that first encodes or decodes a body: for an
+   * answer, the worker's reader, whose channel then dies with every request on it.
+   */
+  private static BufferAllocator rootAllocator(long memoryLimitBytes) {
+    BufferAllocator root = null;
+    try {
+      root = new RootAllocator(memoryLimitBytes);
+      try (ArrowBuf probe = root.buffer(Long.BYTES)) {
+        // What the IPC writer and reader do with every buffer: view it as a direct ByteBuffer.
+        probe.nioBuffer(0, Long.BYTES).putLong(0, 0L);
+      }
+      return root;
+    } catch (LinkageError | RuntimeException e) {
+      // The first failure is an ExceptionInInitializerError, every later one a NoClassDefFoundError
+      // without the reason: both are errors a caller would not catch, and a thread dies of them.
+      if (root != null) {
+        root.close();
+      }
+      throw new ArrowUnavailableException(e);
+    }
   }
 
   @Override

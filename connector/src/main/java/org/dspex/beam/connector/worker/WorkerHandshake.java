@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.dspex.beam.connector.codec.ArrowUnavailableException;
 import org.dspex.beam.connector.protocol.Connection;
 import org.dspex.beam.connector.protocol.ProtocolException;
 import org.dspex.beam.connector.protocol.ProtocolVersion;
@@ -67,6 +68,11 @@ final class WorkerHandshake {
       } else {
         checkHello(hello, name, launch, config);
       }
+    } catch (ArrowUnavailableException e) {
+      startTimer.cancel(false);
+      abandon(process, connection, spill, ledger);
+      throw new WorkerStartException(WorkerStartException.Reason.CONNECTOR_FAILED,
+          name + " was stopped before its hello: " + e.getMessage(), e);
     } catch (IOException | RuntimeException e) {
       startTimer.cancel(false);
       WorkerStartException failure = e instanceof WorkerStartException

@@ -33,7 +33,12 @@ public final class WorkerStartException extends WorkerException {
     /** The process exited before answering {@code hello}, for no reason found in its stderr. */
     EXITED,
     /** No answer to {@code hello} (or {@code setup}) within the start (setup) timeout. */
-    TIMED_OUT
+    TIMED_OUT,
+    /**
+     * This JVM cannot run the connector's side of a worker: Arrow cannot start (a JVM without
+     * {@code --add-opens=java.base/java.nio=ALL-UNNAMED}), or an error such as running out of memory.
+     */
+    CONNECTOR_FAILED
   }
 
   private final Reason reason;

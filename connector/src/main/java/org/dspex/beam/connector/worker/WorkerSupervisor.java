@@ -226,16 +226,22 @@ final class WorkerSupervisor {
     WorkerThreads.SUPERVISION.execute(() -> {
       long t0 = System.nanoTime();
       PythonWorker w;
+      int id = nextWorkerId.incrementAndGet();
       try {
-        w = PythonWorker.start(config, nextWorkerId.incrementAndGet(), stats);
-      } catch (WorkerStartException e) {
+        w = PythonWorker.start(config, id, stats);
+      } catch (WorkerStartException | RuntimeException | Error e) {
         synchronized (lock) {
           s.starting = false;
         }
-        if (e.isTransient()) {
-          startFailed(s, e);
+        // Anything else than a WorkerStartException is this JVM's fault, not the worker's: were it
+        // left to end this task, the slot would stay "starting" and every caller wait forever.
+        WorkerStartException failure = e instanceof WorkerStartException ? (WorkerStartException) e
+            : new WorkerStartException(WorkerStartException.Reason.CONNECTOR_FAILED,
+                "worker " + id + " could not be started: this JVM failed on the connector's side: " + e, e);
+        if (failure.isTransient()) {
+          startFailed(s, failure);
         } else {
-          fail(e);
+          fail(failure);
         }
         return;
       }
