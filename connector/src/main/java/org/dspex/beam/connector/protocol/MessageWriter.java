@@ -182,10 +182,21 @@ public final class MessageWriter {
       return p;
     } catch (IOException e) {
       throw abandon(p, e);
+    } catch (StackOverflowError | OutOfMemoryError e) {
+      throw abandon(p, notEncodable(e));
     } catch (RuntimeException e) {
       deleteSpilled(p);
       throw e;
     }
+  }
+
+  /**
+   * A value too deep for the stack or too large for the heap, met before a byte was written: the
+   * message fails as any value a format cannot carry does, and the channel stays usable.
+   */
+  private static EncodingException notEncodable(VirtualMachineError e) {
+    return new EncodingException("the message could not be encoded in this JVM (" + e
+        + "): a value nested too deep, or too large for the heap", e);
   }
 
   private void prepareV1(OutgoingBody b, Prepared p, String where) throws IOException {
@@ -245,6 +256,7 @@ public final class MessageWriter {
   }
 
   private SentMessage write(long id, Map<String, Object> header, Prepared p) throws IOException {
+    boolean writing = false;
     try {
       ContentFormat headerFormat;
       ByteBuffer headerBytes;
@@ -268,6 +280,7 @@ public final class MessageWriter {
         for (Frame f : p.bodyFrames) {
           frames.checkWritable(f.type(), f.length());
         }
+        writing = true;
         frames.write(FrameType.of(headerFormat), headerBytes);
         for (Frame f : p.bodyFrames) {
           frames.write(f);
@@ -277,6 +290,12 @@ public final class MessageWriter {
       return new SentMessage(id, headerFormat, headerBytes.remaining(), List.copyOf(p.sent), List.copyOf(p.refFiles));
     } catch (IOException e) {
       throw abandon(p, e);
+    } catch (StackOverflowError | OutOfMemoryError e) {
+      if (!writing) {
+        throw abandon(p, notEncodable(e));
+      }
+      deleteSpilled(p);
+      throw e;
     } catch (RuntimeException e) {
       deleteSpilled(p);
       throw e;

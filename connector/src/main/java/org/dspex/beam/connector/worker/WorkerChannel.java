@@ -206,6 +206,13 @@ final class WorkerChannel {
       } catch (ProtocolException | IllegalArgumentException | UnsupportedOperationException e) {
         // The request could not be encoded; nothing was written, the channel is fine.
         pending.failUnlessTaken(p, e);
+      } catch (Error e) {
+        // Out of memory encoding the request, say: what reached the pipe is unknown, so the worker
+        // is stopped; this request fails with the error and the reader reports the others.
+        pending.failUnlessTaken(p, new WorkerCrashedException(name,
+            name + ": " + p.describe() + " could not be sent: this JVM failed writing it: " + e, e));
+        process.destroy();
+        return;
       } catch (IOException | RuntimeException e) {
         // A broken pipe: the worker is dead or dying; the reader reports how.
         if (!closing) {
@@ -253,6 +260,10 @@ final class WorkerChannel {
       failure = e;
     } catch (RuntimeException e) {
       failure = new IOException(e);
+    } catch (Error e) {
+      // Out of memory decoding a large answer, say: the channel dies of it and its requests fail
+      // with it; a reader thread that just ended would leave them waiting for their timeouts.
+      failure = new IOException(name + ": reading the worker's answers failed in this JVM: " + e, e);
     }
     if (dying.compareAndSet(false, true)) {
       died(failure);

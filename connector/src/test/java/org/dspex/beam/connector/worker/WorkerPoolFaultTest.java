@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -18,6 +20,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.dspex.beam.connector.protocol.Message;
+import org.dspex.beam.connector.protocol.ProtocolException;
 import org.dspex.beam.connector.protocol.Request;
 import org.dspex.beam.connector.protocol.StreamEvent;
 import org.junit.jupiter.api.Test;
@@ -227,6 +230,33 @@ class WorkerPoolFaultTest {
         assertEquals((long) i, kept.get(i), "in order, each once: " + kept);
       }
       assertEquals(1, pool.stats().failures());
+    }
+  }
+
+  /**
+   * A value too deep to encode (its iteration overflows the stack, as a deeply nested value would)
+   * fails its request as an encoding error naming the worker, before a byte is written, and the
+   * same worker serves on; the writer thread used to die of the error silently, leaving this request
+   * and every later one on that worker unanswered.
+   */
+  @Test
+  void givenValueTooDeepToEncode_thenThatRequestFailsAndTheWorkerServesOn() throws Exception {
+    Map<String, Object> poisoned = new AbstractMap<>() {
+      @Override
+      public Set<Map.Entry<String, Object>> entrySet() {
+        throw new StackOverflowError("a value nested too deep");
+      }
+    };
+    try (WorkerPool pool = WorkerPool.create(WorkerTestSupport.config())) {
+      long pid = pool.pids().get(0);
+      Throwable e = failure(pool.submit(Request.of("echo").withBody("value", List.of(poisoned))));
+      assertInstanceOf(ProtocolException.class, e);
+      assertTrue(e.getMessage().contains("could not be encoded") && e.getMessage().contains("StackOverflowError"),
+          e.getMessage());
+      assertTrue(e.getMessage().contains("worker 1 (pid " + pid + ")"), e.getMessage());
+      assertEquals(2L, ((Map<?, ?>) pool.call(Request.of("echo").withArg("n", 2)).result()).get("n"));
+      assertEquals(List.of(pid), pool.pids());
+      assertEquals(0, pool.stats().workerCrashes());
     }
   }
 }
