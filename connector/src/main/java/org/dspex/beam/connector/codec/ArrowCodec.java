@@ -74,8 +74,8 @@ public final class ArrowCodec implements Codec {
       }
       return root;
     } catch (LinkageError | RuntimeException e) {
-      // The first failure is an ExceptionInInitializerError, every later one a NoClassDefFoundError
-      // without the reason: both are errors a caller would not catch, and a thread dies of them.
+      // Arrow 19 throws UnsupportedOperationException from the view (measured); a static
+      // initializer of its memory layer failing would be a LinkageError, which a thread dies of.
       if (root != null) {
         root.close();
       }

@@ -3,9 +3,10 @@ package org.dspex.beam.connector.codec;
 /**
  * Apache Arrow's memory layer cannot start in this JVM, so no {@link ArrowCodec} (and no connection,
  * whose codecs include it) can be made. On Java 17 and later the usual cause is a JVM started
- * without {@code --add-opens=java.base/java.nio=ALL-UNNAMED}: Arrow then fails in a static
- * initializer, and every later use of its classes fails with a bare {@code NoClassDefFoundError}.
- * This exception turns both into one message that names the fix.
+ * without {@code --add-opens=java.base/java.nio=ALL-UNNAMED}: Arrow's allocator then starts, but
+ * viewing a buffer as a {@code ByteBuffer} fails with {@code "sun.misc.Unsafe or
+ * java.nio.DirectByteBuffer.<init>(long, int) not available"}, which names no fix. This
+ * exception says which option is missing.
  */
 public final class ArrowUnavailableException extends IllegalStateException {
   private static final long serialVersionUID = 1L;

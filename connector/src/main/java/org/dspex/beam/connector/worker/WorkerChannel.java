@@ -207,8 +207,9 @@ final class WorkerChannel {
         // The request could not be encoded; nothing was written, the channel is fine.
         pending.failUnlessTaken(p, e);
       } catch (Error e) {
-        // Out of memory encoding the request, say: what reached the pipe is unknown, so the worker
-        // is stopped; this request fails with the error and the reader reports the others.
+        // An Error once bytes were written (MessageWriter fails those met before as EncodingErrors):
+        // what reached the pipe is unknown, so the worker is stopped; this request fails with the
+        // error and the reader reports the others.
         pending.failUnlessTaken(p, new WorkerCrashedException(name,
             name + ": " + p.describe() + " could not be sent: this JVM failed writing it: " + e, e));
         process.destroy();
