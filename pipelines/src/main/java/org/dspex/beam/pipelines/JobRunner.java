@@ -270,22 +270,49 @@ public final class JobRunner {
     }
   }
 
+  /**
+   * Runs {@code p} to its end, as {@link #run} runs a job's pipeline but without progress or
+   * summary: once it ended, done or failed, the runner does no more work for it here.
+   */
+  public PipelineResult runToEnd(Pipeline p) throws Exception {
+    JobThreads threads = new JobThreads(UUID.randomUUID().toString());
+    return toEnd(CompletableFuture.supplyAsync(p::run, threads.starter("dspex-run")), threads);
+  }
+
+  /** Waits for the job {@code started} to end and for its runner's bundles in flight. */
+  private PipelineResult toEnd(CompletableFuture<PipelineResult> started, JobThreads threads) throws Exception {
+    try {
+      PipelineResult result = started.get();
+      result.waitUntilFinish();
+      return result;
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+    } finally {
+      awaitInFlight(threads);
+    }
+  }
+
+  /** Waits for the runner's bundles still in flight once the job ended ({@link JobThreads}). */
+  private void awaitInFlight(JobThreads threads) throws InterruptedException {
+    if (!threads.awaitInFlight(JobThreads.IN_FLIGHT_WAIT)) {
+      err.println("dspex: warning: the runner still worked for the job " + JobThreads.IN_FLIGHT_WAIT.toSeconds()
+          + " s after it ended; files it writes now may leave a temporary folder next to the output");
+    }
+  }
+
   private Outcome runAndReport(Pipeline p, Job job, OutputTarget target, String jobId, Schema written,
       ExtraFiles extras) throws Exception {
     long start = System.nanoTime();
     // Some runners return from run() at once and report live metrics (the DirectRunner without
     // blockOnRun, Dataflow), others block until the job ends (Flink): run() gets a thread of its
     // own, so one path serves both, and progress reads whatever counts exist meanwhile.
-    CompletableFuture<PipelineResult> started =
-        CompletableFuture.supplyAsync(p::run, task -> new Thread(task, "dspex-run").start());
+    JobThreads threads = new JobThreads(jobId);
+    CompletableFuture<PipelineResult> started = CompletableFuture.supplyAsync(p::run, threads.starter("dspex-run"));
     ProgressReporter progress = new ProgressReporter(ProgressSource.of(started, jobId), job.input().total(),
         terminal, err, start).start();
     PipelineResult result;
     try {
-      result = started.get();
-      result.waitUntilFinish();
-    } catch (ExecutionException e) {
-      throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+      result = toEnd(started, threads);
     } finally {
       progress.stop(null);
     }

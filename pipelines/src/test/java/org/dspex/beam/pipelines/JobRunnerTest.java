@@ -320,6 +320,47 @@ class JobRunnerTest {
     assertEquals(List.of("in.jsonl", "out.jsonl", "out.jsonl.failures.jsonl"), listing());
   }
 
+  /** Whether the slow element's bundle had started and finished ({@link #failingBesideASlowBundle}). */
+  private static final java.util.concurrent.CountDownLatch SLOW_STARTED = new java.util.concurrent.CountDownLatch(1);
+  private static final java.util.concurrent.atomic.AtomicBoolean SLOW_FINISHED =
+      new java.util.concurrent.atomic.AtomicBoolean();
+
+  /**
+   * Like {@link #failing}, but "t10" fails only once "t20" is in flight in another bundle, which
+   * then takes another 1.5 s: the job fails while a runner thread still works for it.
+   */
+  static Job.ModelOutput failingBesideASlowBundle(PCollection<Row> rows) {
+    PCollection<Row> checked = rows.apply("FailBesideSlow", ParDo.of(new DoFn<Row, Row>() {
+      @ProcessElement
+      public void process(@Element Row r, OutputReceiver<Row> o) throws InterruptedException {
+        if ("t10".equals(r.getString("text"))) {
+          SLOW_STARTED.await(20, java.util.concurrent.TimeUnit.SECONDS);
+          throw new IllegalStateException("the model broke on t10");
+        }
+        if ("t20".equals(r.getString("text"))) {
+          SLOW_STARTED.countDown();
+          Thread.sleep(1500);
+          SLOW_FINISHED.set(true);
+        }
+        o.output(r);
+      }
+    })).setRowSchema(rows.getSchema());
+    return upper(checked);
+  }
+
+  @Test
+  void givenAJobThatFailsWhileAnotherBundleIsInFlight_thenRunReturnsAfterItAndNoTemporaryFolderReappears()
+      throws Exception {
+    // One record per block: each is a bundle of its own, so "t10" and "t20" run on the two threads.
+    JobSettings oneRecordBlocks = new JobSettings(input.toString(), null, dir.resolve("out.jsonl").toString(), false,
+        0, directWithTwoThreads(), 1, null, "auto", 0.5, false, InputProbe.DEFAULT_MAX_LINE_BYTES, null, null, 1);
+    assertThrows(Exception.class, () -> run(oneRecordBlocks, new ByteArrayOutputStream(),
+        JobRunnerTest::failingBesideASlowBundle));
+    assertEquals(0, SLOW_STARTED.getCount(), "the slow element's bundle ran beside the failing one");
+    assertTrue(SLOW_FINISHED.get(), "the job's run ended only after the bundle in flight");
+    assertEquals(List.of("in.jsonl"), listing());
+  }
+
   @Test
   void givenAJobThatSucceeds_whenOverwritingShardsWithOneFile_thenReplacedAndAStaleTemporaryFolderGoes()
       throws Exception {

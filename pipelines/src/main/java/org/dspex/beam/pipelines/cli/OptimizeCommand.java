@@ -174,7 +174,7 @@ public final class OptimizeCommand implements Callable<Integer> {
     long t0 = System.nanoTime();
     Summary summary;
     try {
-      p.run().waitUntilFinish();
+      runner.runToEnd(p);
       OutputTarget staged = OutputAssembly.assemble(target, null);
       summary = Summary.read(staged.output(), lines(staged.failures()));
       if (summary.result() == null) {
