@@ -276,7 +276,7 @@ public final class JobRunner {
    */
   public PipelineResult runToEnd(Pipeline p) throws Exception {
     JobThreads threads = new JobThreads(UUID.randomUUID().toString());
-    return toEnd(CompletableFuture.supplyAsync(p::run, threads.starter("dspex-run")), threads);
+    return toEnd(threads.run(p), threads);
   }
 
   /** Waits for the job {@code started} to end and for its runner's bundles in flight. */
@@ -307,7 +307,7 @@ public final class JobRunner {
     // blockOnRun, Dataflow), others block until the job ends (Flink): run() gets a thread of its
     // own, so one path serves both, and progress reads whatever counts exist meanwhile.
     JobThreads threads = new JobThreads(jobId);
-    CompletableFuture<PipelineResult> started = CompletableFuture.supplyAsync(p::run, threads.starter("dspex-run"));
+    CompletableFuture<PipelineResult> started = threads.run(p);
     ProgressReporter progress = new ProgressReporter(ProgressSource.of(started, jobId), job.input().total(),
         terminal, err, start).start();
     PipelineResult result;

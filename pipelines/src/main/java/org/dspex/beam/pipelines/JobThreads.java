@@ -1,7 +1,9 @@
 package org.dspex.beam.pipelines;
 
 import java.time.Duration;
-import java.util.concurrent.Executor;
+import java.util.concurrent.CompletableFuture;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
 import org.checkerframework.checker.nullness.qual.Nullable;
 
 /**
@@ -29,9 +31,12 @@ final class JobThreads {
     group = new ThreadGroup("dspex-job-" + jobId);
   }
 
-  /** Runs each task in a new thread named {@code name} in the job's group. */
-  Executor starter(String name) {
-    return task -> new Thread(group, task, name).start();
+  /**
+   * Calls {@code p.run()} in a thread of the job's group ({@code dspex-run}): some runners return
+   * from it at once, others only when the job ended (Flink), so the caller never blocks on it.
+   */
+  CompletableFuture<PipelineResult> run(Pipeline p) {
+    return CompletableFuture.supplyAsync(p::run, task -> new Thread(group, task, "dspex-run").start());
   }
 
   /**

@@ -16,6 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.io.FileSystems;
@@ -321,9 +324,8 @@ class JobRunnerTest {
   }
 
   /** Whether the slow element's bundle had started and finished ({@link #failingBesideASlowBundle}). */
-  private static final java.util.concurrent.CountDownLatch SLOW_STARTED = new java.util.concurrent.CountDownLatch(1);
-  private static final java.util.concurrent.atomic.AtomicBoolean SLOW_FINISHED =
-      new java.util.concurrent.atomic.AtomicBoolean();
+  private static final CountDownLatch SLOW_STARTED = new CountDownLatch(1);
+  private static final AtomicBoolean SLOW_FINISHED = new AtomicBoolean();
 
   /**
    * Like {@link #failing}, but "t10" fails only once "t20" is in flight in another bundle, which
@@ -334,7 +336,7 @@ class JobRunnerTest {
       @ProcessElement
       public void process(@Element Row r, OutputReceiver<Row> o) throws InterruptedException {
         if ("t10".equals(r.getString("text"))) {
-          SLOW_STARTED.await(20, java.util.concurrent.TimeUnit.SECONDS);
+          SLOW_STARTED.await(20, TimeUnit.SECONDS);
           throw new IllegalStateException("the model broke on t10");
         }
         if ("t20".equals(r.getString("text"))) {
